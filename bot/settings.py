@@ -1,0 +1,98 @@
+"""Typed settings read from the environment (and `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_API_URL = "https://api.telegram.org"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'bot.sqlite3'}"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it and is shown to the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    bot_token: str
+    telegram_api_url: str = DEFAULT_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_ids: frozenset[int] = field(default_factory=frozenset)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    log_level: str = "INFO"
+    checkin_opens_minutes: int = 30
+    late_after_minutes: int = 15
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from a mapping (default: `os.environ`), raising SettingsError."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str:
+            return env.get(name, "").strip()
+
+        token = get("BOT_TOKEN")
+        if not token:
+            raise SettingsError(
+                "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
+                "then put its token in .env as BOT_TOKEN=..."
+            )
+        if not _TOKEN_RE.match(token):
+            raise SettingsError("BOT_TOKEN does not look like a bot token (expected 123456:ABC...)")
+
+        api_url = (get("TELEGRAM_API_URL") or DEFAULT_API_URL).rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", api_url):
+            raise SettingsError(
+                "TELEGRAM_API_URL must be an http(s) URL such as " + DEFAULT_API_URL
+            )
+
+        database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise SettingsError(
+                "DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+
+        try:
+            admin_ids = frozenset(int(x) for x in get("ADMIN_IDS").split(",") if x.strip())
+        except ValueError:
+            raise SettingsError(
+                "ADMIN_IDS must be comma-separated numeric Telegram user ids"
+            ) from None
+
+        try:
+            timezone = ZoneInfo(get("TIMEZONE") or "Asia/Shanghai")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError("TIMEZONE is not a known time zone (e.g. Asia/Shanghai)") from None
+
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise SettingsError("LOG_LEVEL must be one of " + ", ".join(LOG_LEVELS))
+
+        def minutes(name: str, default: int) -> int:
+            raw = get(name)
+            if not raw:
+                return default
+            if not raw.isdigit() or int(raw) > 24 * 60:
+                raise SettingsError(f"{name} must be a whole number of minutes (0-1440)")
+            return int(raw)
+
+        return cls(
+            bot_token=token,
+            telegram_api_url=api_url,
+            database_url=database_url,
+            admin_ids=admin_ids,
+            timezone=timezone,
+            log_level=log_level,
+            checkin_opens_minutes=minutes("CHECKIN_OPENS_MINUTES", 30),
+            late_after_minutes=minutes("LATE_AFTER_MINUTES", 15),
+        )

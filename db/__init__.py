@@ -1,0 +1,1 @@
+"""Database: models, engine and sessions, migrations and per-feature operations (no Telegram)."""

@@ -1,0 +1,204 @@
+"""What every handler shares: one session per update, roles, replies sent after the commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden
+from telegram.ext import BaseHandler, ContextTypes
+
+from bot.services import Services, get_services
+from bot.texts import TOAST_LIMIT, clip, t
+from db import members as members_db
+from db.errors import Refusal
+from db.models import Member
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+@dataclass
+class Reply:
+    text: str
+    private: bool = False
+    markup: InlineKeyboardMarkup | None = None
+
+
+@dataclass
+class Ctx:
+    """One update being handled: its session, its caller, and what to answer after commit."""
+
+    update: Update
+    context: Context
+    session: AsyncSession
+    member: Member
+    services: Services
+    args: list[str]
+    replies: list[Reply] = field(default_factory=list)
+    toast_text: str | None = None
+    toast_alert: bool = False
+    toast_url: str | None = None
+    later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def is_admin(self) -> bool:
+        return members_db.is_admin(self.member, self.services.settings.admin_ids)
+
+    @property
+    def in_private(self) -> bool:
+        chat = self.update.effective_chat
+        return chat is not None and chat.type == ChatType.PRIVATE
+
+    @property
+    def message(self) -> Message | None:
+        return self.update.effective_message
+
+    def reply(self, text: str, *, private: bool = False, markup: Any = None) -> None:
+        """Queue a reply (sent once the transaction committed)."""
+        self.replies.append(Reply(text, private=private and not self.in_private, markup=markup))
+
+    def toast(self, text: str, *, alert: bool = False, url: str | None = None) -> None:
+        """Set the callback answer (sent once the transaction committed)."""
+        self.toast_text, self.toast_alert, self.toast_url = clip(text, TOAST_LIMIT), alert, url
+
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run `action` once the transaction committed and the replies went out."""
+        self.later.append(action)
+
+
+Handler = Callable[[Ctx], Awaitable[None]]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+Handlers = list[BaseHandler[Update, Context, None]]
+Where = Literal["any", "private", "group"]
+
+
+def _telegram_user(update: Update) -> members_db.TelegramUser | None:
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    return members_db.TelegramUser(user.id, user.first_name, user.last_name, user.username)
+
+
+def handler(*, admin: bool = False, where: Where = "any") -> Callable[[Handler], Callback]:
+    """Wrap a feature handler: session per update, caller recorded, role and chat checked.
+
+    Replies and the callback answer are sent only after the commit, so nothing is
+    acknowledged to a user that a crash could still lose.
+    """
+
+    def decorate(fn: Handler) -> Callback:
+        @wraps(fn)
+        async def wrapper(update: Update, context: Context) -> None:
+            user = _telegram_user(update)
+            if user is None:
+                return
+            services = get_services(context.bot_data)
+            async with services.db.session() as session:
+                member = await members_db.touch_member(session, user)
+                ctx = Ctx(update, context, session, member, services, list(context.args or []))
+                try:
+                    if admin and not ctx.is_admin:
+                        raise Refusal("not_admin")
+                    if where == "private" and not ctx.in_private:
+                        raise Refusal("private_only")
+                    if where == "group" and ctx.in_private:
+                        raise Refusal("group_only")
+                    await fn(ctx)
+                except Refusal as refusal:
+                    await session.rollback()
+                    ctx.replies.clear()
+                    ctx.later.clear()
+                    text = render_refusal(refusal)
+                    if update.callback_query:
+                        ctx.toast(text, alert=True)
+                    else:
+                        ctx.reply(text)
+                    # The caller's own record is still worth keeping.
+                    await members_db.touch_member(session, user)
+                await session.commit()
+            await deliver(ctx)
+
+        return wrapper
+
+    return decorate
+
+
+def render_refusal(refusal: Refusal) -> str:
+    params = dict(refusal.params)
+    if "units" in params:
+        params["units_list"] = "、".join(params["units"]) or t("units_none")
+    return t(refusal.key, **params)
+
+
+async def deliver(ctx: Ctx) -> None:
+    """Send the queued replies and the callback answer."""
+    query = ctx.update.callback_query
+    if query is not None:
+        await query.answer(ctx.toast_text, show_alert=ctx.toast_alert, url=ctx.toast_url)
+    message = ctx.message
+    user = ctx.update.effective_user
+    told_private = False
+    for reply in ctx.replies:
+        if reply.private and user is not None:
+            try:
+                await ctx.context.bot.send_message(user.id, reply.text, reply_markup=reply.markup)
+                told_private = True
+                continue
+            except Forbidden:
+                async with ctx.services.db.session() as session:
+                    await members_db.set_can_dm(session, user.id, False)
+                    await session.commit()
+                if message is not None:
+                    await message.reply_text(t("dm_first"))
+                return
+        if message is not None and query is None:
+            await message.reply_text(reply.text, reply_markup=reply.markup)
+        elif ctx.update.effective_chat is not None:
+            await ctx.context.bot.send_message(
+                ctx.update.effective_chat.id, reply.text, reply_markup=reply.markup
+            )
+    if told_private and message is not None and query is None:
+        await message.reply_text(t("sent_privately"))
+    for action in ctx.later:
+        await action()
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log with context; tell the user politely, without internals."""
+    log.error("error while handling update %s", _describe(update), exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(t("error_internal"), show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(t("error_internal"))
+    except Exception:  # the user may be gone, or it was already answered
+        log.debug("could not report the error to the user", exc_info=True)
+
+
+def _describe(update: object) -> str:
+    if not isinstance(update, Update):
+        return repr(update)[:200]
+    user = update.effective_user
+    chat = update.effective_chat
+    text = update.effective_message.text if update.effective_message else None
+    data = update.callback_query.data if update.callback_query else None
+    return (
+        f"#{update.update_id} user={user.id if user else None} chat={chat.id if chat else None} "
+        f"text={(text or '')[:80]!r} data={data!r}"
+    )
+
+
+@handler()
+async def unknown_command(ctx: Ctx) -> None:
+    if ctx.in_private:
+        ctx.reply(t("unknown_command"))

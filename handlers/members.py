@@ -1,0 +1,162 @@
+"""Registration, units, committee roles, unit leads, group set-up and the member list."""
+
+from __future__ import annotations
+
+from telegram.constants import ChatMemberStatus
+from telegram.ext import CommandHandler
+
+from bot.texts import paginate, t
+from db import members as members_db
+from db.errors import Refusal
+from db.models import Member
+from handlers.common import Ctx, Handlers, handler
+from handlers.menus import refresh_admin_menu
+
+
+@handler()
+async def register(ctx: Ctx) -> None:
+    if len(ctx.args) < 2:
+        raise Refusal("register_usage")
+    # The unit is the last word; the name may contain spaces (e.g. minority names).
+    real_name, unit_name = " ".join(ctx.args[:-1]), ctx.args[-1]
+    unit = await members_db.register(ctx.session, ctx.member, real_name, unit_name)
+    ctx.reply(t("register_ok", real_name=ctx.member.real_name, unit=unit.name))
+
+
+@handler()
+async def units(ctx: Ctx) -> None:
+    grouped = await members_db.registered_by_unit(ctx.session)
+    chats = {c.unit_id for c in await members_db.unit_chats(ctx.session)}
+    if not grouped:
+        ctx.reply(t("units_none"))
+        return
+    lines = [
+        t(
+            "units_line",
+            index=i,
+            name=unit.name,
+            members=len(people),
+            chat=t("units_chat_mark") if unit.id in chats else "",
+        )
+        for i, (unit, people) in enumerate(grouped, 1)
+    ]
+    for page in paginate(lambda _p, _n: t("units_header", count=len(grouped)), lines):
+        ctx.reply(page)
+
+
+@handler(admin=True)
+async def unit(ctx: Ctx) -> None:
+    match ctx.args:
+        case ["add", *name] if name:
+            added = await members_db.add_unit(ctx.session, " ".join(name))
+            ctx.reply(t("unit_added", name=added.name))
+        case ["rename", old, new]:
+            old_name = (await members_db.unit_by_name(ctx.session, old)).name
+            renamed = await members_db.rename_unit(ctx.session, old, new)
+            ctx.reply(t("unit_renamed", old=old_name, new=renamed.name))
+        case _:
+            raise Refusal("unit_usage")
+
+
+async def target_member(ctx: Ctx, refs: list[str]) -> Member:
+    """The person an admin command is about: the replied-to message's author, or a ref."""
+    message = ctx.message
+    replied = message.reply_to_message if message else None
+    if replied is not None and replied.from_user is not None and not replied.from_user.is_bot:
+        user = replied.from_user
+        return await members_db.touch_member(
+            ctx.session,
+            members_db.TelegramUser(user.id, user.first_name, user.last_name, user.username),
+        )
+    if len(refs) != 1:
+        raise Refusal("target_usage")
+    return await members_db.find_member(ctx.session, refs[0])
+
+
+@handler(admin=True)
+async def promote(ctx: Ctx) -> None:
+    member = await target_member(ctx, ctx.args)
+    changed = await members_db.set_role(ctx.session, member, "admin")
+    ctx.reply(t("promoted" if changed else "already_admin", name=member.display_name))
+    if changed:
+        ctx.after_commit(lambda: refresh_admin_menu(ctx.context.bot, member.telegram_id, True))
+
+
+@handler(admin=True)
+async def demote(ctx: Ctx) -> None:
+    member = await target_member(ctx, ctx.args)
+    if member.telegram_id in ctx.services.settings.admin_ids:
+        raise Refusal("bootstrap_admin", name=member.display_name)
+    if not await members_db.set_role(ctx.session, member, "member"):
+        raise Refusal("not_promoted", name=member.display_name)
+    ctx.reply(t("demoted", name=member.display_name))
+    ctx.after_commit(lambda: refresh_admin_menu(ctx.context.bot, member.telegram_id, False))
+
+
+@handler(admin=True)
+async def lead(ctx: Ctx) -> None:
+    if not ctx.args:
+        raise Refusal("lead_usage")
+    which, refs = ctx.args[0], ctx.args[1:]
+    unit = None if which.lower() == "off" else await members_db.unit_by_name(ctx.session, which)
+    member = await target_member(ctx, refs)
+    await members_db.set_lead(ctx.session, member, unit)
+    if unit is None:
+        ctx.reply(t("lead_cleared", name=member.display_name))
+    else:
+        ctx.reply(t("lead_set", name=member.display_name, unit=unit.name))
+
+
+@handler(admin=True, where="group")
+async def setup(ctx: Ctx) -> None:
+    chat = ctx.update.effective_chat
+    assert chat is not None
+    unit = await members_db.unit_by_name(ctx.session, " ".join(ctx.args)) if ctx.args else None
+    me = await ctx.context.bot.get_chat_member(chat.id, ctx.context.bot.id)
+    is_admin = me.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+    can_pin = me.status == ChatMemberStatus.OWNER or bool(getattr(me, "can_pin_messages", False))
+    await members_db.setup_chat(
+        ctx.session, chat.id, chat.title or "", unit, bot_is_admin=is_admin, bot_can_pin=can_pin
+    )
+    lines = [t("setup_unit", unit=unit.name) if unit else t("setup_main")]
+    if not is_admin:
+        lines.append(t("setup_not_admin"))
+    elif not can_pin:
+        lines.append(t("setup_cannot_pin"))
+    else:
+        lines.append(t("setup_rights_ok"))
+    ctx.reply("\n".join(lines))
+
+
+@handler(admin=True, where="private")
+async def members(ctx: Ctx) -> None:
+    grouped = await members_db.registered_by_unit(ctx.session)
+    total = sum(len(people) for _, people in grouped)
+    if total == 0:
+        ctx.reply(t("members_none"))
+        return
+    lines: list[str] = []
+    for unit_, people in grouped:
+        if not people:
+            continue
+        lines.append(t("members_unit", unit=unit_.name, count=len(people)))
+        lines.extend(
+            t("members_line", name=m.display_name, username=f" @{m.username}" if m.username else "")
+            for m in people
+        )
+    header = lambda page, pages: t("members_header", count=total, page=page, pages=pages)  # noqa: E731
+    for page in paginate(header, lines):
+        ctx.reply(page)
+
+
+def handlers() -> Handlers:
+    return [
+        CommandHandler("register", register),
+        CommandHandler("units", units),
+        CommandHandler("unit", unit),
+        CommandHandler("promote", promote),
+        CommandHandler("demote", demote),
+        CommandHandler("lead", lead),
+        CommandHandler("setup", setup),
+        CommandHandler("members", members),
+    ]

@@ -1,0 +1,43 @@
+"""/start and /help."""
+
+from __future__ import annotations
+
+from telegram.ext import CommandHandler
+
+from bot.texts import t
+from db import members as members_db
+from handlers.common import Ctx, Handlers, handler
+
+
+def help_text(ctx: Ctx) -> str:
+    """Help for what this person may do: members, unit leads, the committee."""
+    parts = [t("help_header"), t("help_member")]
+    if ctx.member.lead_unit is not None:
+        parts.append(t("help_lead", unit=ctx.member.lead_unit.name))
+    if ctx.is_admin:
+        parts.append(t("help_admin"))
+    return "\n".join(parts)
+
+
+@handler()
+async def start(ctx: Ctx) -> None:
+    if not ctx.in_private:
+        ctx.reply(t("start_group"))
+        return
+    # A private /start is Telegram's permission for the bot to write to this person.
+    await members_db.set_can_dm(ctx.session, ctx.member.telegram_id, True)
+    member = ctx.member
+    if member.registered_at is not None and member.unit is not None:
+        hint = t("register_hint_registered", real_name=member.real_name, unit=member.unit.name)
+    else:
+        hint = t("register_hint_unregistered")
+    ctx.reply(t("start_private", name=member.display_name, register_hint=hint))
+
+
+@handler()
+async def help_command(ctx: Ctx) -> None:
+    ctx.reply(help_text(ctx))
+
+
+def handlers() -> Handlers:
+    return [CommandHandler("start", start), CommandHandler("help", help_command)]

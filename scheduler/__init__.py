@@ -1,0 +1,1 @@
+"""Scheduling: APScheduler wiring, reminder rules, the working-day calendar, the outbox."""

@@ -1,0 +1,204 @@
+"""Fixtures: databases (SQLite and PostgreSQL), the local Bot API server, the running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+from telegram.ext import Application
+
+from bot.app import build_application, on_shutdown, on_startup
+from bot.logs import redact
+from bot.services import Services, get_services
+from bot.settings import Settings
+from db.engine import Database
+from db.migrate import upgrade
+from tests.tgserver import FakeTelegram, TgUser
+
+TOKEN = "123456789:AAtest-token-for-the-local-server-only"
+ADMIN_ID = 1001
+GROUP_ID = -100100
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+redact(TOKEN)
+
+
+def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url)
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _migrate(url: str) -> None:
+    db = Database(url)
+    await upgrade(db)
+    await db.dispose()
+
+
+@dataclass
+class Templates:
+    sqlite: Path
+    postgres_template: str | None
+    postgres_skip_reason: str
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    """Migrate once per run; each test then copies (SQLite) or clones (PostgreSQL) the result."""
+    folder = tmp_path_factory.mktemp("template")
+    sqlite = folder / "template.sqlite3"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{sqlite}"))
+    name = f"qgw_template_{os.getpid()}"
+
+    async def make_pg() -> None:
+        conn = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=5)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        await _migrate(make_url(POSTGRES_URL).set(database=name).render_as_string(False))
+
+    pg_template: str | None = None
+    reason = ""
+    try:
+        asyncio.run(make_pg())
+        pg_template = name
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        reason = f"PostgreSQL is not reachable at {POSTGRES_URL} ({exc.__class__.__name__}: {exc})"
+        if REQUIRE_POSTGRES:
+            pytest.exit(f"REQUIRE_POSTGRES=1 but {reason}", returncode=3)
+    yield Templates(sqlite, pg_template, reason)
+    if pg_template is not None:
+
+        async def drop() -> None:
+            conn = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.close()
+
+        asyncio.run(drop())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(
+    request: pytest.FixtureRequest, templates: Templates, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A fresh, migrated database of each kind for one test."""
+    if request.param == "sqlite":
+        target = tmp_path / "bot.sqlite3"
+        shutil.copy(templates.sqlite, target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    if templates.postgres_template is None:
+        pytest.skip(templates.postgres_skip_reason)
+    name = f"qgw_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{templates.postgres_template}"')
+    finally:
+        await admin.close()
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(False)
+    admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram(TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def make_settings(tg: FakeTelegram, database_url: str, **overrides: Any) -> Settings:
+    settings = Settings(
+        bot_token=TOKEN,
+        telegram_api_url=tg.url,
+        database_url=database_url,
+        admin_ids=frozenset({ADMIN_ID}),
+    )
+    return replace(settings, **overrides)
+
+
+class BotHarness:
+    """The real Application polling the local server, plus the people and chats of a test."""
+
+    def __init__(self, tg: FakeTelegram, application: Application) -> None:  # type: ignore[type-arg]
+        self.tg = tg
+        self.app = application
+        self.admin = tg.add_user(ADMIN_ID, "管理员", "boss")
+        self.group = tg.add_group(GROUP_ID)
+
+    @property
+    def services(self) -> Services:
+        return get_services(self.app.bot_data)
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await on_startup(self.app)
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(poll_interval=0.0, timeout=5)
+        await self.app.start()
+
+    async def stop(self) -> None:
+        assert self.app.updater is not None
+        stopping = asyncio.create_task(self.app.updater.stop())
+        await asyncio.sleep(0)
+        self.tg.wake()
+        await stopping
+        await self.app.stop()
+        await on_shutdown(self.app)
+        await self.app.shutdown()
+
+    def user(self, user_id: int, first_name: str, username: str | None = None) -> TgUser:
+        return self.tg.add_user(user_id, first_name, username)
+
+    async def setup_main_group(self) -> None:
+        reply = await self.admin.ask(self.group.id, "/setup")
+        assert "主群" in reply, reply
+
+    async def add_units(self, *names: str) -> None:
+        await self.admin.ask_private("/start")
+        for name in names:
+            reply = await self.admin.ask_private(f"/unit add {name}")
+            assert name in reply, reply
+
+    async def registered(
+        self, user_id: int, name: str, unit: str, *, username: str | None = None
+    ) -> TgUser:
+        """A user who started the bot privately and registered."""
+        user = self.user(user_id, name, username)
+        reply = await user.ask_private(f"/register {name} {unit}")
+        assert "登记成功" in reply, reply
+        return user
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram, database_url: str) -> AsyncIterator[BotHarness]:
+    harness = BotHarness(tg, build_application(make_settings(tg, database_url)))
+    await harness.start()
+    yield harness
+    await harness.stop()

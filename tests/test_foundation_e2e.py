@@ -1,0 +1,257 @@
+"""End-to-end: the foundation's commands through the real Application and local Bot API server."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models import Chat, Member, Unit
+from tests.conftest import ADMIN_ID, TOKEN, BotHarness
+from tests.tgserver import ApiError
+
+
+async def count(bot: BotHarness, model: type) -> int:
+    async with bot.services.db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def member(bot: BotHarness, telegram_id: int) -> Member | None:
+    async with bot.services.db.session() as session:
+        return await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
+
+
+async def test_start_in_private_allows_direct_messages_and_hints_registration(
+    bot: BotHarness,
+) -> None:
+    user = bot.user(2001, "小王", "xiaowang")
+    reply = await user.ask_private("/start")
+    assert "/register 姓名 单位" in reply
+    recorded = await member(bot, 2001)
+    assert recorded is not None and recorded.can_dm and recorded.username == "xiaowang"
+
+
+async def test_start_in_group_asks_to_start_privately(bot: BotHarness) -> None:
+    user = bot.user(2002, "小李")
+    reply = await user.ask(bot.group.id, "/start")
+    assert "私聊" in reply
+    recorded = await member(bot, 2002)
+    assert recorded is not None and not recorded.can_dm
+
+
+async def test_anyone_who_interacts_is_recorded_before_registering(bot: BotHarness) -> None:
+    user = bot.user(2003, "路人", "passer")
+    await user.ask(bot.group.id, "/help")
+    recorded = await member(bot, 2003)
+    assert recorded is not None
+    assert (recorded.first_name, recorded.username, recorded.registered_at) == (
+        "路人",
+        "passer",
+        None,
+    )
+
+
+async def test_help_is_role_aware(bot: BotHarness) -> None:
+    await bot.add_units("办公室")
+    plain = await bot.registered(2004, "张三", "办公室", username="zhangsan")
+    member_help = await plain.ask_private("/help")
+    assert "/register" in member_help and "/promote" not in member_help
+    admin_help = await bot.admin.ask_private("/help")
+    assert "/promote" in admin_help and "/setup" in admin_help
+    await bot.admin.ask_private("/lead 办公室 @zhangsan")
+    lead_help = await plain.ask_private("/help")
+    assert "办公室 的组长" in lead_help and "/promote" not in lead_help
+
+
+async def test_register_validates_and_records_name_and_unit(bot: BotHarness) -> None:
+    await bot.add_units("办公室", "康复中心")
+    user = bot.user(2005, "Wang")
+    assert "用法" in await user.ask_private("/register")
+    assert "用法" in await user.ask_private("/register 王五")
+    refused = await user.ask_private("/register 王五 不存在的单位")
+    assert "不存在的单位" in refused and "办公室" in refused and "康复中心" in refused
+    assert (await member(bot, 2005)).registered_at is None  # type: ignore[union-attr]
+    too_long = await user.ask_private("/register " + "长" * 500 + " 办公室")
+    assert "名称无效" in too_long
+    ok = await user.ask_private("/register 阿依 古丽 康复中心")
+    assert "阿依 古丽（康复中心）" in ok
+    recorded = await member(bot, 2005)
+    assert recorded is not None and recorded.real_name == "阿依 古丽"
+    assert recorded.unit is not None and recorded.unit.name == "康复中心"
+    # Units match case-insensitively; re-registering moves the person.
+    await bot.admin.ask_private("/unit add IT组")
+    assert "it组" not in await user.ask_private("/register 阿依古丽 it组")
+    assert (await member(bot, 2005)).unit.name == "IT组"  # type: ignore[union-attr]
+
+
+async def test_register_without_units_says_none_exist(bot: BotHarness) -> None:
+    user = bot.user(2006, "早到的人")
+    reply = await user.ask_private("/register 李四 办公室")
+    assert "暂无单位" in reply
+
+
+async def test_unit_management_and_refusals(bot: BotHarness) -> None:
+    await bot.admin.ask_private("/start")
+    assert "用法" in await bot.admin.ask_private("/unit")
+    assert "用法" in await bot.admin.ask_private("/unit frobnicate x")
+    assert "已新增单位：办公室" in await bot.admin.ask_private("/unit add 办公室")
+    assert "已存在" in await bot.admin.ask_private("/unit add 办公室")
+    assert "名称无效" in await bot.admin.ask_private("/unit add " + "x" * 100)
+    renamed = await bot.admin.ask_private("/unit rename 办公室 综合办公室")
+    assert "综合办公室" in renamed
+    assert "没有名为“不存在”" in await bot.admin.ask_private("/unit rename 不存在 新名")
+    listing = await bot.admin.ask_private("/units")
+    assert "综合办公室" in listing and "共 1 个" in listing
+    # A non-admin is refused and nothing changes.
+    user = bot.user(2007, "普通人")
+    assert "仅限青工委" in await user.ask_private("/unit add 黑客组")
+    assert "仅限青工委" in await user.ask_private("/unit rename 综合办公室 被改")
+    assert await count(bot, Unit) == 1
+    assert "综合办公室" in await user.ask_private("/units")
+
+
+async def test_setup_main_and_unit_groups_and_rights(bot: BotHarness) -> None:
+    await bot.add_units("办公室")
+    user = bot.user(2008, "普通人")
+    assert "仅限青工委" in await user.ask(bot.group.id, "/setup")
+    assert await count(bot, Chat) == 0
+    assert "请在群组中" in await bot.admin.ask_private("/setup")
+    reply = await bot.admin.ask(bot.group.id, "/setup")
+    assert "主群" in reply and "可以置顶" in reply
+    # A group where the bot is a plain member: told what is missing.
+    weak = bot.tg.add_group(-100200, "办公室群", bot_admin=False)
+    reply = await bot.admin.ask(weak.id, "/setup 办公室")
+    assert "办公室 的分组群" in reply and "不是本群管理员" in reply
+    no_pin = bot.tg.add_group(-100300, "另一个群", bot_admin=True, can_pin=False)
+    assert "置顶消息”权限" in await bot.admin.ask(no_pin.id, "/setup 办公室")
+    assert "没有名为“外星”" in await bot.admin.ask(no_pin.id, "/setup 外星")
+    async with bot.services.db.session() as session:
+        chats = {c.id: c for c in await session.scalars(select(Chat))}
+    # The unit's group moved to the last chat set up for it; the main group stayed.
+    assert chats[bot.group.id].purpose == "main"
+    assert chats[no_pin.id].purpose == "unit" and not chats[no_pin.id].bot_can_pin
+    assert weak.id not in chats
+    # Moving the main group replaces the old one.
+    await bot.admin.ask(weak.id, "/setup")
+    async with bot.services.db.session() as session:
+        mains = list(await session.scalars(select(Chat.id).where(Chat.purpose == "main")))
+    assert mains == [weak.id]
+
+
+async def test_promote_demote_by_reply_username_and_id(bot: BotHarness) -> None:
+    await bot.admin.ask_private("/start")
+    target = bot.user(2009, "小赵", "zhao")
+    said = target.send(bot.group.id, "大家好")
+    plain = bot.user(2010, "小钱", "qian")
+    await plain.ask_private("/start")
+    # Refusals first: nobody has changed.
+    assert "仅限青工委" in await plain.ask(bot.group.id, "/promote @zhao")
+    assert "请回复此人的消息" in await bot.admin.ask_private("/promote")
+    assert "找不到 @nobody" in await bot.admin.ask_private("/promote @nobody")
+    assert "不是有效的" in await bot.admin.ask_private("/promote zhao!")
+    # By reply (the person never talked to the bot before: recorded from the reply).
+    since = len(bot.tg.texts(bot.group.id))
+    bot.admin.send(bot.group.id, "/promote", reply_to=said)
+    assert "小赵 已成为青工委成员" in await bot.admin.reply_in(bot.group.id, since)
+    assert "已经是" in await bot.admin.ask_private("/promote @zhao")
+    # The promoted person can now use admin commands.
+    await target.ask_private("/start")
+    assert "已新增单位" in await target.ask_private("/unit add 新单位")
+    assert "小钱 已成为" in await bot.admin.ask_private("/promote 2010")
+    # Their private menu now lists the committee's commands (they started the bot).
+    scope = json.dumps({"chat_id": 2010, "type": "chat"}, sort_keys=True)
+    menu = await bot.tg.wait_for(lambda: bot.tg.commands.get(scope), what="admin menu")
+    assert "promote" in {c["command"] for c in menu}
+    assert "已不再是" in await bot.admin.ask_private("/demote @qian")
+    await bot.tg.wait_for(lambda: scope not in bot.tg.commands, what="menu removed")
+    assert "不是通过 /promote" in await bot.admin.ask_private("/demote @qian")
+    assert "仅限青工委" in await plain.ask_private("/unit add 不行")
+    bootstrap = await target.ask_private(f"/demote {ADMIN_ID}")
+    assert "ADMIN_IDS" in bootstrap
+
+
+async def test_lead_set_and_cleared(bot: BotHarness) -> None:
+    await bot.add_units("办公室")
+    await bot.registered(2011, "孙组长", "办公室", username="sun")
+    assert "用法" in await bot.admin.ask_private("/lead")
+    assert "没有名为“外星”" in await bot.admin.ask_private("/lead 外星 @sun")
+    assert "请回复此人的消息" in await bot.admin.ask_private("/lead 办公室")
+    assert "孙组长 已成为 办公室 的分组组长" in await bot.admin.ask_private("/lead 办公室 @sun")
+    assert (await member(bot, 2011)).lead_unit.name == "办公室"  # type: ignore[union-attr]
+    assert "已不再是分组组长" in await bot.admin.ask_private("/lead off @sun")
+    assert (await member(bot, 2011)).lead_unit_id is None  # type: ignore[union-attr]
+
+
+async def test_members_list_is_private_paginated_and_within_limits(bot: BotHarness) -> None:
+    await bot.add_units("办公室", "康复中心")
+    assert "还没有人登记" in await bot.admin.ask_private("/members")
+    assert "私聊" in await bot.admin.ask(bot.group.id, "/members")
+    # 300 members with long names: the list must span several messages, none over 4096.
+    async with bot.services.db.session() as session:
+        units = list(await session.scalars(select(Unit).order_by(Unit.id)))
+        for i in range(300):
+            session.add(
+                Member(
+                    telegram_id=900000 + i,
+                    first_name="x",
+                    real_name=f"成员{i:03d}" + "名" * 20,
+                    unit_id=units[i % 2].id,
+                    username=f"user{i}",
+                    registered_at=func.now(),
+                )
+            )
+        await session.commit()
+    since = len(bot.tg.texts(ADMIN_ID))
+    bot.admin.say("/members")
+    pages = await bot.tg.wait_for(
+        lambda: (
+            [t for t in bot.tg.texts(ADMIN_ID)[since:] if "已登记成员共 300 人" in t]
+            if any("（3/3）" in t for t in bot.tg.texts(ADMIN_ID)[since:])
+            else None
+        ),
+        what="three pages",
+    )
+    assert len(pages) == 3 and all(len(p) <= 4096 for p in pages)
+    body = "\n".join(pages)
+    assert all(f"成员{i:03d}" in body for i in range(300))
+    assert "【办公室】150 人" in body and "【康复中心】150 人" in body
+    plain = bot.user(2012, "普通人")
+    assert "仅限青工委" in await plain.ask_private("/members")
+
+
+async def test_command_menus_registered_with_admin_scope(bot: BotHarness) -> None:
+    default = json.dumps({"type": "default"}, sort_keys=True)
+    names = {c["command"] for c in bot.tg.commands[default]}
+    assert {"start", "help", "register"} <= names and "promote" not in names
+    assert all(len(c["description"]) > 0 for c in bot.tg.commands[default])
+
+
+async def test_unknown_command_gets_a_hint_in_private(bot: BotHarness) -> None:
+    assert "/help" in await bot.admin.ask_private("/frobnicate")
+
+
+async def test_odd_input_is_handled(bot: BotHarness) -> None:
+    await bot.add_units("办公室")
+    user = bot.user(2013, "奇怪的人")
+    assert "名称无效" in await user.ask_private("/register \u200b\u0007 办公室")
+    huge = "字" * 4000
+    reply = await user.ask_private(f"/register 王 {huge}")
+    assert len(reply) <= 4096 and "可选单位" in reply
+    assert (await member(bot, 2013)).registered_at is None  # type: ignore[union-attr]
+
+
+async def test_errors_are_reported_politely_and_logged_without_token(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("httpx").setLevel(logging.DEBUG)
+    bot.tg.fail_next["getChatMember"].append(ApiError(500, "Internal Server Error"))
+    reply = await bot.admin.ask(bot.group.id, "/setup")
+    assert "出错了" in reply and "Internal" not in reply
+    await bot.tg.wait_for(lambda: "error while handling update" in caplog.text, what="log")
+    assert "/setup" in caplog.text
+    assert TOKEN not in caplog.text and TOKEN.replace(":", "%3A") not in caplog.text
+    assert "<redacted>" in caplog.text  # httpx did log URLs, redacted
+    assert await count(bot, Chat) == 0

@@ -1,0 +1,98 @@
+"""The throttle: group and overall windows, toasts unthrottled, 429 retry_after honoured."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from telegram.error import RetryAfter
+
+from bot.ratelimit import SlidingWindow, TelegramRateLimiter
+
+
+class Clock:
+    """Time that only moves when asyncio.sleep is called (patched in)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(seconds: float, *args: Any) -> None:
+        clock.now += max(seconds, 0)
+        await real_sleep(0)
+
+    monkeypatch.setattr("bot.ratelimit.asyncio.sleep", fake_sleep)
+    return clock
+
+
+async def test_sliding_window_spaces_out_a_burst(clock: Clock) -> None:
+    window = SlidingWindow(20, 60.0, clock)
+    times = []
+    for _ in range(45):
+        await window.acquire()
+        times.append(clock.now)
+    # No 60-second span ever holds more than 20.
+    for i in range(len(times) - 20):
+        assert times[i + 20] - times[i] >= 60.0
+    assert times[19] == 0.0 and times[20] == 60.0 and times[40] == 120.0
+
+
+async def test_group_messages_are_throttled_but_toasts_are_not(clock: Clock) -> None:
+    limiter = TelegramRateLimiter(group_per_minute=20, clock=clock)
+    sent: list[tuple[str, float]] = []
+
+    async def call(endpoint: str) -> bool:
+        sent.append((endpoint, clock.now))
+        return True
+
+    for _ in range(25):
+        await limiter.process_request(
+            call, ("editMessageText",), {}, "editMessageText", {"chat_id": -100}, None
+        )
+    for _ in range(100):
+        await limiter.process_request(
+            call,
+            ("answerCallbackQuery",),
+            {},
+            "answerCallbackQuery",
+            {"callback_query_id": "1"},
+            None,
+        )
+    edits = [t for e, t in sent if e == "editMessageText"]
+    toasts = [t for e, t in sent if e == "answerCallbackQuery"]
+    assert edits[19] < 61 <= edits[20]
+    assert max(toasts) - min(toasts) == 0  # all at once
+
+
+async def test_retry_after_is_honoured(clock: Clock) -> None:
+    limiter = TelegramRateLimiter(clock=clock)
+    attempts: list[float] = []
+
+    async def flaky() -> bool:
+        attempts.append(clock.now)
+        if len(attempts) < 3:
+            raise RetryAfter(7)
+        return True
+
+    assert await limiter.process_request(flaky, (), {}, "sendMessage", {"chat_id": -5}, None)
+    assert attempts == [0.0, 7.0, 14.0]
+    assert limiter.retries_after_429 == 2
+
+
+async def test_gives_up_after_max_retries(clock: Clock) -> None:
+    limiter = TelegramRateLimiter(max_retries=1, clock=clock)
+
+    async def always() -> bool:
+        raise RetryAfter(3)
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(always, (), {}, "sendMessage", {"chat_id": 5}, None)

@@ -1,0 +1,63 @@
+"""Settings: every bad value stops start-up with one line naming the setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import DEFAULT_API_URL, Settings, SettingsError
+
+TOKEN = "123456:ABCdefGhIJKlmnoPQRstuVWXyz012345678"
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({"BOT_TOKEN": TOKEN})
+    assert settings.telegram_api_url == DEFAULT_API_URL
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.database_url.endswith("data/bot.sqlite3")
+    assert str(settings.timezone) == "Asia/Shanghai"
+    assert settings.admin_ids == frozenset()
+    assert (settings.checkin_opens_minutes, settings.late_after_minutes) == (30, 15)
+
+
+def test_values_are_parsed() -> None:
+    settings = Settings.from_env(
+        {
+            "BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": "http://127.0.0.1:8081/",
+            "DATABASE_URL": "postgresql+asyncpg://u:p@db/qgw",
+            "ADMIN_IDS": " 1, 22 ,333 ",
+            "TIMEZONE": "Asia/Urumqi",
+            "LOG_LEVEL": "debug",
+            "CHECKIN_OPENS_MINUTES": "45",
+        }
+    )
+    assert settings.telegram_api_url == "http://127.0.0.1:8081"
+    assert settings.admin_ids == frozenset({1, 22, 333})
+    assert settings.log_level == "DEBUG"
+    assert settings.checkin_opens_minutes == 45
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BOT_TOKEN", ""),
+        ("BOT_TOKEN", "not-a-token"),
+        ("TELEGRAM_API_URL", "ftp://x"),
+        ("DATABASE_URL", "mysql://x"),
+        ("ADMIN_IDS", "12,abc"),
+        ("TIMEZONE", "Mars/Olympus"),
+        ("LOG_LEVEL", "LOUD"),
+        ("LATE_AFTER_MINUTES", "-5"),
+    ],
+)
+def test_bad_values_name_the_setting(name: str, value: str) -> None:
+    env = {"BOT_TOKEN": TOKEN, name: value}
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(env)
+    message = str(raised.value)
+    assert name in message and "\n" not in message
+
+
+def test_missing_token_says_how_to_get_one() -> None:
+    with pytest.raises(SettingsError, match="@BotFather"):
+        Settings.from_env({})

@@ -1,0 +1,647 @@
+"""A local Bot API server for tests and benchmarks: real HTTP, real-shaped results, real limits.
+
+It keeps users, chats, messages with their inline keyboards and an update queue served by
+`getUpdates` long polling; it enforces Telegram's limits (20 messages+edits per minute per group,
+~30 messages per second overall, 4096-character messages, 64-byte callback data, 200-character
+toasts, one answer per callback) with real-shaped 429s, and records every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 7000000001
+BOT_USERNAME = "qgw_test_bot"
+LIMITED = {
+    "sendMessage",
+    "sendDocument",
+    "sendPhoto",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "editMessageCaption",
+}
+JSON_FIELDS = {
+    "reply_markup",
+    "reply_parameters",
+    "scope",
+    "commands",
+    "allowed_updates",
+    "entities",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.retry_after = code, description, retry_after
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    ok: bool
+    error_code: int | None
+    at: float
+
+
+@dataclass
+class Callback:
+    id: str
+    user_id: int
+    data: str
+    pressed_at: float
+    answered: asyncio.Future[dict[str, Any]]
+    answered_at: float | None = None
+
+
+@dataclass
+class Chat:
+    id: int
+    type: str
+    title: str = ""
+    bot_status: str = "administrator"
+    bot_can_pin: bool = True
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    next_message_id: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def as_json(self, users: dict[int, dict[str, Any]]) -> dict[str, Any]:
+        if self.type == "private":
+            user = users[self.id]
+            return {"id": self.id, "type": "private", "first_name": user["first_name"]}
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+class Window:
+    """The server's own sliding-window counter (what Telegram enforces)."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit, self.period = limit, period
+        self.times: deque[float] = deque()
+
+    def hit(self, now: float) -> int | None:
+        """Count a request; None if allowed, else the seconds to retry after."""
+        while self.times and self.times[0] <= now - self.period:
+            self.times.popleft()
+        if len(self.times) >= self.limit:
+            return max(1, int(self.times[0] + self.period - now + 0.999))
+        self.times.append(now)
+        return None
+
+
+class FakeTelegram:
+    """The server's state plus helpers for tests to act as users and read what the bot did."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        group_per_minute: int = 20,
+        overall_per_second: int = 30,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token = token
+        self.clock = clock
+        self.group_per_minute = group_per_minute
+        self.overall = Window(overall_per_second, 1.0)
+        self.group_windows: defaultdict[int, Window] = defaultdict(
+            lambda: Window(self.group_per_minute, 60.0)
+        )
+        self.users: dict[int, dict[str, Any]] = {
+            BOT_ID: {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "青工委助手",
+                "username": BOT_USERNAME,
+            }
+        }
+        self.started: set[int] = set()  # users who opened a private chat with the bot
+        self.blocked: set[int] = set()
+        self.chats: dict[int, Chat] = {}
+        self.admins: defaultdict[int, set[int]] = defaultdict(set)
+        self.commands: dict[str, list[dict[str, str]]] = {}
+        self.files: dict[str, bytes] = {}
+        self.calls: list[Call] = []
+        self.callbacks: dict[str, Callback] = {}
+        self.updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._new_update = asyncio.Event()
+        self.fail_next: dict[str, list[ApiError]] = defaultdict(list)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # ------------------------------------------------------------------ server lifecycle
+    async def start(self) -> str:
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    def wake(self) -> None:
+        """Release every long poll now (so a stopping bot need not wait for its timeout)."""
+        self._new_update.set()
+
+    async def stop(self) -> None:
+        self._new_update.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        params = await self._params(request)
+        handler = getattr(self, f"api_{method}", None)
+        try:
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            if self.fail_next[method]:
+                raise self.fail_next[method].pop(0)
+            self._enforce_rate(method, params)
+            result = await handler(params)
+        except ApiError as exc:
+            self.calls.append(Call(method, params, False, exc.code, self.clock()))
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.code,
+                "description": exc.description,
+            }
+            if exc.retry_after is not None:
+                body["parameters"] = {"retry_after": exc.retry_after}
+            return web.json_response(body, status=exc.code)
+        self.calls.append(Call(method, params, True, None, self.clock()))
+        return web.json_response({"ok": True, "result": result})
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            raw: dict[str, Any] = await request.json()
+        else:
+            raw = {}
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    raw[key] = {"filename": value.filename, "content": value.file.read()}
+                else:
+                    raw[key] = value
+        params: dict[str, Any] = {}
+        for key, value in raw.items():
+            parsed: Any = value
+            if isinstance(value, str) and key in JSON_FIELDS:
+                parsed = json.loads(value)
+            elif isinstance(value, str) and key in ("chat_id", "message_id", "user_id", "offset"):
+                parsed = int(value) if value.lstrip("-").isdigit() else value
+            params[key] = parsed
+        return params
+
+    def _enforce_rate(self, method: str, params: dict[str, Any]) -> None:
+        if method not in LIMITED:
+            return
+        now = self.clock()
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, int) and chat_id < 0:
+            wait = self.group_windows[chat_id].hit(now)
+            if wait is not None:
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+        wait = self.overall.hit(now)
+        if wait is not None:
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+
+    # ------------------------------------------------------------------ world set-up
+    def add_user(self, user_id: int, first_name: str, username: str | None = None) -> TgUser:
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if username:
+            user["username"] = username
+        self.users[user_id] = user
+        return TgUser(self, user_id)
+
+    def add_group(
+        self, chat_id: int, title: str = "青工委群", *, bot_admin: bool = True, can_pin: bool = True
+    ) -> Chat:
+        assert chat_id < 0
+        chat = Chat(chat_id, "supergroup", title)
+        chat.bot_status = "administrator" if bot_admin else "member"
+        chat.bot_can_pin = can_pin and bot_admin
+        self.chats[chat_id] = chat
+        return chat
+
+    def private_chat(self, user_id: int) -> Chat:
+        if user_id not in self.chats:
+            self.chats[user_id] = Chat(user_id, "private")
+        return self.chats[user_id]
+
+    def push_update(self, update: dict[str, Any]) -> None:
+        update["update_id"] = next(self._update_ids)
+        self.updates.append(update)
+        self._new_update.set()
+
+    def user_message(
+        self, user_id: int, chat_id: int, text: str, *, reply_to: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        chat = self.chats[chat_id] if chat_id < 0 else self.private_chat(user_id)
+        if chat.type == "private":
+            self.started.add(user_id)
+            self.blocked.discard(user_id)
+        message: dict[str, Any] = {
+            "message_id": next(chat.next_message_id),
+            "from": self.users[user_id],
+            "chat": chat.as_json(self.users),
+            "date": int(time.time()),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        chat.messages[message["message_id"]] = message
+        self.push_update({"message": message})
+        return message
+
+    def press(self, user_id: int, message: dict[str, Any], data: str) -> Callback:
+        callback = Callback(
+            id=str(next(self._callback_ids)),
+            user_id=user_id,
+            data=data,
+            pressed_at=self.clock(),
+            answered=asyncio.get_running_loop().create_future(),
+        )
+        self.callbacks[callback.id] = callback
+        self.push_update(
+            {
+                "callback_query": {
+                    "id": callback.id,
+                    "from": self.users[user_id],
+                    "message": message,
+                    "chat_instance": str(message["chat"]["id"]),
+                    "data": data,
+                }
+            }
+        )
+        return callback
+
+    # ------------------------------------------------------------------ reading
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            return []
+        return [
+            m for m in chat.messages.values() if m["from"]["id"] == BOT_ID and not m.get("deleted")
+        ]
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [m.get("text") or m.get("caption") or "" for m in self.bot_messages(chat_id)]
+
+    def count_calls(self, method: str, **match: Any) -> int:
+        return sum(
+            1
+            for c in self.calls
+            if c.method == method and c.ok and all(c.params.get(k) == v for k, v in match.items())
+        )
+
+    def errors(self, code: int) -> list[Call]:
+        return [c for c in self.calls if c.error_code == code]
+
+    async def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+    ) -> Any:
+        """Poll until `predicate()` is truthy; return its value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            await asyncio.sleep(0.02)
+
+    # ------------------------------------------------------------------ Bot API methods
+    def _chat(self, chat_id: Any) -> Chat:
+        if isinstance(chat_id, int) and chat_id in self.chats:
+            chat = self.chats[chat_id]
+            if chat.type == "private":
+                if chat_id in self.blocked:
+                    raise ApiError(403, "Forbidden: bot was blocked by the user")
+                if chat_id not in self.started:
+                    raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+            return chat
+        if isinstance(chat_id, int) and chat_id in self.users:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        raise ApiError(400, "Bad Request: chat not found")
+
+    def _message(self, params: dict[str, Any]) -> tuple[Chat, dict[str, Any]]:
+        chat = self._chat(params.get("chat_id"))
+        message = chat.messages.get(params.get("message_id", -1))
+        if message is None or message.get("deleted"):
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return chat, message
+
+    @staticmethod
+    def _check_markup(markup: Any) -> None:
+        if not markup:
+            return
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+    @staticmethod
+    def _check_text(text: Any, limit: int = 4096, what: str = "message") -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise ApiError(400, f"Bad Request: {what} text is empty")
+        if len(text) > limit:
+            raise ApiError(400, f"Bad Request: {what} is too long")
+        return text
+
+    def _post(self, chat: Chat, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        self._check_markup(params.get("reply_markup"))
+        message: dict[str, Any] = {
+            "message_id": next(chat.next_message_id),
+            "from": self.users[BOT_ID],
+            "chat": chat.as_json(self.users),
+            "date": int(time.time()),
+            **content,
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        reply = params.get("reply_parameters") or {}
+        if reply.get("message_id") in chat.messages:
+            message["reply_to_message"] = chat.messages[reply["message_id"]]
+        chat.messages[message["message_id"]] = message
+        return message
+
+    async def api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **self.users[BOT_ID],
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    async def api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates and timeout > 0:
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), timeout)
+        return self.updates[:limit]
+
+    async def api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params.get("chat_id"))
+        text = self._check_text(params.get("text"))
+        return self._post(chat, params, text=text)
+
+    async def api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        _chat, message = self._message(params)
+        text = self._check_text(params.get("text"))
+        self._check_markup(params.get("reply_markup"))
+        markup = params.get("reply_markup")
+        if text == message.get("text") and markup == message.get("reply_markup"):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        message["text"] = text
+        if markup is not None:
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        message["edit_date"] = int(time.time())
+        return message
+
+    async def api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        _chat, message = self._message(params)
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        if markup == message.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified")
+        if markup:
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        return message
+
+    async def api_deleteMessage(self, params: dict[str, Any]) -> bool:
+        _chat, message = self._message(params)
+        message["deleted"] = True
+        return True
+
+    async def api_pinChatMessage(self, params: dict[str, Any]) -> bool:
+        chat, message = self._message(params)
+        if chat.type != "private" and not chat.bot_can_pin:
+            raise ApiError(
+                400, "Bad Request: not enough rights to manage pinned messages in the chat"
+            )
+        message["pinned"] = True
+        return True
+
+    async def api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        callback = self.callbacks.get(str(params.get("callback_query_id")))
+        if callback is None or callback.answered.done():
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        text = params.get("text")
+        if text is not None and len(text) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        callback.answered_at = self.clock()
+        callback.answered.set_result(
+            {
+                "text": text,
+                "show_alert": params.get("show_alert") in (True, "true", "True"),
+                "url": params.get("url"),
+            }
+        )
+        return True
+
+    def _member_json(self, chat: Chat, user_id: int) -> dict[str, Any]:
+        user = self.users.get(user_id)
+        if user is None:
+            raise ApiError(400, "Bad Request: user not found")
+        if user_id == BOT_ID:
+            if chat.bot_status == "administrator":
+                return {
+                    "status": "administrator",
+                    "user": user,
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    "can_manage_chat": True,
+                    "can_delete_messages": True,
+                    "can_manage_video_chats": False,
+                    "can_restrict_members": False,
+                    "can_promote_members": False,
+                    "can_change_info": False,
+                    "can_invite_users": True,
+                    "can_post_stories": False,
+                    "can_edit_stories": False,
+                    "can_delete_stories": False,
+                    "can_pin_messages": chat.bot_can_pin,
+                }
+            return {"status": "member", "user": user}
+        if user_id in self.admins[chat.id]:
+            return {
+                "status": "administrator",
+                "user": user,
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_manage_video_chats": True,
+                "can_restrict_members": True,
+                "can_promote_members": True,
+                "can_change_info": True,
+                "can_invite_users": True,
+                "can_post_stories": False,
+                "can_edit_stories": False,
+                "can_delete_stories": False,
+                "can_pin_messages": True,
+            }
+        return {"status": "member", "user": user}
+
+    async def api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params.get("chat_id"))
+        return self._member_json(chat, int(params["user_id"]))
+
+    async def api_getChatAdministrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        chat = self._chat(params.get("chat_id"))
+        ids = sorted(self.admins[chat.id]) + (
+            [BOT_ID] if chat.bot_status == "administrator" else []
+        )
+        return [self._member_json(chat, i) for i in ids]
+
+    def _scope_key(self, params: dict[str, Any]) -> str:
+        scope = params.get("scope") or {"type": "default"}
+        if scope.get("type") == "chat":
+            chat_id = scope.get("chat_id")
+            if chat_id not in self.chats or (chat_id > 0 and chat_id not in self.started):
+                raise ApiError(400, "Bad Request: chat not found")
+        return json.dumps(scope, sort_keys=True)
+
+    async def api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands") or []
+        if len(commands) > 100:
+            raise ApiError(400, "Bad Request: too many commands")
+        self.commands[self._scope_key(params)] = commands
+        return True
+
+    async def api_deleteMyCommands(self, params: dict[str, Any]) -> bool:
+        self.commands.pop(self._scope_key(params), None)
+        return True
+
+    async def api_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        return self.commands.get(self._scope_key(params), [])
+
+    async def _send_file(self, params: dict[str, Any], field_name: str) -> dict[str, Any]:
+        chat = self._chat(params.get("chat_id"))
+        upload = params.get(field_name)
+        if not isinstance(upload, dict):
+            raise ApiError(400, f"Bad Request: there is no {field_name} in the request")
+        caption = params.get("caption")
+        if caption is not None:
+            self._check_text(caption, 1024, "caption")
+        file_id = f"file{len(self.files) + 1}"
+        self.files[file_id] = upload["content"]
+        content: dict[str, Any] = {"caption": caption} if caption else {}
+        if field_name == "document":
+            content["document"] = {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": upload["filename"],
+                "file_size": len(upload["content"]),
+            }
+        else:
+            content["photo"] = [
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "width": 800,
+                    "height": 600,
+                    "file_size": len(upload["content"]),
+                }
+            ]
+        return self._post(chat, params, **content)
+
+    async def api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_file(params, "document")
+
+    async def api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_file(params, "photo")
+
+
+class TgUser:
+    """Acts as one Telegram user against the fake server."""
+
+    def __init__(self, server: FakeTelegram, user_id: int) -> None:
+        self.server, self.id = server, user_id
+
+    @property
+    def private_chat_id(self) -> int:
+        return self.id
+
+    def send(
+        self, chat_id: int, text: str, *, reply_to: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return self.server.user_message(self.id, chat_id, text, reply_to=reply_to)
+
+    def say(self, text: str) -> dict[str, Any]:
+        """Send `text` in the private chat with the bot (this also starts the bot)."""
+        return self.send(self.id, text)
+
+    def press(self, message: dict[str, Any], label: str) -> Callback:
+        """Press the inline button of `message` whose text contains `label`."""
+        message = self.server.chats[message["chat"]["id"]].messages[message["message_id"]]
+        for row in message.get("reply_markup", {}).get("inline_keyboard", []):
+            for button in row:
+                if label in button["text"] and "callback_data" in button:
+                    return self.server.press(self.id, message, button["callback_data"])
+        raise AssertionError(f"no button containing {label!r} on message {message.get('text')!r}")
+
+    def press_data(self, message: dict[str, Any], data: str) -> Callback:
+        """Send arbitrary (possibly forged) callback data for `message`."""
+        return self.server.press(self.id, message, data)
+
+    async def toast(self, callback: Callback, timeout: float = 10.0) -> dict[str, Any]:
+        return await asyncio.wait_for(callback.answered, timeout)
+
+    async def reply_in(self, chat_id: int, since: int, timeout: float = 10.0) -> str:
+        """Wait for the bot's next message in `chat_id` after `since` bot messages; its text."""
+        messages = await self.server.wait_for(
+            lambda: self.server.texts(chat_id)[since:], timeout, f"a bot message in {chat_id}"
+        )
+        return str(messages[0])
+
+    async def ask(self, chat_id: int, text: str, timeout: float = 10.0) -> str:
+        """Send `text` in `chat_id` and return the bot's next message there."""
+        since = len(self.server.texts(chat_id))
+        self.send(chat_id, text)
+        return await self.reply_in(chat_id, since, timeout)
+
+    async def ask_private(self, text: str, timeout: float = 10.0) -> str:
+        return await self.ask(self.id, text, timeout)
