@@ -5,15 +5,22 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
 
+from bot.cards import CardRefresher
 from bot.ratelimit import TelegramRateLimiter
 from bot.services import Services, get_services
 from bot.settings import Settings
 from db import members as members_db
 from db.engine import Database
 from db.migrate import upgrade
-from handlers import common, members, start
+from handlers import activities, checkin, common, members, newevent_dialog, start
 from handlers.menus import register_menus
 
 log = logging.getLogger(__name__)
@@ -30,12 +37,15 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     async with services.db.session() as session:
         admins = await members_db.admin_telegram_ids(session, services.settings.admin_ids)
     await register_menus(application.bot, admins)
+    services.cards.start()
     log.info("started as @%s", application.bot.username)
 
 
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    """Release the database."""
-    await get_services(application.bot_data).db.dispose()
+    """Finish pending card edits, release the database."""
+    services = get_services(application.bot_data)
+    await services.cards.stop()
+    await services.db.dispose()
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -51,14 +61,20 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .post_shutdown(on_shutdown)
         .build()
     )
-    application.bot_data["services"] = Services(
-        settings=settings, db=Database(settings.database_url)
+    services = Services(
+        settings=settings,
+        db=Database(settings.database_url),
+        cards=CardRefresher(application.bot),
     )
+    services.cards.register(activities.CARD, lambda item: activities.card_view(services, item))
+    application.bot_data["services"] = services
 
-    for feature in (start, members):
+    # checkin before start: its /start handler takes the deep links from the cards' buttons.
+    for feature in (checkin, start, members, activities, newevent_dialog):
         application.add_handlers(feature.handlers())
-    # Last: any other command gets a hint instead of silence.
+    # Last: anything no feature recognised gets an answer instead of silence.
     application.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))
+    application.add_handler(CallbackQueryHandler(common.unknown_button))
     application.add_error_handler(common.on_error)
     return application
 

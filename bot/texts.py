@@ -33,9 +33,16 @@ ZH: dict[str, str] = {
     "help_member": (
         "/register 姓名 单位 — 登记实名和所在单位\n"
         "/units — 查看单位（分组）列表\n"
+        "/events — 近期活动及编号\n"
+        "/checkin [编号] [签到码] — 签到（也可点群里活动公告的“签到”按钮）\n"
+        "/leave 编号 原因 — 请假\n"
+        "/cancel — 退出当前操作\n"
         "/help — 显示本帮助"
     ),
-    "help_lead": "\n\n【分组组长】\n你是 {unit} 的组长，可为本分组创建活动、查看名单。",
+    "help_lead": (
+        "\n\n【分组组长】\n你是 {unit} 的组长，可为本分组创建活动、查看名单：\n"
+        "/newevent 类型 日期 时间 标题 unit={unit} …\n/roster 编号"
+    ),
     "help_admin": (
         "\n\n【青工委】\n"
         "/setup — 把本群设为主群（通知和提醒发到这里）\n"
@@ -46,7 +53,10 @@ ZH: dict[str, str] = {
         "/demote @用户名|ID（或回复其消息）— 取消青工委成员\n"
         "/lead 单位 @用户名|ID（或回复其消息）— 设为分组组长\n"
         "/lead off @用户名|ID（或回复其消息）— 取消组长\n"
-        "/members — 按单位列出已登记成员（私聊）"
+        "/members — 按单位列出已登记成员（私聊）\n"
+        "/newevent 类型 日期 时间 标题 [place= end= unit= code=] — 新建活动（私聊中只发 /newevent 可按步骤创建）\n"
+        "/event cancel 编号 · /event edit 编号 key=value — 取消 / 修改活动\n"
+        "/roster 编号 — 签到、请假、未签到名单（私聊）"
     ),
     # --- register ---
     "register_usage": "用法：/register 姓名 单位\n例如：/register 张三 办公室",
@@ -84,6 +94,104 @@ ZH: dict[str, str] = {
     "members_unit": "【{unit}】{count} 人",
     "members_line": "{name}{username}",
     "members_none": "还没有人登记。",
+    # --- activities ---
+    "kind_study": "理论学习",
+    "kind_meeting": "青工委会议",
+    "kind_unity": "民族团结教育",
+    "kind_volunteer": "志愿服务",
+    "kind_other": "其他活动",
+    "newevent_usage": (
+        "用法：/newevent 类型 日期 时间 标题 [选项]\n"
+        "类型：study 学习 · meeting 会议 · unity 民族团结 · volunteer 志愿 · other 其他\n"
+        "选项：place=地点 end=结束时间 unit=单位 code=签到码\n"
+        "例如：/newevent 学习 2026-12-05 15:00 学习二十大报告 place=三楼会议室\n"
+        "在私聊中只发 /newevent 可按步骤创建。"
+    ),
+    "kind_unknown": "没有“{word}”这种活动类型。可选：study 学习、meeting 会议、unity 民族团结、volunteer 志愿、other 其他。",
+    "date_invalid": "日期“{text}”无效，请写成 YYYY-MM-DD，例如 2026-12-05。",
+    "time_invalid": "时间“{text}”无效，请写成 HH:MM，例如 15:00。",
+    "title_invalid": "请写活动标题（不超过 {limit} 字）。",
+    "text_invalid": "内容无效：不能为空或含特殊字符（不超过 {limit} 字）。",
+    "reason_invalid": "请写请假原因（不超过 {limit} 字）。",
+    "code_invalid": "签到码只能是 1–32 位字母或数字。",
+    "hours_invalid": "服务时长须是 0–24 之间的数字。",
+    "hours_volunteer_only": "hours= 只适用于志愿服务活动。",
+    "option_unknown": "不认识的选项“{option}=”。可用：{known}",
+    "end_before_start": "结束时间必须晚于开始时间。",
+    "activity_in_past": "活动时间已经过去，请检查日期和时间。",
+    "no_main_group": "还没有设置主群：请在群里发送 /setup 后再创建活动。",
+    "activity_unknown": "活动 #{id} 不存在。",
+    "activity_cancelled": "活动 #{id}「{title}」已取消。",
+    "activity_created": "已创建活动 #{id}「{title}」，公告已发到群里。",
+    "activity_created_no_card": "已创建活动 #{id}「{title}」，但公告没能发到群里：{reason}",
+    "card": "【{kind}】#{id} {title}\n🕒 {when}\n📍 {place}\n👥 {target}\n{counts}{status}",
+    "card_counts": "已签到 {present} · 迟到 {late} · 请假 {leave} · 应到 {expected}",
+    "card_code_hint": "\n🔑 本活动需签到码：请私聊机器人发送 /checkin {id} 签到码",
+    "card_cancelled": "\n❌ 活动已取消",
+    "card_ended": "\n✅ 活动已结束",
+    "place_none": "待定",
+    "target_all": "全体成员",
+    "button_checkin": "签到",
+    "button_leave": "请假",
+    "when": "{date} {start}–{end}",
+    "events_none": "近期没有活动。",
+    "events_header": "近期活动（{page}/{pages}）",
+    "events_line": "#{id} {kind}「{title}」{when} · {place}{state}",
+    "events_open": " · 🟢签到中",
+    "events_target": " · {unit}",
+    "event_usage": "用法：\n/event cancel 编号\n/event edit 编号 key=value …（可改 title date time end place code）",
+    "edit_usage": "用法：/event edit 编号 key=value …（可改 title date time end place code；code=off 取消签到码）",
+    "event_cancelled": "已取消活动 #{id}「{title}」。",
+    "event_edited": "已更新活动 #{id}：\n{card}",
+    "id_invalid": "请写活动编号，例如 12 或 #12。",
+    # --- check-in ---
+    "register_first": "请先登记：私聊我发送 /register 姓名 单位",
+    "checkin_present": "签到成功 #{id} {title} {time}",
+    "checkin_late": "签到成功（迟到）#{id} {title} {time}",
+    "checkin_already": "你已签到过 #{id}（{time}）",
+    "checkin_not_open": "#{id} 签到尚未开始，将于 {opens} 开放。",
+    "checkin_closed": "#{id} 签到已结束。",
+    "checkin_need_code": "#{id} 需要签到码：请私聊我发送 /checkin {id} 签到码",
+    "checkin_wrong_code": "签到码不对，未签到。请向活动组织者确认。",
+    "checkin_code_in_group": "签到码请在私聊中发送（群里发出去大家都能看到）：/checkin {id} 签到码",
+    "checkin_none_open": "现在没有你可以签到的活动。发送 /events 查看近期活动。",
+    "checkin_choose": "现在有多个活动可签到，请写编号：\n{lines}",
+    "checkin_code_prompt": "请发送 #{id}「{title}」的签到码（或 /cancel 放弃）。",
+    "leave_usage": "用法：/leave 编号 请假原因",
+    "leave_prompt": "请回复 #{id}「{title}」的请假原因（或 /cancel 放弃）。",
+    "leave_ok": "已请假 #{id}「{title}」，原因：{reason}",
+    "leave_updated": "已更新 #{id} 的请假原因：{reason}",
+    "leave_button": "请在与我的私聊中写请假原因。",
+    "leave_closed": "#{id} 已结束，不能再请假。",
+    "leave_but_present": "你已签到 #{id}，无需请假。",
+    "dialog_cancelled": "已取消。",
+    "dialog_nothing": "当前没有进行中的操作。",
+    "button_invalid": "按钮无效或已过期。",
+    "button_wrong_kind": "该活动不支持这个操作。",
+    # --- roster ---
+    "roster_usage": "用法：/roster 编号",
+    "roster_header": "#{id}「{title}」{when}（{page}/{pages}）\n已签到 {present} · 迟到 {late} · 请假 {leave} · 未签到 {absent}",
+    "roster_present": "【已签到】",
+    "roster_leave": "【请假】",
+    "roster_absent": "【未签到】",
+    "roster_present_line": "{index}. {name}（{unit}）{time}{late}",
+    "roster_late_mark": " 迟到",
+    "roster_leave_line": "{index}. {name}（{unit}）：{reason}",
+    "roster_absent_line": "{index}. {name}（{unit}）",
+    "roster_none": "（无）",
+    "roster_wrong_codes": "签到码输错 {count} 次",
+    "no_unit": "未分组",
+    # --- guided creation ---
+    "ne_choose_kind": "新建活动（1/4）：请选择类型。随时发送 /cancel 退出。",
+    "ne_ask_when": "新建「{kind}」（2/4）：请发送开始日期和时间，例如 2026-12-05 15:00",
+    "ne_ask_title": "（3/4）请发送活动标题。",
+    "ne_ask_place": "（4/4）请发送地点，或点“跳过”。",
+    "ne_skip": "跳过",
+    "ne_confirm": "请确认：\n{kind}「{title}」\n时间：{when}\n地点：{place}\n对象：{target}",
+    "ne_ok": "确认创建",
+    "ne_no": "取消",
+    "ne_stale": "这个对话已经结束，请重新发送 /newevent。",
+    "ne_group_hint": "按步骤创建请在私聊中发送 /newevent；或直接写全：\n{usage}",
 }
 
 COMMANDS_MEMBER: list[tuple[str, str]] = [
@@ -91,6 +199,10 @@ COMMANDS_MEMBER: list[tuple[str, str]] = [
     ("help", "查看命令"),
     ("register", "登记：姓名 单位"),
     ("units", "单位（分组）列表"),
+    ("events", "近期活动"),
+    ("checkin", "签到：编号 [签到码]"),
+    ("leave", "请假：编号 原因"),
+    ("cancel", "退出当前操作"),
 ]
 COMMANDS_ADMIN: list[tuple[str, str]] = [
     ("setup", "设为主群 / 分组群"),
@@ -99,6 +211,9 @@ COMMANDS_ADMIN: list[tuple[str, str]] = [
     ("demote", "取消青工委成员"),
     ("lead", "设置分组组长"),
     ("members", "已登记成员"),
+    ("newevent", "新建活动"),
+    ("event", "取消 / 修改活动"),
+    ("roster", "活动签到名单"),
 ]
 
 

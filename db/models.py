@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -123,3 +124,58 @@ class Chat(Base):
     bot_is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     bot_can_pin: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+KINDS = ("study", "meeting", "unity", "volunteer", "other")
+ATTENDANCE = ("present", "late", "leave")
+
+
+class Activity(Base):
+    """A study session, meeting, ethnic-unity activity, volunteer activity or other event."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        CheckConstraint("kind IN ('study', 'meeting', 'unity', 'volunteer', 'other')", name="kind"),
+        CheckConstraint("status IN ('active', 'cancelled')", name="status"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(128))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    place: Mapped[str | None] = mapped_column(String(128))
+    # None: everyone; otherwise the one unit it is for.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    code: Mapped[str | None] = mapped_column(String(32))
+    hours: Mapped[float | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    wrong_codes: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The announcement card.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class Attendance(Base):
+    """One person's answer to one activity: present, late, or on leave (with a reason)."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (
+        # The database, not only the code, makes a double check-in impossible.
+        UniqueConstraint("activity_id", "member_id", name="uq_attendance_activity_member"),
+        CheckConstraint("status IN ('present', 'late', 'leave')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(256))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    member: Mapped[Member] = relationship(lazy="joined")

@@ -47,6 +47,7 @@ class Ctx:
     toast_alert: bool = False
     toast_url: str | None = None
     later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    cards: set[tuple[str, int]] = field(default_factory=set)
 
     @property
     def is_admin(self) -> bool:
@@ -68,6 +69,10 @@ class Ctx:
     def toast(self, text: str, *, alert: bool = False, url: str | None = None) -> None:
         """Set the callback answer (sent once the transaction committed)."""
         self.toast_text, self.toast_alert, self.toast_url = clip(text, TOAST_LIMIT), alert, url
+
+    def touch_card(self, kind: str, item_id: int) -> None:
+        """Have this card's counts re-rendered once the transaction committed."""
+        self.cards.add((kind, item_id))
 
     def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run `action` once the transaction committed and the replies went out."""
@@ -107,15 +112,19 @@ def handler(*, admin: bool = False, where: Where = "any") -> Callable[[Handler],
                 try:
                     if admin and not ctx.is_admin:
                         raise Refusal("not_admin")
-                    if where == "private" and not ctx.in_private:
-                        raise Refusal("private_only")
-                    if where == "group" and ctx.in_private:
-                        raise Refusal("group_only")
+                    wrong_chat = (where == "private" and not ctx.in_private) or (
+                        where == "group" and ctx.in_private
+                    )
+                    if wrong_chat:
+                        if update.callback_query is not None:
+                            raise Refusal("button_invalid")
+                        raise Refusal("private_only" if where == "private" else "group_only")
                     await fn(ctx)
                 except Refusal as refusal:
                     await session.rollback()
                     ctx.replies.clear()
                     ctx.later.clear()
+                    ctx.cards.clear()
                     text = render_refusal(refusal)
                     if update.callback_query:
                         ctx.toast(text, alert=True)
@@ -140,6 +149,8 @@ def render_refusal(refusal: Refusal) -> str:
 
 async def deliver(ctx: Ctx) -> None:
     """Send the queued replies and the callback answer."""
+    for kind, item_id in ctx.cards:
+        ctx.services.cards.touch(kind, item_id)
     query = ctx.update.callback_query
     if query is not None:
         await query.answer(ctx.toast_text, show_alert=ctx.toast_alert, url=ctx.toast_url)
@@ -202,3 +213,9 @@ def _describe(update: object) -> str:
 async def unknown_command(ctx: Ctx) -> None:
     if ctx.in_private:
         ctx.reply(t("unknown_command"))
+
+
+@handler()
+async def unknown_button(ctx: Ctx) -> None:
+    """Callback data no feature recognises (forged, or from an old version): refuse."""
+    raise Refusal("button_invalid")

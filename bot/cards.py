@@ -1,0 +1,118 @@
+"""Group cards whose counts are edited, coalesced: one edit per card per interval at most.
+
+A press only marks its card dirty. A background loop edits each dirty card once its interval
+since the last edit has passed, rendering it fresh from the database, so however many people
+press at once the group sees a handful of edits and the last one shows the exact count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, TelegramError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CardView:
+    chat_id: int
+    message_id: int
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+
+Key = tuple[str, int]
+Renderer = Callable[[int], Awaitable[CardView | None]]
+
+
+class CardRefresher:
+    """Coalesces card edits; `touch` is cheap and may be called once per press."""
+
+    def __init__(self, bot: Bot, *, min_interval: float = 3.0, tick: float = 0.2) -> None:
+        self._bot = bot
+        self.min_interval = min_interval
+        self._tick = tick
+        self._renderers: dict[str, Renderer] = {}
+        self._dirty: set[Key] = set()
+        self._busy: set[Key] = set()
+        self._last: dict[Key, float] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._edits: set[asyncio.Task[Any]] = set()
+
+    def register(self, kind: str, renderer: Renderer) -> None:
+        self._renderers[kind] = renderer
+
+    def touch(self, kind: str, item_id: int) -> None:
+        """Mark a card as needing an edit."""
+        self._dirty.add((kind, item_id))
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="card-refresher")
+
+    async def stop(self) -> None:
+        """Finish pending edits (bounded), then stop the loop."""
+        if self._task is None:
+            return
+        deadline = time.monotonic() + 5
+        while (self._dirty or self._edits) and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(self._tick)
+        self._task.cancel()
+        for task in (self._task, *self._edits):
+            task.cancel()
+        await asyncio.gather(self._task, *self._edits, return_exceptions=True)
+        self._task = None
+
+    @property
+    def idle(self) -> bool:
+        return not self._dirty and not self._busy
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._dirty:
+                now = time.monotonic()
+                for key in [k for k in self._dirty if k not in self._busy]:
+                    if now - self._last.get(key, float("-inf")) >= self.min_interval:
+                        self._dirty.discard(key)
+                        self._busy.add(key)
+                        self._last[key] = now
+                        task = asyncio.create_task(self._edit(key))
+                        self._edits.add(task)
+                        task.add_done_callback(self._edits.discard)
+                await asyncio.sleep(self._tick)
+
+    async def _edit(self, key: Key) -> None:
+        kind, item_id = key
+        try:
+            view = await self._renderers[kind](item_id)
+            if view is None:
+                return
+            await self._bot.edit_message_text(
+                view.text,
+                chat_id=view.chat_id,
+                message_id=view.message_id,
+                reply_markup=view.markup,
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                log.warning("card %s could not be edited: %s", key, exc.message)
+        except TelegramError as exc:
+            log.warning("card %s edit failed (%s); will retry", key, exc)
+            self._dirty.add(key)
+        except Exception:
+            log.exception("card %s could not be rendered", key)
+        finally:
+            self._busy.discard(key)
+            if self._dirty:
+                self._wake.set()

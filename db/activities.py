@@ -1,0 +1,418 @@
+"""Activities, check-in, leave and rosters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import members as members_db
+from db import rules
+from db.errors import Refusal
+from db.models import Activity, Attendance, Member, Unit
+
+MAX_HOURS = 24.0
+
+
+@dataclass
+class ActivitySpec:
+    """A validated description of an activity to create."""
+
+    kind: str
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    place: str | None = None
+    unit: Unit | None = None
+    code: str | None = None
+    hours: float | None = None
+
+
+def _apply_end(starts_at: dt.datetime, end: str | None, zone: ZoneInfo) -> dt.datetime:
+    if not end:
+        return starts_at + rules.DEFAULT_DURATION
+    local_start = starts_at.astimezone(zone)
+    ends_at = rules.local_to_utc(local_start.date(), rules.parse_time(end), zone)
+    if ends_at <= starts_at:
+        raise Refusal("end_before_start")
+    return ends_at
+
+
+def _parse_hours(raw: str) -> float:
+    try:
+        hours = float(raw)
+    except ValueError:
+        raise Refusal("hours_invalid") from None
+    if not 0 < hours <= MAX_HOURS:
+        raise Refusal("hours_invalid")
+    return hours
+
+
+KNOWN_OPTIONS = {"place", "end", "unit", "code", "hours"}
+EDITABLE = {"title", "date", "time", "end", "place", "code"}
+
+
+async def parse_spec(session: AsyncSession, args: list[str], zone: ZoneInfo) -> ActivitySpec:
+    """`<kind> <YYYY-MM-DD> <HH:MM> <title> [key=value ...]` → a spec, or a refusal."""
+    if len(args) < 4:
+        raise Refusal("newevent_usage")
+    kind = rules.parse_kind(args[0])
+    starts_at = rules.local_to_utc(rules.parse_date(args[1]), rules.parse_time(args[2]), zone)
+    title_words, options = rules.split_options(args[3:])
+    unknown = set(options) - KNOWN_OPTIONS
+    if unknown:
+        raise Refusal("option_unknown", option=sorted(unknown)[0], known=" ".join(KNOWN_OPTIONS))
+    spec = ActivitySpec(
+        kind=kind,
+        title=rules.clean_text(" ".join(title_words), rules.MAX_TITLE, "title_invalid"),
+        starts_at=starts_at,
+        ends_at=_apply_end(starts_at, options.get("end"), zone),
+    )
+    if options.get("place"):
+        spec.place = rules.clean_text(options["place"], rules.MAX_PLACE)
+    if options.get("unit"):
+        spec.unit = await members_db.unit_by_name(session, options["unit"])
+    if options.get("code"):
+        spec.code = rules.parse_code(options["code"])
+    if "hours" in options:
+        if kind != "volunteer":
+            raise Refusal("hours_volunteer_only")
+        spec.hours = _parse_hours(options["hours"])
+    return spec
+
+
+def may_manage(member: Member, is_admin: bool, unit_id: int | None) -> bool:
+    """The committee manages every activity; a unit's lead manages that unit's activities."""
+    return is_admin or (unit_id is not None and member.lead_unit_id == unit_id)
+
+
+async def create(
+    session: AsyncSession, creator: Member, is_admin: bool, spec: ActivitySpec, now: dt.datetime
+) -> Activity:
+    if not may_manage(creator, is_admin, spec.unit.id if spec.unit else None):
+        raise Refusal("not_admin_or_lead")
+    if spec.ends_at <= now:
+        raise Refusal("activity_in_past")
+    if await target_chat_id(session, spec.unit.id if spec.unit else None) is None:
+        raise Refusal("no_main_group")
+    activity = Activity(
+        kind=spec.kind,
+        title=spec.title,
+        starts_at=spec.starts_at,
+        ends_at=spec.ends_at,
+        place=spec.place,
+        unit_id=spec.unit.id if spec.unit else None,
+        code=spec.code,
+        hours=spec.hours,
+        created_by=creator.id,
+    )
+    session.add(activity)
+    await session.flush()
+    activity.unit = spec.unit
+    return activity
+
+
+async def target_chat_id(session: AsyncSession, unit_id: int | None) -> int | None:
+    """Where an activity's card goes: its unit's group if it has one, else the main group."""
+    if unit_id is not None:
+        chat = await members_db.unit_chat(session, unit_id)
+        if chat is not None:
+            return chat.id
+    main = await members_db.main_chat(session)
+    return main.id if main else None
+
+
+async def get(session: AsyncSession, activity_id: int) -> Activity:
+    activity = await session.get(Activity, activity_id)
+    if activity is None:
+        raise Refusal("activity_unknown", id=activity_id)
+    return activity
+
+
+async def get_active(session: AsyncSession, activity_id: int, *, lock: bool = False) -> Activity:
+    """An activity that is not cancelled; `lock` takes its row lock (PostgreSQL)."""
+    if lock:
+        stmt = select(Activity).where(Activity.id == activity_id).with_for_update(of=Activity)
+        activity = await session.scalar(stmt)
+        if activity is None:
+            raise Refusal("activity_unknown", id=activity_id)
+    else:
+        activity = await get(session, activity_id)
+    if activity.status == "cancelled":
+        raise Refusal("activity_cancelled", id=activity_id, title=activity.title)
+    return activity
+
+
+def _require_registered(member: Member) -> None:
+    if member.registered_at is None:
+        raise Refusal("register_first")
+
+
+async def insert_ignore(session: AsyncSession, model: type[Any], **values: Any) -> bool:
+    """INSERT that does nothing on a unique conflict; True if a row was inserted."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result = await session.execute(
+        insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
+    )
+    return result.scalar() is not None
+
+
+class Outcome(Enum):
+    PRESENT = "present"
+    LATE = "late"
+    ALREADY = "already"
+    NEED_CODE = "need_code"
+    WRONG_CODE = "wrong_code"
+    NOT_OPEN = "not_open"
+    CLOSED = "closed"
+
+
+@dataclass
+class CheckinResult:
+    outcome: Outcome
+    activity: Activity
+    at: dt.datetime | None = None
+    was_on_leave: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome in (Outcome.PRESENT, Outcome.LATE)
+
+
+async def _attendance(session: AsyncSession, activity_id: int, member_id: int) -> Attendance | None:
+    return await session.scalar(
+        select(Attendance).where(
+            Attendance.activity_id == activity_id, Attendance.member_id == member_id
+        )
+    )
+
+
+async def check_in(
+    session: AsyncSession,
+    activity_id: int,
+    member: Member,
+    now: dt.datetime,
+    policy: rules.CheckinPolicy,
+    *,
+    code: str | None = None,
+    via_button: bool = False,
+) -> CheckinResult:
+    """Check `member` in; never twice (the unique constraint decides under concurrency)."""
+    activity = await get_active(session, activity_id)
+    _require_registered(member)
+    window = policy.window(now, activity.starts_at, activity.ends_at)
+    if window is rules.Window.NOT_OPEN:
+        return CheckinResult(Outcome.NOT_OPEN, activity)
+    if window is rules.Window.CLOSED:
+        return CheckinResult(Outcome.CLOSED, activity)
+    existing = await _attendance(session, activity.id, member.id)
+    if existing is not None and existing.status != "leave":
+        return CheckinResult(Outcome.ALREADY, activity, existing.at)
+    if activity.code is not None:
+        if via_button or code is None:
+            return CheckinResult(Outcome.NEED_CODE, activity)
+        if code != activity.code:
+            await session.execute(
+                update(Activity)
+                .where(Activity.id == activity.id)
+                .values(wrong_codes=Activity.wrong_codes + 1)
+            )
+            return CheckinResult(Outcome.WRONG_CODE, activity)
+    status = window.value
+    inserted = await insert_ignore(
+        session, Attendance, activity_id=activity.id, member_id=member.id, status=status, at=now
+    )
+    if inserted:
+        return CheckinResult(Outcome(status), activity, now)
+    # A row exists: on leave becomes present (atomically); anything else was a double press.
+    moved = await session.execute(
+        update(Attendance)
+        .where(
+            Attendance.activity_id == activity.id,
+            Attendance.member_id == member.id,
+            Attendance.status == "leave",
+        )
+        .values(status=status, at=now, reason=None)
+    )
+    if moved.rowcount == 1:  # type: ignore[attr-defined]
+        return CheckinResult(Outcome(status), activity, now, was_on_leave=True)
+    existing = await _attendance(session, activity.id, member.id)
+    return CheckinResult(Outcome.ALREADY, activity, existing.at if existing else None)
+
+
+async def request_leave(
+    session: AsyncSession, activity_id: int, member: Member, reason: str, now: dt.datetime
+) -> tuple[Activity, bool]:
+    """Record an excused absence; (activity, True if it updated an earlier leave)."""
+    activity = await get_active(session, activity_id)
+    _require_registered(member)
+    reason = rules.clean_text(reason, rules.MAX_REASON, "reason_invalid")
+    if now > activity.ends_at:
+        raise Refusal("leave_closed", id=activity.id)
+    existing = await _attendance(session, activity.id, member.id)
+    if existing is not None:
+        if existing.status != "leave":
+            raise Refusal("leave_but_present", id=activity.id)
+        existing.reason, existing.at = reason, now
+        return activity, True
+    if not await insert_ignore(
+        session,
+        Attendance,
+        activity_id=activity.id,
+        member_id=member.id,
+        status="leave",
+        reason=reason,
+        at=now,
+    ):
+        raise Refusal("leave_but_present", id=activity.id)
+    return activity, False
+
+
+@dataclass
+class Counts:
+    present: int = 0  # late ones included
+    late: int = 0
+    leave: int = 0
+    expected: int = 0
+
+
+def _targets(activity: Activity) -> ColumnElement[bool]:
+    """Who is expected: registered members of the activity's unit (or of every unit)."""
+    registered = Member.registered_at.is_not(None)
+    if activity.unit_id is None:
+        return registered
+    return and_(registered, Member.unit_id == activity.unit_id)
+
+
+async def counts(session: AsyncSession, activity: Activity) -> Counts:
+    rows = await session.execute(
+        select(Attendance.status, func.count())
+        .where(Attendance.activity_id == activity.id)
+        .group_by(Attendance.status)
+    )
+    by_status = {status: int(n) for status, n in rows.all()}
+    expected = await session.scalar(
+        select(func.count()).select_from(Member).where(_targets(activity))
+    )
+    return Counts(
+        present=by_status.get("present", 0) + by_status.get("late", 0),
+        late=by_status.get("late", 0),
+        leave=by_status.get("leave", 0),
+        expected=int(expected or 0),
+    )
+
+
+@dataclass
+class Roster:
+    activity: Activity
+    present: list[Attendance] = field(default_factory=list)  # in check-in order, late included
+    leave: list[Attendance] = field(default_factory=list)
+    absent: list[Member] = field(default_factory=list)  # by unit, then name
+
+    @property
+    def late(self) -> int:
+        return sum(1 for a in self.present if a.status == "late")
+
+
+async def roster(session: AsyncSession, activity_id: int, member: Member, is_admin: bool) -> Roster:
+    activity = await get(session, activity_id)
+    if not may_manage(member, is_admin, activity.unit_id):
+        raise Refusal("not_admin_or_lead")
+    answers = list(
+        await session.scalars(
+            select(Attendance)
+            .where(Attendance.activity_id == activity.id)
+            .order_by(Attendance.at, Attendance.id)
+        )
+    )
+    answered = select(Attendance.member_id).where(Attendance.activity_id == activity.id)
+    absent = await session.scalars(
+        select(Member)
+        .outerjoin(Unit, Member.unit_id == Unit.id)
+        .where(_targets(activity), Member.id.not_in(answered))
+        .order_by(Unit.id, Member.real_name, Member.id)
+    )
+    return Roster(
+        activity=activity,
+        present=[a for a in answers if a.status != "leave"],
+        leave=[a for a in answers if a.status == "leave"],
+        absent=list(absent),
+    )
+
+
+async def upcoming(session: AsyncSession, now: dt.datetime, limit: int = 50) -> list[Activity]:
+    """Activities not cancelled and not yet over, soonest first."""
+    return list(
+        await session.scalars(
+            select(Activity)
+            .where(Activity.status == "active", Activity.ends_at > now)
+            .order_by(Activity.starts_at, Activity.id)
+            .limit(limit)
+        )
+    )
+
+
+async def open_for(
+    session: AsyncSession, member: Member, now: dt.datetime, policy: rules.CheckinPolicy
+) -> list[Activity]:
+    """Activities this person could check in to right now."""
+    return [
+        a
+        for a in await upcoming(session, now)
+        if (a.unit_id is None or a.unit_id == member.unit_id)
+        and policy.window(now, a.starts_at, a.ends_at) in (rules.Window.ON_TIME, rules.Window.LATE)
+    ]
+
+
+async def cancel(session: AsyncSession, activity_id: int) -> Activity:
+    activity = await get_active(session, activity_id)
+    activity.status = "cancelled"
+    return activity
+
+
+async def edit(
+    session: AsyncSession, activity_id: int, words: list[str], zone: ZoneInfo, now: dt.datetime
+) -> Activity:
+    """Apply `key=value` changes: title, date, time, end, place, code (code=off removes it)."""
+    activity = await get_active(session, activity_id)
+    free, options = rules.split_options(words)
+    if free or not options:
+        raise Refusal("edit_usage")
+    unknown = set(options) - EDITABLE
+    if unknown:
+        raise Refusal("option_unknown", option=sorted(unknown)[0], known=" ".join(sorted(EDITABLE)))
+    local_start = activity.starts_at.astimezone(zone)
+    duration = activity.ends_at - activity.starts_at
+    day = rules.parse_date(options["date"]) if "date" in options else local_start.date()
+    at = rules.parse_time(options["time"]) if "time" in options else local_start.timetz()
+    starts_at = rules.local_to_utc(day, at.replace(tzinfo=None), zone)
+    ends_at = (
+        _apply_end(starts_at, options["end"], zone) if "end" in options else starts_at + duration
+    )
+    if ends_at <= now and (starts_at, ends_at) != (activity.starts_at, activity.ends_at):
+        raise Refusal("activity_in_past")
+    activity.starts_at, activity.ends_at = starts_at, ends_at
+    if "title" in options:
+        activity.title = rules.clean_text(options["title"], rules.MAX_TITLE, "title_invalid")
+    if "place" in options:
+        activity.place = rules.clean_text(options["place"], rules.MAX_PLACE) or None
+    if "code" in options:
+        activity.code = (
+            None if options["code"] in ("off", "") else rules.parse_code(options["code"])
+        )
+    return activity
+
+
+async def set_card(session: AsyncSession, activity_id: int, chat_id: int, message_id: int) -> None:
+    await session.execute(
+        update(Activity)
+        .where(Activity.id == activity_id)
+        .values(chat_id=chat_id, message_id=message_id)
+    )

@@ -1,0 +1,215 @@
+"""Activities: the announcement card, /newevent, /events, /event cancel|edit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import TelegramError
+from telegram.ext import CommandHandler
+
+from bot.cards import CardView
+from bot.services import Services
+from bot.texts import paginate, t
+from db import activities as activities_db
+from db.errors import Refusal
+from db.models import Activity
+from handlers.common import Ctx, Handlers, handler
+
+log = logging.getLogger(__name__)
+
+CARD = "activity"
+
+
+def parse_id(raw: str) -> int:
+    """`12` or `#12` → 12; anything else is refused."""
+    text = raw.strip().lstrip("#")
+    if not text.isdigit() or len(text) > 9:
+        raise Refusal("id_invalid")
+    return int(text)
+
+
+def local_time(moment: dt.datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+def when(activity: Activity, zone: ZoneInfo) -> str:
+    start, end = activity.starts_at.astimezone(zone), activity.ends_at.astimezone(zone)
+    end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%m-%d %H:%M")
+    return t("when", date=start.strftime("%Y-%m-%d"), start=start.strftime("%H:%M"), end=end_text)
+
+
+def kind_name(kind: str) -> str:
+    return t(f"kind_{kind}")
+
+
+def target_name(activity: Activity) -> str:
+    return activity.unit.name if activity.unit else t("target_all")
+
+
+def card_markup(activity: Activity) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t("button_checkin"), callback_data=f"act:ci:{activity.id}"),
+                InlineKeyboardButton(t("button_leave"), callback_data=f"act:lv:{activity.id}"),
+            ]
+        ]
+    )
+
+
+def render_card(
+    activity: Activity, counts: activities_db.Counts, zone: ZoneInfo, now: dt.datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The group card: what, when, where, for whom, live counts, and its buttons."""
+    status = ""
+    markup: InlineKeyboardMarkup | None = card_markup(activity)
+    if activity.status == "cancelled":
+        status, markup = t("card_cancelled"), None
+    elif now > activity.ends_at:
+        status, markup = t("card_ended"), None
+    elif activity.code:
+        status = t("card_code_hint", id=activity.id)
+    text = t(
+        "card",
+        kind=kind_name(activity.kind),
+        id=activity.id,
+        title=activity.title,
+        when=when(activity, zone),
+        place=activity.place or t("place_none"),
+        target=target_name(activity),
+        counts=t(
+            "card_counts",
+            present=counts.present,
+            late=counts.late,
+            leave=counts.leave,
+            expected=counts.expected,
+        ),
+        status=status,
+    )
+    return text, markup
+
+
+async def card_view(services: Services, activity_id: int) -> CardView | None:
+    """The card of `activity_id` as it should look now (None if it has no card)."""
+    async with services.db.session() as session:
+        activity = await session.get(Activity, activity_id)
+        if activity is None or activity.chat_id is None or activity.message_id is None:
+            return None
+        counts = await activities_db.counts(session, activity)
+    text, markup = render_card(activity, counts, services.settings.timezone, services.now())
+    return CardView(activity.chat_id, activity.message_id, text, markup)
+
+
+async def post_card(ctx: Ctx, activity_id: int) -> None:
+    """Post the announcement card in the activity's chat and remember where it is."""
+    services = ctx.services
+    async with services.db.session() as session:
+        activity = await activities_db.get(session, activity_id)
+        chat_id = await activities_db.target_chat_id(session, activity.unit_id)
+        counts = await activities_db.counts(session, activity)
+    if chat_id is None:
+        return
+    text, markup = render_card(activity, counts, services.settings.timezone, services.now())
+    bot = ctx.context.bot
+    try:
+        message = await bot.send_message(chat_id, text, reply_markup=markup)
+    except TelegramError as exc:
+        log.warning("card for activity %s not posted: %s", activity_id, exc)
+        if ctx.message is not None:
+            await ctx.message.reply_text(
+                t("activity_created_no_card", id=activity.id, title=activity.title, reason=exc)
+            )
+        return
+    async with services.db.session() as session:
+        await activities_db.set_card(session, activity_id, chat_id, message.message_id)
+        await session.commit()
+
+
+async def announce(ctx: Ctx, activity: Activity) -> None:
+    """After creating `activity`: tell the creator its number, then post its card."""
+    ctx.reply(t("activity_created", id=activity.id, title=activity.title))
+    activity_id = activity.id
+    ctx.after_commit(lambda: post_card(ctx, activity_id))
+
+
+def newevent_usage_hint() -> str:
+    return t("ne_group_hint", usage=t("newevent_usage"))
+
+
+@handler()
+async def newevent(ctx: Ctx) -> None:
+    if not ctx.args:
+        from handlers.newevent_dialog import begin  # the guided dialogue
+
+        await begin(ctx)
+        return
+    zone = ctx.services.settings.timezone
+    spec = await activities_db.parse_spec(ctx.session, ctx.args, zone)
+    activity = await activities_db.create(
+        ctx.session, ctx.member, ctx.is_admin, spec, ctx.services.now()
+    )
+    await announce(ctx, activity)
+
+
+@handler()
+async def events(ctx: Ctx) -> None:
+    now = ctx.services.now()
+    upcoming = await activities_db.upcoming(ctx.session, now)
+    if not upcoming:
+        ctx.reply(t("events_none"))
+        return
+    zone, policy = ctx.services.settings.timezone, ctx.services.policy
+    lines = []
+    for a in upcoming:
+        is_open = policy.window(now, a.starts_at, a.ends_at).value in ("present", "late")
+        state = (t("events_target", unit=a.unit.name) if a.unit else "") + (
+            t("events_open") if is_open else ""
+        )
+        lines.append(
+            t(
+                "events_line",
+                id=a.id,
+                kind=kind_name(a.kind),
+                title=a.title,
+                when=when(a, zone),
+                place=a.place or t("place_none"),
+                state=state,
+            )
+        )
+    for page in paginate(lambda p, n: t("events_header", page=p, pages=n), lines):
+        ctx.reply(page)
+
+
+@handler(admin=True)
+async def event(ctx: Ctx) -> None:
+    match ctx.args:
+        case ["cancel", raw_id]:
+            activity = await activities_db.cancel(ctx.session, parse_id(raw_id))
+            ctx.reply(t("event_cancelled", id=activity.id, title=activity.title))
+        case ["edit", raw_id, *changes]:
+            activity = await activities_db.edit(
+                ctx.session,
+                parse_id(raw_id),
+                changes,
+                ctx.services.settings.timezone,
+                ctx.services.now(),
+            )
+            counts = await activities_db.counts(ctx.session, activity)
+            text, _ = render_card(
+                activity, counts, ctx.services.settings.timezone, ctx.services.now()
+            )
+            ctx.reply(t("event_edited", id=activity.id, card=text))
+        case _:
+            raise Refusal("event_usage")
+    ctx.touch_card(CARD, activity.id)
+
+
+def handlers() -> Handlers:
+    return [
+        CommandHandler("newevent", newevent),
+        CommandHandler("events", events),
+        CommandHandler("event", event),
+    ]

@@ -1,0 +1,250 @@
+"""Check-in (签到), leave (请假) and rosters: buttons, commands and private follow-ups."""
+
+from __future__ import annotations
+
+import re
+
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.texts import paginate, t
+from db import activities as activities_db
+from db import members as members_db
+from db.activities import CheckinResult, Outcome
+from db.errors import Refusal
+from handlers.activities import CARD, kind_name, local_time, parse_id, when
+from handlers.common import Ctx, Handlers, handler
+
+BUTTON = re.compile(r"^act:(ci|lv):(\d{1,9})$")
+DEEP_LINK = re.compile(r"^(leave|checkin)_(\d{1,9})$")
+PENDING = "pending"  # user_data key: ("leave" | "code", activity id) awaiting a private text
+
+
+def checkin_text(ctx: Ctx, result: CheckinResult) -> str:
+    activity, zone = result.activity, ctx.services.settings.timezone
+    at = local_time(result.at, zone) if result.at else ""
+    match result.outcome:
+        case Outcome.PRESENT | Outcome.LATE:
+            key = "checkin_late" if result.outcome is Outcome.LATE else "checkin_present"
+            return t(key, id=activity.id, title=activity.title, time=at)
+        case Outcome.ALREADY:
+            return t("checkin_already", id=activity.id, time=at)
+        case Outcome.NOT_OPEN:
+            opens = ctx.services.policy.opens_at(activity.starts_at).astimezone(zone)
+            return t("checkin_not_open", id=activity.id, opens=opens.strftime("%m-%d %H:%M"))
+        case Outcome.CLOSED:
+            return t("checkin_closed", id=activity.id)
+        case Outcome.NEED_CODE:
+            return t("checkin_need_code", id=activity.id)
+        case Outcome.WRONG_CODE:
+            return t("checkin_wrong_code")
+
+
+def deep_link(ctx: Ctx, payload: str) -> str:
+    return f"https://t.me/{ctx.context.bot.username}?start={payload}"
+
+
+async def _check_in(ctx: Ctx, activity_id: int, code: str | None, via_button: bool) -> str:
+    result = await activities_db.check_in(
+        ctx.session,
+        activity_id,
+        ctx.member,
+        ctx.services.now(),
+        ctx.services.policy,
+        code=code,
+        via_button=via_button,
+    )
+    if result.changed:
+        ctx.touch_card(CARD, activity_id)
+    return checkin_text(ctx, result)
+
+
+@handler()
+async def on_button(ctx: Ctx) -> None:
+    """签到 / 请假 on a card. Forged or stale data is refused without changing anything."""
+    query = ctx.update.callback_query
+    assert query is not None
+    match = BUTTON.match(query.data or "")
+    if match is None:
+        raise Refusal("button_invalid")
+    action, activity_id = match[1], int(match[2])
+    if action == "ci":
+        result = await activities_db.check_in(
+            ctx.session,
+            activity_id,
+            ctx.member,
+            ctx.services.now(),
+            ctx.services.policy,
+            via_button=True,
+        )
+        if result.changed:
+            ctx.touch_card(CARD, activity_id)
+        url = (
+            deep_link(ctx, f"checkin_{activity_id}")
+            if result.outcome is Outcome.NEED_CODE
+            else None
+        )
+        ctx.toast(checkin_text(ctx, result), alert=result.outcome is Outcome.NEED_CODE, url=url)
+        return
+    # 请假: the reason is asked for privately, never in the group.
+    activity = await activities_db.get_active(ctx.session, activity_id)
+    if ctx.member.registered_at is None:
+        raise Refusal("register_first")
+    ctx.toast(t("leave_button"), url=deep_link(ctx, f"leave_{activity.id}"))
+
+
+@handler()
+async def checkin(ctx: Ctx) -> None:
+    if len(ctx.args) > 2:
+        raise Refusal("id_invalid")
+    if ctx.args:
+        activity_id = parse_id(ctx.args[0])
+        code = ctx.args[1] if len(ctx.args) == 2 else None
+        if code is not None and not ctx.in_private:
+            # Never record a code typed where everyone can read it.
+            raise Refusal("checkin_code_in_group", id=activity_id)
+        ctx.reply(await _check_in(ctx, activity_id, code, via_button=False))
+        return
+    now = ctx.services.now()
+    candidates = await activities_db.open_for(ctx.session, ctx.member, now, ctx.services.policy)
+    if not candidates:
+        ctx.reply(t("checkin_none_open"))
+    elif len(candidates) == 1:
+        ctx.reply(await _check_in(ctx, candidates[0].id, None, via_button=False))
+    else:
+        zone = ctx.services.settings.timezone
+        lines = "\n".join(
+            f"/checkin {a.id} · {kind_name(a.kind)}「{a.title}」{when(a, zone)}" for a in candidates
+        )
+        ctx.reply(t("checkin_choose", lines=lines))
+
+
+async def _leave(ctx: Ctx, activity_id: int, reason: str) -> None:
+    activity, updated = await activities_db.request_leave(
+        ctx.session, activity_id, ctx.member, reason, ctx.services.now()
+    )
+    ctx.touch_card(CARD, activity.id)
+    key = "leave_updated" if updated else "leave_ok"
+    ctx.reply(t(key, id=activity.id, title=activity.title, reason=" ".join(reason.split())))
+
+
+@handler()
+async def leave(ctx: Ctx) -> None:
+    if len(ctx.args) < 2:
+        raise Refusal("leave_usage")
+    await _leave(ctx, parse_id(ctx.args[0]), " ".join(ctx.args[1:]))
+
+
+@handler(where="private")
+async def start_deep_link(ctx: Ctx) -> None:
+    """/start leave_12 or /start checkin_12 from a card's button: ask for the reason or code."""
+    await members_db.set_can_dm(ctx.session, ctx.member.telegram_id, True)
+    match = DEEP_LINK.match(ctx.args[0] if ctx.args else "")
+    assert match is not None  # the handler's filter guarantees it
+    kind, activity_id = match[1], int(match[2])
+    activity = await activities_db.get_active(ctx.session, activity_id)
+    if ctx.member.registered_at is None:
+        raise Refusal("register_first")
+    ctx.context.user_data[PENDING] = ("leave" if kind == "leave" else "code", activity.id)  # type: ignore[index]
+    key = "leave_prompt" if kind == "leave" else "checkin_code_prompt"
+    ctx.reply(t(key, id=activity.id, title=activity.title))
+
+
+@handler(where="private")
+async def pending_text(ctx: Ctx) -> None:
+    """A private text answering a pending question (leave reason or check-in code)."""
+    user_data = ctx.context.user_data
+    pending = user_data.pop(PENDING, None) if user_data is not None else None
+    message = ctx.message
+    if pending is None or message is None or message.text is None:
+        from handlers.newevent_dialog import on_text  # the guided creation, if one is running
+
+        await on_text(ctx)
+        return
+    kind, activity_id = pending
+    if kind == "leave":
+        await _leave(ctx, activity_id, message.text)
+    else:
+        ctx.reply(await _check_in(ctx, activity_id, message.text.strip(), via_button=False))
+
+
+@handler()
+async def cancel_dialog(ctx: Ctx) -> None:
+    user_data = ctx.context.user_data or {}
+    had = user_data.pop(PENDING, None) is not None
+    had = user_data.pop("newevent", None) is not None or had
+    ctx.reply(t("dialog_cancelled" if had else "dialog_nothing"))
+
+
+@handler()
+async def roster(ctx: Ctx) -> None:
+    if len(ctx.args) != 1:
+        raise Refusal("roster_usage")
+    result = await activities_db.roster(
+        ctx.session, parse_id(ctx.args[0]), ctx.member, ctx.is_admin
+    )
+    activity, zone = result.activity, ctx.services.settings.timezone
+
+    def unit_of(member: object) -> str:
+        unit = getattr(member, "unit", None)
+        return unit.name if unit is not None else t("no_unit")
+
+    lines = [t("roster_present")]
+    lines += [
+        t(
+            "roster_present_line",
+            index=i,
+            name=a.member.display_name,
+            unit=unit_of(a.member),
+            time=local_time(a.at, zone),
+            late=t("roster_late_mark") if a.status == "late" else "",
+        )
+        for i, a in enumerate(result.present, 1)
+    ] or [t("roster_none")]
+    lines.append(t("roster_leave"))
+    lines += [
+        t(
+            "roster_leave_line",
+            index=i,
+            name=a.member.display_name,
+            unit=unit_of(a.member),
+            reason=a.reason or "",
+        )
+        for i, a in enumerate(result.leave, 1)
+    ] or [t("roster_none")]
+    lines.append(t("roster_absent"))
+    lines += [
+        t("roster_absent_line", index=i, name=m.display_name, unit=unit_of(m))
+        for i, m in enumerate(result.absent, 1)
+    ] or [t("roster_none")]
+    if activity.wrong_codes:
+        lines.append(t("roster_wrong_codes", count=activity.wrong_codes))
+
+    def header(page: int, pages: int) -> str:
+        return t(
+            "roster_header",
+            id=activity.id,
+            title=activity.title,
+            when=when(activity, zone),
+            page=page,
+            pages=pages,
+            present=len(result.present),
+            late=result.late,
+            leave=len(result.leave),
+            absent=len(result.absent),
+        )
+
+    for page in paginate(header, lines):
+        ctx.reply(page, private=True)
+
+
+def handlers() -> Handlers:
+    return [
+        CallbackQueryHandler(on_button, pattern=r"^act:"),
+        # Before the plain /start: deep links from the cards' buttons.
+        CommandHandler("start", start_deep_link, filters.Regex(r"^/start (leave|checkin)_\d+$")),
+        CommandHandler("checkin", checkin),
+        CommandHandler("leave", leave),
+        CommandHandler("cancel", cancel_dialog),
+        CommandHandler("roster", roster),
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, pending_text),
+    ]
