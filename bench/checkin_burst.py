@@ -1,0 +1,80 @@
+"""N registered members press 签到 on one card within T seconds, against the real bot process.
+
+.venv/bin/python -m bench.checkin_burst --db sqlite --members 500 --seconds 5
+.venv/bin/python -m bench.checkin_burst --db postgresql --members 500 --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from bench.harness import (
+    GROUP_ID,
+    burst,
+    create_activity,
+    group_sends,
+    max_per_minute,
+    percentile,
+    running_bot,
+)
+from db.engine import Database
+from db.models import Attendance
+
+
+async def run(kind: str, members: int, seconds: float) -> None:
+    async with running_bot(kind, members) as world:
+        soon = dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(minutes=10)
+        activity_id, card = await create_activity(
+            world, f"学习 {soon:%Y-%m-%d} {soon:%H:%M} 签到压测"
+        )
+        tg = world.tg
+        began = tg.clock()
+        callbacks = await burst(world, card, "签到", seconds)
+        last_press = tg.clock()
+        answers = await asyncio.wait_for(asyncio.gather(*(c.answered for c in callbacks)), 120)
+        ok = sum(1 for a in answers if a["text"] and "签到成功" in a["text"])
+        wanted = f"已签到 {ok} "
+        message = tg.chats[GROUP_ID].messages[card["message_id"]]
+        deadline = time.monotonic() + 60
+        while wanted not in message["text"] and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        exact_after = tg.clock() - last_press if wanted in message["text"] else float("inf")
+        db = Database(world.url)
+        async with db.session() as session:
+            recorded = await session.scalar(
+                select(func.count())
+                .select_from(Attendance)
+                .where(Attendance.activity_id == activity_id)
+            )
+        await db.dispose()
+        latencies = [c.answered_at - c.pressed_at for c in callbacks if c.answered_at]
+        sends = group_sends(tg, began)
+        print(f"checkin_burst db={kind} members={members} seconds={seconds}")
+        print(f"  presses answered       {len(answers)}/{members} ({ok} checked in)")
+        print(f"  lost                   {members - int(recorded or 0)}")
+        print(
+            f"  latency p50 / p99      {percentile(latencies, 50) * 1000:.0f} ms / "
+            f"{percentile(latencies, 99) * 1000:.0f} ms"
+        )
+        print(f"  group sends+edits/min  {max_per_minute(sends)} (limit 20)")
+        print(f"  429s received          {len(tg.errors(429))}")
+        print(f"  card exact after       {exact_after:.1f} s after the last press")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    asyncio.run(run(args.db, args.members, args.seconds))
+
+
+if __name__ == "__main__":
+    main()

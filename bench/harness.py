@@ -1,0 +1,196 @@
+"""Shared benchmark harness: the real bot process, a prepared database, the local Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from db.engine import Database
+from db.migrate import upgrade
+from db.models import Chat, Member, Unit, utcnow
+from tests.tgserver import FakeTelegram, TgUser
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456789:AAbench-token-for-the-local-server-only"
+ADMIN_ID = 1001
+GROUP_ID = -100100
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def database(kind: str) -> AsyncIterator[str]:
+    """A fresh, migrated database URL of `kind` (sqlite or postgresql), removed afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
+            db = Database(url)
+            await upgrade(db)
+            await db.dispose()
+            yield url
+        return
+    name = f"qgw_bench_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(_dsn(POSTGRES_URL))
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(False)
+    db = Database(url)
+    await upgrade(db)
+    await db.dispose()
+    try:
+        yield url
+    finally:
+        conn = await asyncpg.connect(_dsn(POSTGRES_URL))
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+async def seed(url: str, count: int, unit: str = "办公室") -> None:
+    """`count` registered members of one unit, the main group, the admin."""
+    db = Database(url)
+    async with db.session() as session:
+        unit_row = Unit(name=unit)
+        session.add(unit_row)
+        await session.flush()
+        session.add(
+            Chat(id=GROUP_ID, title="青工委群", purpose="main", bot_is_admin=True, bot_can_pin=True)
+        )
+        session.add(Member(telegram_id=ADMIN_ID, first_name="管理员", can_dm=True))
+        session.add_all(
+            Member(
+                telegram_id=10_000 + i,
+                first_name=f"m{i}",
+                real_name=f"成员{i:04d}",
+                unit_id=unit_row.id,
+                registered_at=utcnow(),
+                can_dm=True,
+            )
+            for i in range(count)
+        )
+        await session.commit()
+    await db.dispose()
+
+
+@dataclass
+class World:
+    tg: FakeTelegram
+    url: str
+    process: asyncio.subprocess.Process
+    admin: TgUser
+    members: list[TgUser]
+    stderr_path: Path
+
+
+@asynccontextmanager
+async def running_bot(kind: str, members: int) -> AsyncIterator[World]:
+    """The local server, a seeded database and `python -m bot` running against both."""
+    tg = FakeTelegram(TOKEN)
+    await tg.start()
+    tg.add_group(GROUP_ID)
+    admin = tg.add_user(ADMIN_ID, "管理员")
+    users = [tg.add_user(10_000 + i, f"m{i}") for i in range(members)]
+    tg.started.update(u.id for u in users)
+    async with database(kind) as url:
+        await seed(url, members)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+        env.update(
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=tg.url,
+            DATABASE_URL=url,
+            ADMIN_IDS=str(ADMIN_ID),
+            LOG_LEVEL="WARNING",
+            PYTHONPATH=str(ROOT),
+        )
+        log = tempfile.NamedTemporaryFile(prefix="bench-bot-", suffix=".log", delete=False)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            assert "青工委助手" in await admin.ask_private("/start", timeout=60)
+            yield World(tg, url, process, admin, users, Path(log.name))
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                tg.wake()
+                await asyncio.wait_for(process.wait(), 30)
+            await tg.stop()
+
+
+async def create_activity(world: World, args: str) -> tuple[int, dict[str, Any]]:
+    reply = await world.admin.ask_private(f"/newevent {args}", timeout=30)
+    match = re.search(r"#(\d+)", reply)
+    assert match, reply
+    activity_id = int(match[1])
+    card = await world.tg.wait_for(
+        lambda: next(
+            (m for m in world.tg.bot_messages(GROUP_ID) if f"#{activity_id} " in m["text"]), None
+        ),
+        timeout=30,
+        what="card",
+    )
+    return activity_id, card
+
+
+async def burst(world: World, card: dict[str, Any], label: str, seconds: float) -> list[Any]:
+    """Every member presses `label` once, spread evenly over `seconds`."""
+    start = time.monotonic()
+    callbacks = []
+    for i, user in enumerate(world.members):
+        delay = start + i * seconds / len(world.members) - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        callbacks.append(user.press(card, label))
+    return callbacks
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def max_per_minute(times: list[float]) -> int:
+    """The most events in any 60-second window."""
+    times = sorted(times)
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] <= t - 60:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def group_sends(tg: FakeTelegram, since: float) -> list[float]:
+    limited = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"}
+    return [
+        c.at
+        for c in tg.calls
+        if c.ok and c.method in limited and c.params.get("chat_id") == GROUP_ID and c.at >= since
+    ]
