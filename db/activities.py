@@ -362,11 +362,19 @@ async def upcoming(session: AsyncSession, now: dt.datetime, limit: int = 50) -> 
 async def open_for(
     session: AsyncSession, member: Member, now: dt.datetime, policy: rules.CheckinPolicy
 ) -> list[Activity]:
-    """Activities this person could check in to right now."""
+    """Activities of this person's unit (or everyone's) open for check-in, not yet done."""
+    done = set(
+        await session.scalars(
+            select(Attendance.activity_id).where(
+                Attendance.member_id == member.id, Attendance.status != "leave"
+            )
+        )
+    )
     return [
         a
         for a in await upcoming(session, now)
-        if (a.unit_id is None or a.unit_id == member.unit_id)
+        if a.id not in done
+        and (a.unit_id is None or a.unit_id == member.unit_id)
         and policy.window(now, a.starts_at, a.ends_at) in (rules.Window.ON_TIME, rules.Window.LATE)
     ]
 

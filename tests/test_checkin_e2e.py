@@ -301,10 +301,15 @@ async def test_checkin_command_without_id(world: BotHarness) -> None:
     first, _ = await create(bot, "学习 2026-12-07 14:15 第一场")
     reply = await user.ask_private("/checkin")
     assert f"签到成功 #{first}" in reply
-    await create(bot, "学习 2026-12-07 14:20 第二场")
+    second, _ = await create(bot, "学习 2026-12-07 14:20 第二场")
     await create(bot, "学习 2026-12-07 14:25 第三场 unit=康复中心")  # not this person's unit
+    # The first is done and the third is another unit's: only the second is left.
+    assert f"签到成功 #{second}" in await user.ask_private("/checkin")
+    fourth, _ = await create(bot, "学习 2026-12-07 14:30 第四场")
+    fifth, _ = await create(bot, "会议 2026-12-07 14:20 第五场")
     listing = await user.ask(bot.group.id, "/checkin")
-    assert "多个" not in listing or "第三场" not in listing
+    assert "多个" in listing and f"/checkin {fourth}" in listing and f"/checkin {fifth}" in listing
+    assert "第三场" not in listing and "第二场" not in listing
     assert "已签到过" in await user.ask_private(f"/checkin {first}")
     assert "编号" in await user.ask_private("/checkin abc")
     assert "不存在" in await user.ask_private("/checkin 999")
