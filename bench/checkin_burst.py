@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -41,10 +40,11 @@ async def run(kind: str, members: int, seconds: float) -> None:
         ok = sum(1 for a in answers if a["text"] and "签到成功" in a["text"])
         wanted = f"已签到 {ok} "
         message = tg.chats[GROUP_ID].messages[card["message_id"]]
-        deadline = time.monotonic() + 60
-        while wanted not in message["text"] and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        exact_after = tg.clock() - last_press if wanted in message["text"] else float("inf")
+        try:
+            await tg.wait_for(lambda: wanted in message["text"], 60, "the exact card")
+            exact_after = tg.clock() - last_press
+        except AssertionError:
+            exact_after = float("inf")
         db = Database(world.url)
         async with db.session() as session:
             recorded = await session.scalar(

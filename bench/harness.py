@@ -121,24 +121,20 @@ async def running_bot(kind: str, members: int) -> AsyncIterator[World]:
             LOG_LEVEL="WARNING",
             PYTHONPATH=str(ROOT),
         )
-        log = tempfile.NamedTemporaryFile(prefix="bench-bot-", suffix=".log", delete=False)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        try:
-            assert "青工委助手" in await admin.ask_private("/start", timeout=60)
-            yield World(tg, url, process, admin, users, Path(log.name))
-        finally:
-            if process.returncode is None:
-                process.terminate()
-                tg.wake()
-                await asyncio.wait_for(process.wait(), 30)
-            await tg.stop()
+        log_path = Path(tempfile.mkdtemp(prefix="bench-")) / "bot.log"
+        with log_path.open("wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", env=env, stdout=subprocess.DEVNULL, stderr=log
+            )
+            try:
+                assert "青工委助手" in await admin.ask_private("/start", timeout=60)
+                yield World(tg, url, process, admin, users, log_path)
+            finally:
+                if process.returncode is None:
+                    process.terminate()
+                    tg.wake()
+                    await asyncio.wait_for(process.wait(), 30)
+                await tg.stop()
 
 
 async def create_activity(world: World, args: str) -> tuple[int, dict[str, Any]]:

@@ -20,8 +20,10 @@ from bot.settings import Settings
 from db import members as members_db
 from db.engine import Database
 from db.migrate import upgrade
-from handlers import activities, checkin, common, members, newevent_dialog, start
+from handlers import activities, checkin, common, members, newevent_dialog, notices, start
 from handlers.menus import register_menus
+from scheduler.notices import FOLLOWUP, POST, REPORT, NoticeFollowups, NoticeHooks
+from scheduler.outbox import OutboxDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,9 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
         admins = await members_db.admin_telegram_ids(session, services.settings.admin_ids)
     await register_menus(application.bot, admins)
     services.cards.start()
+    services.outbox.start()
+    services.followups.attach(application.job_queue)
+    await services.followups.rebuild()
     log.info("started as @%s", application.bot.username)
 
 
@@ -45,6 +50,7 @@ async def on_shutdown(application: Application) -> None:  # type: ignore[type-ar
     """Finish pending card edits, release the database."""
     services = get_services(application.bot_data)
     await services.cards.stop()
+    await services.outbox.stop()
     await services.db.dispose()
 
 
@@ -61,16 +67,25 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .post_shutdown(on_shutdown)
         .build()
     )
+    db = Database(settings.database_url)
+    outbox = OutboxDispatcher(application.bot, db)
     services = Services(
         settings=settings,
-        db=Database(settings.database_url),
+        db=db,
         cards=CardRefresher(application.bot),
+        outbox=outbox,
+        # The clock is read through `services` so tests can move it.
+        followups=NoticeFollowups(db, lambda: services.now(), outbox.wake),
     )
-    services.cards.register(activities.CARD, lambda item: activities.card_view(services, item))
+    services.cards.register(activities.CARD, lambda item: activities.card_views(services, item))
+    services.cards.register(notices.CARD, lambda item: notices.card_views(services, item))
+    notice_hooks = NoticeHooks(lambda notice_id: services.cards.touch(notices.CARD, notice_id))
+    for purpose in (POST, FOLLOWUP, REPORT):
+        outbox.hooks[purpose] = notice_hooks
     application.bot_data["services"] = services
 
     # checkin before start: its /start handler takes the deep links from the cards' buttons.
-    for feature in (checkin, start, members, activities, newevent_dialog):
+    for feature in (checkin, start, members, activities, newevent_dialog, notices):
         application.add_handlers(feature.handlers())
     # Last: anything no feature recognised gets an answer instead of silence.
     application.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,10 +26,11 @@ class CardView:
     message_id: int
     text: str
     markup: InlineKeyboardMarkup | None
+    caption: bool = False  # a photo or document: its caption is the text
 
 
 Key = tuple[str, int]
-Renderer = Callable[[int], Awaitable[CardView | None]]
+Renderer = Callable[[int], Awaitable[Sequence[CardView]]]
 
 
 class CardRefresher:
@@ -95,24 +96,34 @@ class CardRefresher:
     async def _edit(self, key: Key) -> None:
         kind, item_id = key
         try:
-            view = await self._renderers[kind](item_id)
-            if view is None:
-                return
-            await self._bot.edit_message_text(
-                view.text,
-                chat_id=view.chat_id,
-                message_id=view.message_id,
-                reply_markup=view.markup,
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message:
-                log.warning("card %s could not be edited: %s", key, exc.message)
-        except TelegramError as exc:
-            log.warning("card %s edit failed (%s); will retry", key, exc)
-            self._dirty.add(key)
+            for view in await self._renderers[kind](item_id):
+                await self._edit_one(key, view)
         except Exception:
             log.exception("card %s could not be rendered", key)
         finally:
             self._busy.discard(key)
             if self._dirty:
                 self._wake.set()
+
+    async def _edit_one(self, key: Key, view: CardView) -> None:
+        try:
+            if view.caption:
+                await self._bot.edit_message_caption(
+                    chat_id=view.chat_id,
+                    message_id=view.message_id,
+                    caption=view.text,
+                    reply_markup=view.markup,
+                )
+            else:
+                await self._bot.edit_message_text(
+                    view.text,
+                    chat_id=view.chat_id,
+                    message_id=view.message_id,
+                    reply_markup=view.markup,
+                )
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                log.warning("card %s could not be edited: %s", key, exc.message)
+        except TelegramError as exc:
+            log.warning("card %s edit failed (%s); will retry", key, exc)
+            self._dirty.add(key)

@@ -12,6 +12,8 @@ from bot.settings import Settings
 from db.engine import Database
 from db.models import utcnow
 from db.rules import CheckinPolicy
+from scheduler.notices import NoticeFollowups
+from scheduler.outbox import OutboxDispatcher
 
 
 @dataclass
@@ -19,6 +21,8 @@ class Services:
     settings: Settings
     db: Database
     cards: CardRefresher
+    outbox: OutboxDispatcher
+    followups: NoticeFollowups
     # Tests replace the clock; everything that asks "what time is it" asks this.
     clock: Callable[[], dt.datetime] = field(default=utcnow)
 

@@ -56,7 +56,12 @@ ZH: dict[str, str] = {
         "/members — 按单位列出已登记成员（私聊）\n"
         "/newevent 类型 日期 时间 标题 [place= end= unit= code=] — 新建活动（私聊中只发 /newevent 可按步骤创建）\n"
         "/event cancel 编号 · /event edit 编号 key=value — 取消 / 修改活动\n"
-        "/roster 编号 — 签到、请假、未签到名单（私聊）"
+        "/roster 编号 — 签到、请假、未签到名单（私聊）\n"
+        "/notice [@单位|all] [remind=小时|off] 内容 — 发布通知（带“收到”按钮，可附图片/文件）\n"
+        "/notice edit 编号 内容 · /notice delete 编号 — 修改 / 删除通知\n"
+        "/acks 编号 — 谁还没回复“收到”（私聊）\n"
+        "/chase 编号 — 立即私信提醒未回复的人\n"
+        "/outbox — 发送队列状态"
     ),
     # --- register ---
     "register_usage": "用法：/register 姓名 单位\n例如：/register 张三 办公室",
@@ -192,6 +197,53 @@ ZH: dict[str, str] = {
     "ne_no": "取消",
     "ne_stale": "这个对话已经结束，请重新发送 /newevent。",
     "ne_group_hint": "按步骤创建请在私聊中发送 /newevent；或直接写全：\n{usage}",
+    # --- notices ---
+    "notice_usage": (
+        "用法：/notice [@单位|all] [remind=小时|remind=off] 通知内容（可多行）\n"
+        "@单位：发到该单位的分组群；all：发到主群和所有分组群；默认发到主群。\n"
+        "remind=：多少小时后私信提醒未回复“收到”的人（默认 24，off 为不提醒）。\n"
+        "也可以发送图片或文件，并以 /notice … 作为说明文字。\n"
+        "/notice edit 编号 新内容 · /notice delete 编号"
+    ),
+    "notice_edit_usage": "用法：/notice edit 编号 新内容",
+    "remind_invalid": "remind= 须是 0–720 之间的小时数，或 off。",
+    "unit_no_chat": "{unit} 还没有分组群：请在该群发送 /setup {unit}，或不写 @{unit} 发到主群。",
+    "notice_unknown": "通知 #{id} 不存在。",
+    "notice_deleted": "通知 #{id} 已删除。",
+    "notice_card": "📢 通知 #{id}\n\n{text}\n\n已收到 {acknowledged} / {expected}",
+    "button_ack": "收到",
+    "notice_posted": "已发布通知 #{id}：{chats}。{pin}{remind}",
+    "notice_chats_main": "主群",
+    "notice_chats_unit": "{unit} 分组群",
+    "notice_chats_all": "主群和 {count} 个分组群",
+    "notice_pin_yes": "会置顶。",
+    "notice_pin_missing": "⚠️ 我在{where}没有置顶权限，通知不会置顶（请把我设为管理员并开启“置顶消息”）。",
+    "notice_remind_at": "{at} 将私信提醒未回复“收到”的人。",
+    "notice_remind_off": "不会自动提醒。",
+    "notice_acked": "已收到 ✅ 通知 #{id}",
+    "notice_already_acked": "你已回复过“收到”（通知 #{id}）。",
+    "notice_followup": "🔔 提醒：你还没有回复“收到”\n\n{text}\n\n（通知 #{id}，请点下方“收到”）",
+    "notice_followup_report": "通知 #{id}：已私信提醒 {count} 位未回复“收到”的人。",
+    "notice_unreachable": "\n以下 {count} 人无法私信提醒（从未私聊启动机器人或已屏蔽），请另行联系：{names}",
+    "notice_member_unreachable": "通知 #{id}：{name} 无法接收私信提醒（未启动或已屏蔽机器人），请另行联系。",
+    "notice_post_failed": "通知 #{id} 未能发到群 {chat}：{error}",
+    "notice_pin_failed": "通知 #{id} 已发到群 {chat}，但未能置顶：{error}",
+    "notice_followup_missed": "通知 #{id} 的定时提醒因机器人停机而错过，未发送；可发送 /chase {id} 立即提醒。",
+    "notice_edited": "已更新通知 #{id} 的内容（回复计数保留）。",
+    "notice_removed": "已删除通知 #{id}，并停止提醒。",
+    "acks_usage": "用法：/acks 编号",
+    "acks_header": "通知 #{id}（{page}/{pages}）\n已收到 {acknowledged} · 未收到 {missing}",
+    "acks_missing": "【未收到】",
+    "acks_unit": "{unit}（{count}）：{names}",
+    "acks_no_dm": "（无法私信）",
+    "acks_all_done": "所有人都已回复“收到”。🎉",
+    "chase_usage": "用法：/chase 编号",
+    "chase_done": "已开始提醒：私信 {count} 人。{unreachable}",
+    "chase_unreachable": "{count} 人无法私信：{names}",
+    # --- outbox ---
+    "outbox_stats": "发送队列：待发送 {pending} · 已发送 {sent} · 失败 {failed} · 无法送达 {undeliverable} · 已取消 {cancelled}\n最早的待发送：{oldest}",
+    "outbox_oldest_none": "无",
+    "outbox_oldest_age": "{minutes} 分钟前",
 }
 
 COMMANDS_MEMBER: list[tuple[str, str]] = [
@@ -214,6 +266,10 @@ COMMANDS_ADMIN: list[tuple[str, str]] = [
     ("newevent", "新建活动"),
     ("event", "取消 / 修改活动"),
     ("roster", "活动签到名单"),
+    ("notice", "发布通知"),
+    ("acks", "通知回复情况"),
+    ("chase", "立即提醒未回复的人"),
+    ("outbox", "发送队列状态"),
 ]
 
 

@@ -158,8 +158,9 @@ def _require_registered(member: Member) -> None:
 async def insert_ignore(session: AsyncSession, model: type[Any], **values: Any) -> bool:
     """INSERT that does nothing on a unique conflict; True if a row was inserted."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    primary_key = model.__table__.primary_key.columns.values()[0]
     result = await session.execute(
-        insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
+        insert(model).values(**values).on_conflict_do_nothing().returning(primary_key)
     )
     return result.scalar() is not None
 

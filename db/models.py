@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Index,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -179,3 +181,102 @@ class Attendance(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member: Mapped[Member] = relationship(lazy="joined")
+
+
+class ProcessedUpdate(Base):
+    """Telegram delivers updates at least once; this makes each take effect once."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Notice(Base):
+    """A committee notice (通知) that people acknowledge with 收到."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        CheckConstraint("target IN ('main', 'unit', 'all')", name="target"),
+        CheckConstraint("status IN ('active', 'deleted')", name="status"),
+        CheckConstraint("media_kind IN ('photo', 'document')", name="media_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(String(8))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    media_kind: Mapped[str | None] = mapped_column(String(16))
+    media_file_id: Mapped[str | None] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When those who have not acknowledged are reminded privately; None: never.
+    remind_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    chased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Each follow-up round (scheduled or /chase) has its own outbox keys.
+    chase_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    creator: Mapped[Member] = relationship(lazy="joined")
+
+
+class NoticePost(Base):
+    """Where a notice was posted (one row per chat)."""
+
+    __tablename__ = "notice_posts"
+    __table_args__ = (UniqueConstraint("notice_id", "chat_id", name="uq_notice_posts_chat"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Acknowledgement(Base):
+    """One person's 收到 to one notice."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("notice_id", "member_id", name="uq_ack_notice_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+OUTBOX_STATUSES = ("pending", "sent", "failed", "undeliverable", "cancelled")
+
+
+class OutboxMessage(Base):
+    """A message to send, written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'sent', 'failed', 'undeliverable', 'cancelled')", name="status"
+        ),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Idempotency: e.g. notice:12:member:345:followup. Enqueueing it twice is a no-op.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    # [[{"text": ..., "data": ...}]]: inline buttons, kept free of Telegram types.
+    buttons: Mapped[list[list[dict[str, str]]] | None] = mapped_column(JSON)
+    media_kind: Mapped[str | None] = mapped_column(String(16))
+    media_file_id: Mapped[str | None] = mapped_column(String(256))
+    pin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What to do once sent (e.g. "notice_post" records the message) and for whom.
+    purpose: Mapped[str | None] = mapped_column(String(32))
+    ref_id: Mapped[int | None] = mapped_column()
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(300))

@@ -92,15 +92,15 @@ def render_card(
     return text, markup
 
 
-async def card_view(services: Services, activity_id: int) -> CardView | None:
-    """The card of `activity_id` as it should look now (None if it has no card)."""
+async def card_views(services: Services, activity_id: int) -> list[CardView]:
+    """The card of `activity_id` as it should look now (none if it was never posted)."""
     async with services.db.session() as session:
         activity = await session.get(Activity, activity_id)
         if activity is None or activity.chat_id is None or activity.message_id is None:
-            return None
+            return []
         counts = await activities_db.counts(session, activity)
     text, markup = render_card(activity, counts, services.settings.timezone, services.now())
-    return CardView(activity.chat_id, activity.message_id, text, markup)
+    return [CardView(activity.chat_id, activity.message_id, text, markup)]
 
 
 async def post_card(ctx: Ctx, activity_id: int) -> None:

@@ -17,8 +17,9 @@ from telegram.ext import BaseHandler, ContextTypes
 from bot.services import Services, get_services
 from bot.texts import TOAST_LIMIT, clip, t
 from db import members as members_db
+from db import updates as updates_db
 from db.errors import Refusal
-from db.models import Member
+from db.models import Member, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class Ctx:
     toast_url: str | None = None
     later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     cards: set[tuple[str, int]] = field(default_factory=set)
+    outbox_written: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -73,6 +75,18 @@ class Ctx:
     def touch_card(self, kind: str, item_id: int) -> None:
         """Have this card's counts re-rendered once the transaction committed."""
         self.cards.add((kind, item_id))
+
+    def wake_outbox(self) -> None:
+        """This update wrote outbox rows: have the dispatcher look once they are committed."""
+        self.outbox_written = True
+
+    def after_commit_sync(self, action: Callable[[], object]) -> None:
+        """Like after_commit, for a plain function."""
+
+        async def run() -> None:
+            action()
+
+        self.later.append(run)
 
     def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run `action` once the transaction committed and the replies went out."""
@@ -107,6 +121,9 @@ def handler(*, admin: bool = False, where: Where = "any") -> Callable[[Handler],
                 return
             services = get_services(context.bot_data)
             async with services.db.session() as session:
+                if not await updates_db.claim(session, update.update_id, utcnow()):
+                    log.info("update %s was already handled; ignored", update.update_id)
+                    return
                 member = await members_db.touch_member(session, user)
                 ctx = Ctx(update, context, session, member, services, list(context.args or []))
                 try:
@@ -125,12 +142,14 @@ def handler(*, admin: bool = False, where: Where = "any") -> Callable[[Handler],
                     ctx.replies.clear()
                     ctx.later.clear()
                     ctx.cards.clear()
+                    ctx.outbox_written = False
                     text = render_refusal(refusal)
                     if update.callback_query:
                         ctx.toast(text, alert=True)
                     else:
                         ctx.reply(text)
-                    # The caller's own record is still worth keeping.
+                    # The caller's own record is still worth keeping, and so is the update's.
+                    await updates_db.claim(session, update.update_id, utcnow())
                     await members_db.touch_member(session, user)
                 await session.commit()
             await deliver(ctx)
@@ -151,6 +170,8 @@ async def deliver(ctx: Ctx) -> None:
     """Send the queued replies and the callback answer."""
     for kind, item_id in ctx.cards:
         ctx.services.cards.touch(kind, item_id)
+    if ctx.outbox_written:
+        ctx.services.outbox.wake()
     query = ctx.update.callback_query
     if query is not None:
         await query.answer(ctx.toast_text, show_alert=ctx.toast_alert, url=ctx.toast_url)

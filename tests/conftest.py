@@ -177,6 +177,14 @@ class BotHarness:
         await on_shutdown(self.app)
         await self.app.shutdown()
 
+    async def restart(self) -> None:
+        """Stop this Application and start a new one on the same database (a bot restart)."""
+        settings, clock = self.services.settings, self.services.clock
+        await self.stop()
+        self.app = build_application(settings)
+        self.services.clock = clock
+        await self.start()
+
     def user(self, user_id: int, first_name: str, username: str | None = None) -> TgUser:
         return self.tg.add_user(user_id, first_name, username)
 

@@ -134,10 +134,12 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.callbacks: dict[str, Callback] = {}
         self.updates: list[dict[str, Any]] = []
+        self.delivered: list[dict[str, Any]] = []  # every update ever queued
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._new_update = asyncio.Event()
         self.fail_next: dict[str, list[ApiError]] = defaultdict(list)
+        self.fail_chat: dict[tuple[str, Any], list[ApiError]] = {}
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -176,6 +178,9 @@ class FakeTelegram:
                 raise ApiError(404, "Not Found")
             if self.fail_next[method]:
                 raise self.fail_next[method].pop(0)
+            targeted = self.fail_chat.get((method, params.get("chat_id")))
+            if targeted:
+                raise targeted.pop(0)
             self._enforce_rate(method, params)
             result = await handler(params)
         except ApiError as exc:
@@ -251,6 +256,7 @@ class FakeTelegram:
     def push_update(self, update: dict[str, Any]) -> None:
         update["update_id"] = next(self._update_ids)
         self.updates.append(update)
+        self.delivered.append(update)
         self._new_update.set()
 
     def user_message(
@@ -275,6 +281,33 @@ class FakeTelegram:
         chat.messages[message["message_id"]] = message
         self.push_update({"message": message})
         return message
+
+    def user_photo(self, user_id: int, chat_id: int, caption: str) -> dict[str, Any]:
+        """A user sends a photo with a caption (the file becomes known to the server)."""
+        chat = self.chats[chat_id] if chat_id < 0 else self.private_chat(user_id)
+        file_id = f"userfile{len(self.files) + 1}"
+        self.files[file_id] = b"\x89PNG fake image"
+        message: dict[str, Any] = {
+            "message_id": next(chat.next_message_id),
+            "from": self.users[user_id],
+            "chat": chat.as_json(self.users),
+            "date": int(time.time()),
+            "caption": caption,
+            "photo": [{"file_id": file_id, "file_unique_id": file_id, "width": 640, "height": 480}],
+        }
+        chat.messages[message["message_id"]] = message
+        self.push_update({"message": message})
+        return message
+
+    def fail_for(self, method: str, chat_id: int, *errors: ApiError) -> None:
+        """Make the next calls of `method` into `chat_id` fail with `errors`, in order."""
+        self.fail_chat.setdefault((method, chat_id), []).extend(errors)
+
+    def redeliver(self, update: dict[str, Any]) -> None:
+        """Queue an update again with its original id (what Telegram does after a crash)."""
+        self.updates.append(update)
+        self.updates.sort(key=lambda u: u["update_id"])
+        self._new_update.set()
 
     def press(self, user_id: int, message: dict[str, Any], data: str) -> Callback:
         callback = Callback(
@@ -335,6 +368,8 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ Bot API methods
     def _chat(self, chat_id: Any) -> Chat:
+        if isinstance(chat_id, int) and chat_id in self.started and chat_id not in self.chats:
+            self.private_chat(chat_id)
         if isinstance(chat_id, int) and chat_id in self.chats:
             chat = self.chats[chat_id]
             if chat.type == "private":
@@ -433,6 +468,18 @@ class FakeTelegram:
         else:
             message.pop("reply_markup", None)
         message["edit_date"] = int(time.time())
+        return message
+
+    async def api_editMessageCaption(self, params: dict[str, Any]) -> dict[str, Any]:
+        _chat, message = self._message(params)
+        caption = self._check_text(params.get("caption"), 1024, "caption")
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        if caption == message.get("caption") and markup == message.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified")
+        message["caption"] = caption
+        if markup is not None:
+            message["reply_markup"] = markup
         return message
 
     async def api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -561,6 +608,10 @@ class FakeTelegram:
     async def _send_file(self, params: dict[str, Any], field_name: str) -> dict[str, Any]:
         chat = self._chat(params.get("chat_id"))
         upload = params.get(field_name)
+        if isinstance(upload, str):  # re-sending a file Telegram already has, by file_id
+            if upload not in self.files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            upload = {"filename": f"{upload}.bin", "content": self.files[upload]}
         if not isinstance(upload, dict):
             raise ApiError(400, f"Bad Request: there is no {field_name} in the request")
         caption = params.get("caption")

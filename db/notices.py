@@ -1,0 +1,255 @@
+"""Notices (通知), their posts in chats, acknowledgements (收到) and follow-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import members as members_db
+from db.activities import insert_ignore
+from db.errors import Refusal
+from db.models import Acknowledgement, Chat, Member, Notice, NoticePost, Unit
+
+MAX_TEXT = 3000  # leaves room in a 4096-character message for the header and counts
+MAX_CAPTION_TEXT = 800  # a photo or document caption holds 1024
+DEFAULT_REMIND = dt.timedelta(hours=24)
+MAX_REMIND_HOURS = 24 * 30
+
+
+@dataclass
+class NoticeRequest:
+    """A parsed /notice: where it goes, when to follow up, what it says."""
+
+    target: str  # main | unit | all
+    unit: Unit | None
+    remind_after: dt.timedelta | None
+    text: str
+
+
+async def parse_request(session: AsyncSession, raw: str, media: bool) -> NoticeRequest:
+    """`[@单位|all] [remind=<hours>|remind=off] <text>`; the text keeps its line breaks."""
+    rest = raw.strip()
+    target, unit = "main", None
+    head = rest.split(None, 1)
+    if head and head[0].startswith("@"):
+        unit = await members_db.unit_by_name(session, head[0][1:])
+        target, rest = "unit", head[1] if len(head) > 1 else ""
+    elif head and head[0].lower() == "all":
+        target, rest = "all", head[1] if len(head) > 1 else ""
+    remind: dt.timedelta | None = DEFAULT_REMIND
+    head = rest.split(None, 1)
+    if head and head[0].lower().startswith("remind="):
+        value = head[0].split("=", 1)[1].lower()
+        if value == "off":
+            remind = None
+        else:
+            try:
+                hours = float(value)
+            except ValueError:
+                raise Refusal("remind_invalid") from None
+            if not 0 < hours <= MAX_REMIND_HOURS:
+                raise Refusal("remind_invalid")
+            remind = dt.timedelta(hours=hours)
+        rest = head[1] if len(head) > 1 else ""
+    text = rest.strip()
+    limit = MAX_CAPTION_TEXT if media else MAX_TEXT
+    if not text:
+        raise Refusal("notice_usage")
+    if len(text) > limit:
+        raise Refusal("text_too_long", limit=limit)
+    if any(not (ch.isprintable() or ch in "\n\t") for ch in text):
+        raise Refusal("text_invalid", limit=limit)
+    return NoticeRequest(target, unit, remind, text)
+
+
+async def target_chats(session: AsyncSession, target: str, unit: Unit | None) -> list[Chat]:
+    """The chats a notice goes to; refuses when one is missing."""
+    main = await members_db.main_chat(session)
+    if target == "unit":
+        assert unit is not None
+        chat = await members_db.unit_chat(session, unit.id)
+        if chat is None:
+            raise Refusal("unit_no_chat", unit=unit.name)
+        return [chat]
+    if main is None:
+        raise Refusal("no_main_group")
+    if target == "main":
+        return [main]
+    return [main, *await members_db.unit_chats(session)]
+
+
+async def create(
+    session: AsyncSession,
+    creator: Member,
+    request: NoticeRequest,
+    now: dt.datetime,
+    *,
+    media_kind: str | None = None,
+    media_file_id: str | None = None,
+) -> tuple[Notice, list[Chat]]:
+    chats = await target_chats(session, request.target, request.unit)
+    notice = Notice(
+        text=request.text,
+        target=request.target,
+        unit_id=request.unit.id if request.unit else None,
+        media_kind=media_kind,
+        media_file_id=media_file_id,
+        created_by=creator.id,
+        created_at=now,
+        remind_at=now + request.remind_after if request.remind_after else None,
+    )
+    session.add(notice)
+    await session.flush()
+    notice.unit, notice.creator = request.unit, creator
+    session.add_all(NoticePost(notice_id=notice.id, chat_id=chat.id) for chat in chats)
+    await session.flush()
+    return notice, chats
+
+
+async def get_active(session: AsyncSession, notice_id: int) -> Notice:
+    notice = await session.get(Notice, notice_id)
+    if notice is None:
+        raise Refusal("notice_unknown", id=notice_id)
+    if notice.status == "deleted":
+        raise Refusal("notice_deleted", id=notice_id)
+    return notice
+
+
+def _targets(notice: Notice) -> ColumnElement[bool]:
+    registered = Member.registered_at.is_not(None)
+    if notice.target == "unit":
+        return and_(registered, Member.unit_id == notice.unit_id)
+    return registered
+
+
+async def acknowledge(
+    session: AsyncSession, notice_id: int, member: Member, now: dt.datetime
+) -> tuple[Notice, bool]:
+    """Record 收到; (notice, False) if this person had already acknowledged."""
+    notice = await get_active(session, notice_id)
+    if member.registered_at is None:
+        raise Refusal("register_first")
+    added = await insert_ignore(
+        session, Acknowledgement, notice_id=notice.id, member_id=member.id, at=now
+    )
+    return notice, added
+
+
+@dataclass
+class AckCounts:
+    acknowledged: int
+    expected: int
+
+
+async def counts(session: AsyncSession, notice: Notice) -> AckCounts:
+    acknowledged = await session.scalar(
+        select(func.count())
+        .select_from(Acknowledgement)
+        .join(Member, Member.id == Acknowledgement.member_id)
+        .where(Acknowledgement.notice_id == notice.id, _targets(notice))
+    )
+    expected = await session.scalar(
+        select(func.count()).select_from(Member).where(_targets(notice))
+    )
+    return AckCounts(int(acknowledged or 0), int(expected or 0))
+
+
+async def missing(session: AsyncSession, notice: Notice) -> list[Member]:
+    """Targeted registered members who have not acknowledged, by unit then name."""
+    acked = select(Acknowledgement.member_id).where(Acknowledgement.notice_id == notice.id)
+    return list(
+        await session.scalars(
+            select(Member)
+            .outerjoin(Unit, Member.unit_id == Unit.id)
+            .where(_targets(notice), Member.id.not_in(acked))
+            .order_by(Unit.id, Member.real_name, Member.id)
+        )
+    )
+
+
+async def posts(session: AsyncSession, notice_id: int) -> list[NoticePost]:
+    return list(
+        await session.scalars(
+            select(NoticePost).where(NoticePost.notice_id == notice_id).order_by(NoticePost.id)
+        )
+    )
+
+
+async def record_post(session: AsyncSession, notice_id: int, chat_id: int, message_id: int) -> None:
+    await session.execute(
+        update(NoticePost)
+        .where(NoticePost.notice_id == notice_id, NoticePost.chat_id == chat_id)
+        .values(message_id=message_id)
+    )
+
+
+@dataclass
+class Followup:
+    """Who to remind privately, and who cannot be reached that way."""
+
+    notice: Notice
+    reachable: list[Member] = field(default_factory=list)
+    unreachable: list[Member] = field(default_factory=list)
+
+
+async def start_followup(session: AsyncSession, notice_id: int, now: dt.datetime) -> Followup:
+    """Mark the follow-up done and return whom it concerns (caller writes the outbox rows)."""
+    notice = await get_active(session, notice_id)
+    notice.chased_at = now
+    notice.chase_count += 1
+    people = await missing(session, notice)
+    return Followup(
+        notice,
+        reachable=[m for m in people if m.can_dm],
+        unreachable=[m for m in people if not m.can_dm],
+    )
+
+
+async def due_followups(session: AsyncSession, now: dt.datetime) -> list[int]:
+    """Active notices whose follow-up time has come and which were not followed up yet."""
+    return list(
+        await session.scalars(
+            select(Notice.id)
+            .where(
+                Notice.status == "active",
+                Notice.chased_at.is_(None),
+                Notice.remind_at.is_not(None),
+                Notice.remind_at <= now,
+            )
+            .order_by(Notice.remind_at)
+        )
+    )
+
+
+async def pending_followups(session: AsyncSession) -> list[Notice]:
+    """Notices still waiting for their follow-up (to schedule at start-up)."""
+    return list(
+        await session.scalars(
+            select(Notice).where(
+                Notice.status == "active",
+                Notice.chased_at.is_(None),
+                Notice.remind_at.is_not(None),
+            )
+        )
+    )
+
+
+async def edit_text(session: AsyncSession, notice_id: int, text: str) -> Notice:
+    notice = await get_active(session, notice_id)
+    limit = MAX_CAPTION_TEXT if notice.media_kind else MAX_TEXT
+    text = text.strip()
+    if not text:
+        raise Refusal("notice_edit_usage")
+    if len(text) > limit:
+        raise Refusal("text_too_long", limit=limit)
+    notice.text = text
+    return notice
+
+
+async def delete(session: AsyncSession, notice_id: int) -> tuple[Notice, list[NoticePost]]:
+    notice = await get_active(session, notice_id)
+    notice.status = "deleted"
+    return notice, await posts(session, notice_id)

@@ -1,0 +1,146 @@
+"""The outbox: durable, idempotent messages to send (the dispatcher lives in scheduler/)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.activities import insert_ignore
+from db.models import OUTBOX_STATUSES, OutboxMessage, utcnow
+
+Buttons = list[list[dict[str, str]]]
+MAX_ATTEMPTS = 8
+STATUSES = OUTBOX_STATUSES
+
+
+async def enqueue(
+    session: AsyncSession,
+    key: str,
+    chat_id: int,
+    text: str,
+    *,
+    buttons: Buttons | None = None,
+    media_kind: str | None = None,
+    media_file_id: str | None = None,
+    pin: bool = False,
+    purpose: str | None = None,
+    ref_id: int | None = None,
+    member_id: int | None = None,
+    not_before: dt.datetime | None = None,
+) -> bool:
+    """Add a message unless one with `key` exists; True if added. Commit with the change."""
+    return await insert_ignore(
+        session,
+        OutboxMessage,
+        key=key,
+        chat_id=chat_id,
+        text=text,
+        buttons=buttons,
+        media_kind=media_kind,
+        media_file_id=media_file_id,
+        pin=pin,
+        purpose=purpose,
+        ref_id=ref_id,
+        member_id=member_id,
+        status="pending",
+        attempts=0,
+        next_attempt_at=not_before or utcnow(),
+        created_at=utcnow(),
+    )
+
+
+async def due(
+    session: AsyncSession, now: dt.datetime, limit: int, skip_chats: set[int]
+) -> list[OutboxMessage]:
+    """Pending messages whose time has come, oldest first, not for the chats in `skip_chats`."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if skip_chats:
+        stmt = stmt.where(OutboxMessage.chat_id.not_in(skip_chats))
+    return list(await session.scalars(stmt))
+
+
+async def next_due_at(session: AsyncSession) -> dt.datetime | None:
+    return await session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+    )
+
+
+async def mark_sent(
+    session: AsyncSession, row_id: int, message_id: int | None, now: dt.datetime
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status="sent", message_id=message_id, sent_at=now, error=None)
+    )
+
+
+async def mark_retry(
+    session: AsyncSession, row: OutboxMessage, error: str, at: dt.datetime
+) -> bool:
+    """Schedule another attempt at `at`; after MAX_ATTEMPTS the row fails. True if retried."""
+    attempts = row.attempts + 1
+    failed = attempts >= MAX_ATTEMPTS
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id)
+        .values(
+            attempts=attempts,
+            next_attempt_at=at,
+            error=error[:300],
+            status="failed" if failed else "pending",
+        )
+    )
+    return not failed
+
+
+async def mark_final(session: AsyncSession, row_id: int, status: str, error: str) -> None:
+    """`failed` or `undeliverable`: no further attempts."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status=status, error=error[:300])
+    )
+
+
+async def cancel_pending(session: AsyncSession, key_prefix: str) -> int:
+    """Cancel every pending message whose key starts with `key_prefix`."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.key.startswith(key_prefix))
+        .values(status="cancelled")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass
+class OutboxStats:
+    by_status: dict[str, int]
+    oldest_pending: dt.datetime | None
+
+
+async def stats(session: AsyncSession) -> OutboxStats:
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    oldest = await session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending")
+    )
+    return OutboxStats({status: int(n) for status, n in rows.all()}, oldest)
+
+
+async def by_key(session: AsyncSession, key: str) -> OutboxMessage | None:
+    return await session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+
+
+def button(text: str, data: str) -> dict[str, Any]:
+    return {"text": text, "data": data}

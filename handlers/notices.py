@@ -1,0 +1,211 @@
+"""Notices: /notice (text, photo or document), 收到, /acks, /chase, edit/delete, /outbox."""
+
+from __future__ import annotations
+
+import re
+
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.cards import CardView
+from bot.services import Services
+from bot.texts import paginate, t
+from db import notices as notices_db
+from db import outbox as outbox_db
+from db.errors import Refusal
+from db.models import Member, Notice
+from handlers.activities import parse_id
+from handlers.common import Ctx, Handlers, handler
+from scheduler import notices as notices_sched
+from scheduler.outbox import markup as outbox_markup
+
+CARD = "notice"
+BUTTON = re.compile(r"^nt:ack:(\d{1,9})$")
+COMMAND = re.compile(r"^/notice(?:@\w+)?(?=\s|$)", re.IGNORECASE)
+
+
+async def card_views(services: Services, notice_id: int) -> list[CardView]:
+    """Every posted copy of the notice with its current count."""
+    async with services.db.session() as session:
+        notice = await session.get(Notice, notice_id)
+        if notice is None or notice.status != "active":
+            return []
+        text = notices_sched.card_text(notice, await notices_db.counts(session, notice))
+        posts = await notices_db.posts(session, notice_id)
+    markup = outbox_markup(notices_sched.ack_button(notice_id))
+    return [
+        CardView(p.chat_id, p.message_id, text, markup, caption=notice.media_kind is not None)
+        for p in posts
+        if p.message_id is not None
+    ]
+
+
+def _body(ctx: Ctx) -> str:
+    """The text after /notice, line breaks kept (from the text or a media caption)."""
+    message = ctx.message
+    raw = (message.text or message.caption or "") if message else ""
+    return COMMAND.sub("", raw, count=1).strip()
+
+
+def _media(ctx: Ctx) -> tuple[str | None, str | None]:
+    message = ctx.message
+    if message is None:
+        return None, None
+    if message.photo:
+        return "photo", message.photo[-1].file_id
+    if message.document:
+        return "document", message.document.file_id
+    return None, None
+
+
+@handler(admin=True)
+async def notice(ctx: Ctx) -> None:
+    body = _body(ctx)
+    words = body.split(None, 2)
+    if len(words) >= 2 and words[0].lower() == "edit" and words[1].lstrip("#").isdigit():
+        await _edit(ctx, parse_id(words[1]), words[2] if len(words) > 2 else "")
+        return
+    if len(words) == 2 and words[0].lower() == "delete":
+        await _delete(ctx, parse_id(words[1]))
+        return
+    media_kind, media_file_id = _media(ctx)
+    request = await notices_db.parse_request(ctx.session, body, media=media_kind is not None)
+    now = ctx.services.now()
+    created, chats = await notices_db.create(
+        ctx.session, ctx.member, request, now, media_kind=media_kind, media_file_id=media_file_id
+    )
+    await notices_sched.enqueue_posts(ctx.session, created, chats)
+    ctx.wake_outbox()
+    if created.remind_at is not None:
+        remind_at = created.remind_at
+        ctx.after_commit_sync(lambda: ctx.services.followups.schedule(created.id, remind_at))
+    where = {
+        "main": t("notice_chats_main"),
+        "unit": t("notice_chats_unit", unit=request.unit.name if request.unit else ""),
+        "all": t("notice_chats_all", count=len(chats) - 1),
+    }[request.target]
+    unpinnable = [c.title or str(c.id) for c in chats if not c.bot_can_pin]
+    pin = (
+        t("notice_pin_missing", where="、".join(unpinnable)) if unpinnable else t("notice_pin_yes")
+    )
+    zone = ctx.services.settings.timezone
+    remind = (
+        t("notice_remind_at", at=created.remind_at.astimezone(zone).strftime("%m-%d %H:%M"))
+        if created.remind_at
+        else t("notice_remind_off")
+    )
+    ctx.reply(t("notice_posted", id=created.id, chats=where, pin=pin, remind=remind))
+
+
+async def _edit(ctx: Ctx, notice_id: int, text: str) -> None:
+    edited = await notices_db.edit_text(ctx.session, notice_id, text)
+    ctx.touch_card(CARD, edited.id)
+    ctx.reply(t("notice_edited", id=edited.id))
+
+
+async def _delete(ctx: Ctx, notice_id: int) -> None:
+    deleted, posts = await notices_db.delete(ctx.session, notice_id)
+    await outbox_db.cancel_pending(ctx.session, notices_sched.key(deleted.id, ""))
+    ctx.after_commit_sync(lambda: ctx.services.followups.unschedule(deleted.id))
+    bot = ctx.context.bot
+
+    async def remove_posts() -> None:
+        for post in posts:
+            if post.message_id is not None:
+                await bot.delete_message(post.chat_id, post.message_id)
+
+    ctx.after_commit(remove_posts)
+    ctx.reply(t("notice_removed", id=deleted.id))
+
+
+@handler()
+async def on_button(ctx: Ctx) -> None:
+    query = ctx.update.callback_query
+    assert query is not None
+    match = BUTTON.match(query.data or "")
+    if match is None:
+        raise Refusal("button_invalid")
+    acked, added = await notices_db.acknowledge(
+        ctx.session, int(match[1]), ctx.member, ctx.services.now()
+    )
+    if added:
+        ctx.touch_card(CARD, acked.id)
+    ctx.toast(t("notice_acked" if added else "notice_already_acked", id=acked.id))
+
+
+def _by_unit(people: list[Member]) -> list[str]:
+    groups: dict[str, list[Member]] = {}
+    for member in people:
+        groups.setdefault(member.unit.name if member.unit else t("no_unit"), []).append(member)
+    return [
+        t(
+            "acks_unit",
+            unit=unit,
+            count=len(group),
+            names="、".join(m.display_name + ("" if m.can_dm else t("acks_no_dm")) for m in group),
+        )
+        for unit, group in groups.items()
+    ]
+
+
+@handler(admin=True)
+async def acks(ctx: Ctx) -> None:
+    if len(ctx.args) != 1:
+        raise Refusal("acks_usage")
+    found = await notices_db.get_active(ctx.session, parse_id(ctx.args[0]))
+    counts = await notices_db.counts(ctx.session, found)
+    people = await notices_db.missing(ctx.session, found)
+    lines = [t("acks_missing"), *_by_unit(people)] if people else [t("acks_all_done")]
+
+    def header(page: int, pages: int) -> str:
+        return t(
+            "acks_header",
+            id=found.id,
+            page=page,
+            pages=pages,
+            acknowledged=counts.acknowledged,
+            missing=len(people),
+        )
+
+    for page in paginate(header, lines):
+        ctx.reply(page, private=True)
+
+
+@handler(admin=True)
+async def chase(ctx: Ctx) -> None:
+    if len(ctx.args) != 1:
+        raise Refusal("chase_usage")
+    followup = await notices_sched.chase(ctx.session, parse_id(ctx.args[0]), ctx.services.now())
+    ctx.wake_outbox()
+    unreachable = (
+        t(
+            "chase_unreachable",
+            count=len(followup.unreachable),
+            names="、".join(m.display_name for m in followup.unreachable),
+        )
+        if followup.unreachable
+        else ""
+    )
+    ctx.reply(t("chase_done", count=len(followup.reachable), unreachable=unreachable))
+
+
+@handler(admin=True)
+async def outbox(ctx: Ctx) -> None:
+    stats = await outbox_db.stats(ctx.session)
+    oldest = t("outbox_oldest_none")
+    if stats.oldest_pending is not None:
+        minutes = int((ctx.services.now() - stats.oldest_pending).total_seconds() // 60)
+        oldest = t("outbox_oldest_age", minutes=max(minutes, 0))
+    counts = {s: stats.by_status.get(s, 0) for s in outbox_db.STATUSES}
+    ctx.reply(t("outbox_stats", oldest=oldest, **counts))
+
+
+def handlers() -> Handlers:
+    caption = filters.CaptionRegex(r"^/notice(@\w+)?(\s|$)")
+    return [
+        CommandHandler("notice", notice),
+        MessageHandler((filters.PHOTO | filters.Document.ALL) & caption, notice),
+        CallbackQueryHandler(on_button, pattern=r"^nt:"),
+        CommandHandler("acks", acks),
+        CommandHandler("chase", chase),
+        CommandHandler("outbox", outbox),
+    ]

@@ -1,0 +1,209 @@
+"""Notice posting, follow-ups (追踪未回复“收到”的人) and the outbox hooks for notices."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.ext import JobQueue
+
+from bot.texts import clip, t
+from db import notices as notices_db
+from db import outbox as outbox_db
+from db.engine import Database
+from db.models import Chat, Member, Notice, OutboxMessage
+from scheduler.outbox import OutboxHooks
+
+log = logging.getLogger(__name__)
+
+POST = "notice_post"
+FOLLOWUP = "notice_followup"
+REPORT = "notice_report"
+GRACE = dt.timedelta(hours=6)
+
+
+def ack_button(notice_id: int) -> list[list[dict[str, str]]]:
+    return [[outbox_db.button(t("button_ack"), f"nt:ack:{notice_id}")]]
+
+
+def card_text(notice: Notice, counts: notices_db.AckCounts) -> str:
+    return t(
+        "notice_card",
+        id=notice.id,
+        text=notice.text,
+        acknowledged=counts.acknowledged,
+        expected=counts.expected,
+    )
+
+
+def key(notice_id: int, *parts: object) -> str:
+    return ":".join(["notice", str(notice_id), *(str(p) for p in parts)])
+
+
+async def enqueue_posts(session: AsyncSession, notice: Notice, chats: list[Chat]) -> None:
+    """The notice's card in each chat, through the outbox (so a crash cannot lose it)."""
+    text = card_text(notice, await notices_db.counts(session, notice))
+    for chat in chats:
+        await outbox_db.enqueue(
+            session,
+            key(notice.id, "chat", chat.id, "post"),
+            chat.id,
+            text,
+            buttons=ack_button(notice.id),
+            media_kind=notice.media_kind,
+            media_file_id=notice.media_file_id,
+            pin=chat.bot_can_pin,
+            purpose=POST,
+            ref_id=notice.id,
+        )
+
+
+async def _tell_creator(session: AsyncSession, notice: Notice, key_: str, text: str) -> None:
+    await outbox_db.enqueue(
+        session, key_, notice.creator.telegram_id, clip(text), purpose=REPORT, ref_id=notice.id
+    )
+
+
+def _names(people: list[Member]) -> str:
+    return "、".join(m.display_name for m in people)
+
+
+async def chase(session: AsyncSession, notice_id: int, now: dt.datetime) -> notices_db.Followup:
+    """Remind privately everyone targeted who has not acknowledged; report the unreachable."""
+    followup = await notices_db.start_followup(session, notice_id, now)
+    notice, round_ = followup.notice, followup.notice.chase_count
+    text = t("notice_followup", id=notice.id, text=notice.text)
+    for member in followup.reachable:
+        await outbox_db.enqueue(
+            session,
+            key(notice.id, "followup", round_, "member", member.id),
+            member.telegram_id,
+            text,
+            buttons=ack_button(notice.id),
+            media_kind=notice.media_kind,
+            media_file_id=notice.media_file_id,
+            purpose=FOLLOWUP,
+            ref_id=notice.id,
+            member_id=member.id,
+        )
+    report = t("notice_followup_report", id=notice.id, count=len(followup.reachable))
+    if followup.unreachable:
+        report += t(
+            "notice_unreachable",
+            count=len(followup.unreachable),
+            names=_names(followup.unreachable),
+        )
+    await _tell_creator(session, notice, key(notice.id, "followup", round_, "report"), report)
+    return followup
+
+
+class NoticeHooks(OutboxHooks):
+    """Record where a notice was posted; tell its creator what could not be done."""
+
+    def __init__(self, touch_card: Callable[[int], None]) -> None:
+        self._touch_card = touch_card
+
+    async def sent(self, session: AsyncSession, row: OutboxMessage, message_id: int) -> None:
+        if row.purpose == POST and row.ref_id is not None:
+            await notices_db.record_post(session, row.ref_id, row.chat_id, message_id)
+            # Acknowledgements may have arrived while the post was queued.
+            self._touch_card(row.ref_id)
+
+    async def undeliverable(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
+        if row.ref_id is None:
+            return
+        notice = await session.get(Notice, row.ref_id)
+        if notice is None:
+            return
+        if row.purpose == FOLLOWUP and row.member_id is not None:
+            member = await session.get(Member, row.member_id)
+            name = member.display_name if member else str(row.chat_id)
+            text = t("notice_member_unreachable", id=notice.id, name=name)
+            await _tell_creator(session, notice, f"{row.key}:unreachable", text)
+        elif row.purpose == POST:
+            text = t("notice_post_failed", id=notice.id, chat=row.chat_id, error=error)
+            await _tell_creator(session, notice, f"{row.key}:failed", text)
+
+    async def pin_failed(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
+        notice = await session.get(Notice, row.ref_id) if row.ref_id else None
+        if notice is not None:
+            text = t("notice_pin_failed", id=notice.id, chat=row.chat_id, error=error)
+            await _tell_creator(session, notice, f"{row.key}:pin-failed", text)
+
+
+def job_id(notice_id: int) -> str:
+    return f"notice-followup:{notice_id}"
+
+
+class NoticeFollowups:
+    """Follow-ups as APScheduler jobs rebuilt from the database (deterministic ids)."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], dt.datetime],
+        wake_outbox: Callable[[], None],
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._wake_outbox = wake_outbox
+        self._job_queue: JobQueue[Any] | None = None
+
+    def attach(self, job_queue: JobQueue[Any] | None) -> None:
+        self._job_queue = job_queue
+
+    def schedule(self, notice_id: int, at: dt.datetime) -> None:
+        if self._job_queue is None:
+            return
+        self._job_queue.run_once(
+            self._fire,
+            when=at,
+            name=job_id(notice_id),
+            job_kwargs={"id": job_id(notice_id), "replace_existing": True},
+        )
+
+    def unschedule(self, notice_id: int) -> None:
+        if self._job_queue is None:
+            return
+        for job in self._job_queue.get_jobs_by_name(job_id(notice_id)):
+            job.schedule_removal()
+
+    async def _fire(self, _context: object) -> None:
+        await self.run_due()
+
+    async def run_due(self) -> int:
+        """Send every follow-up whose time has come (once); skip those missed beyond grace."""
+        now = self._clock()
+        done = 0
+        async with self._db.session() as session:
+            due = await notices_db.due_followups(session, now)
+        for notice_id in due:
+            async with self._db.session() as session:
+                notice = await notices_db.get_active(session, notice_id)
+                assert notice.remind_at is not None
+                if now - notice.remind_at > GRACE:
+                    log.warning(
+                        "notice %s follow-up missed by more than %s; skipped", notice_id, GRACE
+                    )
+                    notice.chased_at = now
+                    text = t("notice_followup_missed", id=notice_id)
+                    await _tell_creator(session, notice, key(notice_id, "followup-missed"), text)
+                else:
+                    await chase(session, notice_id, now)
+                await session.commit()
+            done += 1
+        if done:
+            self._wake_outbox()
+        return done
+
+    async def rebuild(self) -> None:
+        """At start-up: send what is due (within grace), schedule the rest."""
+        await self.run_due()
+        async with self._db.session() as session:
+            pending = await notices_db.pending_followups(session)
+        for notice in pending:
+            assert notice.remind_at is not None
+            self.schedule(notice.id, notice.remind_at)

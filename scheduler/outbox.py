@@ -1,0 +1,246 @@
+"""The outbox dispatcher: sends what the outbox holds, in the background, restart-safe.
+
+Every send goes through the bot's rate limiter (≤25/s overall, ≤20/min into one group, shared
+with card edits). Here we add ~1 s spacing per private chat, retries with backoff for network
+errors and 5xx, `retry_after` for 429s, and a final "undeliverable" for 403 and unknown chats.
+A row is marked sent (with its message id) right after its send succeeds, so a kill -9 can
+duplicate at most the sends in flight at that moment, and loses nothing pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from db import members as members_db
+from db import outbox as outbox_db
+from db.engine import Database
+from db.models import OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+UNDELIVERABLE_REASONS = ("chat not found", "user is deactivated", "bot was kicked", "not a member")
+
+
+class OutboxHooks:
+    """What a purpose (e.g. "notice_post") does when its message is sent or cannot be."""
+
+    async def sent(self, session: AsyncSession, row: OutboxMessage, message_id: int) -> None:
+        """Runs in the transaction that marks the row sent."""
+
+    async def undeliverable(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
+        """Runs in the transaction that marks the row undeliverable."""
+
+    async def pin_failed(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
+        """The message was sent but could not be pinned."""
+
+
+def markup(buttons: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row] for row in buttons]
+    )
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """2, 4, 8 … seconds, at most five minutes."""
+    return dt.timedelta(seconds=min(2 ** (attempts + 1), 300))
+
+
+class OutboxDispatcher:
+    """One background loop; several sends in flight; one at a time per chat."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        *,
+        concurrency: int = 12,
+        private_interval: float = 1.0,
+        poll: float = 1.0,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._bot, self._db = bot, db
+        self._slots = asyncio.Semaphore(concurrency)
+        self._private_interval = private_interval
+        self._poll = poll
+        self._clock = clock
+        self.hooks: dict[str, OutboxHooks] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._sends: set[asyncio.Task[Any]] = set()
+        self._in_flight_rows: set[int] = set()
+        self._in_flight_chats: set[int] = set()
+        self._last_private: dict[int, float] = {}
+        self.sent_count = 0
+
+    def wake(self) -> None:
+        """New rows were committed: look now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+
+    async def stop(self) -> None:
+        """Stop taking rows; let sends in flight finish (bounded) so they are marked."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+        if self._sends:
+            await asyncio.wait(self._sends, timeout=10)
+
+    async def drain(self, seconds: float = 60.0) -> None:
+        """Wait until nothing is pending and due (for tests and benchmarks)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            async with self._db.session() as session:
+                rows = await outbox_db.due(session, self._clock(), 1, set())
+            if not rows and not self._sends:
+                return
+            self.wake()
+            await asyncio.sleep(0.05)
+        raise TimeoutError("the outbox did not drain")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                picked = await self._pick()
+            except Exception:
+                log.exception("outbox: could not read pending messages")
+                picked = []
+            for row in picked:
+                await self._slots.acquire()
+                self._in_flight_rows.add(row.id)
+                self._in_flight_chats.add(row.chat_id)
+                task = asyncio.create_task(self._send(row))
+                self._sends.add(task)
+                task.add_done_callback(self._sends.discard)
+            if picked:
+                await asyncio.sleep(0)
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    async def _pick(self) -> list[OutboxMessage]:
+        """Due rows, at most one per chat, skipping chats busy or written to a moment ago."""
+        now = time.monotonic()
+        recent = {c for c, t in self._last_private.items() if now - t < self._private_interval}
+        if len(self._last_private) > 10_000:
+            self._last_private = {c: t for c, t in self._last_private.items() if c in recent}
+        skip = self._in_flight_chats | recent
+        async with self._db.session() as session:
+            rows = await outbox_db.due(session, self._clock(), 200, skip)
+        picked: list[OutboxMessage] = []
+        chats: set[int] = set()
+        for row in rows:
+            if row.id not in self._in_flight_rows and row.chat_id not in chats:
+                chats.add(row.chat_id)
+                picked.append(row)
+        return picked
+
+    async def _deliver(self, row: OutboxMessage) -> Message:
+        reply_markup = markup(row.buttons)
+        if row.media_kind == "photo" and row.media_file_id:
+            return await self._bot.send_photo(
+                row.chat_id, row.media_file_id, caption=row.text, reply_markup=reply_markup
+            )
+        if row.media_kind == "document" and row.media_file_id:
+            return await self._bot.send_document(
+                row.chat_id, row.media_file_id, caption=row.text, reply_markup=reply_markup
+            )
+        return await self._bot.send_message(row.chat_id, row.text, reply_markup=reply_markup)
+
+    async def _send(self, row: OutboxMessage) -> None:
+        try:
+            try:
+                message = await self._deliver(row)
+            except RetryAfter as exc:
+                delay = exc.retry_after
+                seconds = delay.total_seconds() if isinstance(delay, dt.timedelta) else delay
+                await self._retry(row, f"429 retry after {seconds}s", dt.timedelta(seconds=seconds))
+            except Forbidden as exc:
+                await self._undeliverable(row, exc.message)
+            except BadRequest as exc:
+                if any(reason in exc.message.lower() for reason in UNDELIVERABLE_REASONS):
+                    await self._undeliverable(row, exc.message)
+                else:
+                    await self._final(row, "failed", exc.message)
+            except NetworkError as exc:  # timeouts, connection errors and 5xx
+                await self._retry(row, str(exc), backoff(row.attempts))
+            except TelegramError as exc:
+                await self._final(row, "failed", str(exc))
+            else:
+                await self._sent(row, message)
+        except Exception:
+            log.exception("outbox: row %s (%s) could not be processed", row.id, row.key)
+        finally:
+            if row.chat_id > 0:
+                self._last_private[row.chat_id] = time.monotonic()
+            self._in_flight_rows.discard(row.id)
+            self._in_flight_chats.discard(row.chat_id)
+            self._slots.release()
+
+    async def _sent(self, row: OutboxMessage, message: Message) -> None:
+        hooks = self.hooks.get(row.purpose or "")
+        async with self._db.session() as session:
+            await outbox_db.mark_sent(session, row.id, message.message_id, utcnow())
+            if hooks is not None:
+                await hooks.sent(session, row, message.message_id)
+            await session.commit()
+        self.sent_count += 1
+        if row.pin:
+            try:
+                await self._bot.pin_chat_message(
+                    row.chat_id, message.message_id, disable_notification=False
+                )
+            except TelegramError as exc:
+                log.info("outbox: could not pin %s: %s", row.key, exc)
+                if hooks is not None:
+                    async with self._db.session() as session:
+                        await hooks.pin_failed(session, row, str(exc))
+                        await session.commit()
+                    self.wake()
+
+    async def _retry(self, row: OutboxMessage, error: str, delay: dt.timedelta) -> None:
+        async with self._db.session() as session:
+            retried = await outbox_db.mark_retry(session, row, error, self._clock() + delay)
+            await session.commit()
+        log.log(
+            logging.INFO if retried else logging.WARNING,
+            "outbox: %s %s: %s",
+            row.key,
+            f"retry in {delay.total_seconds():.0f}s" if retried else "failed after retries",
+            error,
+        )
+
+    async def _final(self, row: OutboxMessage, status: str, error: str) -> None:
+        log.warning("outbox: %s %s: %s", row.key, status, error)
+        async with self._db.session() as session:
+            await outbox_db.mark_final(session, row.id, status, error)
+            await session.commit()
+
+    async def _undeliverable(self, row: OutboxMessage, error: str) -> None:
+        log.info("outbox: %s undeliverable: %s", row.key, error)
+        hooks = self.hooks.get(row.purpose or "")
+        async with self._db.session() as session:
+            await outbox_db.mark_final(session, row.id, "undeliverable", error)
+            if row.chat_id > 0:
+                await members_db.set_can_dm(session, row.chat_id, False)
+            if hooks is not None:
+                await hooks.undeliverable(session, row, error)
+            await session.commit()
+        self.wake()
