@@ -95,10 +95,32 @@ async def seed(url: str, count: int, unit: str = "办公室") -> None:
 class World:
     tg: FakeTelegram
     url: str
-    process: asyncio.subprocess.Process
     admin: TgUser
     members: list[TgUser]
-    stderr_path: Path
+    env: dict[str, str]
+    log_path: Path
+    process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        """Start `python -m bot` and wait until it answers."""
+        with self.log_path.open("ab") as log:  # the child keeps its own descriptor
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", env=self.env, stdout=subprocess.DEVNULL, stderr=log
+            )
+        assert "青工委助手" in await self.admin.ask_private("/start", timeout=60)
+
+    def kill(self) -> None:
+        """kill -9: no clean-up of any kind."""
+        assert self.process is not None
+        self.process.kill()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            self.tg.wake()
+            await asyncio.wait_for(self.process.wait(), 30)
+        elif self.process is not None:
+            await self.process.wait()
 
 
 @asynccontextmanager
@@ -121,20 +143,15 @@ async def running_bot(kind: str, members: int) -> AsyncIterator[World]:
             LOG_LEVEL="WARNING",
             PYTHONPATH=str(ROOT),
         )
-        log_path = Path(tempfile.mkdtemp(prefix="bench-")) / "bot.log"
-        with log_path.open("wb") as log:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", env=env, stdout=subprocess.DEVNULL, stderr=log
-            )
-            try:
-                assert "青工委助手" in await admin.ask_private("/start", timeout=60)
-                yield World(tg, url, process, admin, users, log_path)
-            finally:
-                if process.returncode is None:
-                    process.terminate()
-                    tg.wake()
-                    await asyncio.wait_for(process.wait(), 30)
-                await tg.stop()
+        world = World(
+            tg, url, admin, users, env, Path(tempfile.mkdtemp(prefix="bench-")) / "bot.log"
+        )
+        try:
+            await world.start()
+            yield world
+        finally:
+            await world.stop()
+            await tg.stop()
 
 
 async def create_activity(world: World, args: str) -> tuple[int, dict[str, Any]]:

@@ -187,12 +187,22 @@ class CheckinResult:
         return self.outcome in (Outcome.PRESENT, Outcome.LATE)
 
 
-async def _attendance(session: AsyncSession, activity_id: int, member_id: int) -> Attendance | None:
-    return await session.scalar(
-        select(Attendance).where(
-            Attendance.activity_id == activity_id, Attendance.member_id == member_id
+@dataclass(frozen=True)
+class Answer:
+    status: str
+    at: dt.datetime
+
+
+async def _answer(session: AsyncSession, activity_id: int, member_id: int) -> Answer | None:
+    """This person's status for the activity (a column query: no ORM rows on the hot path)."""
+    row = (
+        await session.execute(
+            select(Attendance.status, Attendance.at).where(
+                Attendance.activity_id == activity_id, Attendance.member_id == member_id
+            )
         )
-    )
+    ).first()
+    return Answer(row.status, row.at) if row else None
 
 
 async def check_in(
@@ -213,10 +223,10 @@ async def check_in(
         return CheckinResult(Outcome.NOT_OPEN, activity)
     if window is rules.Window.CLOSED:
         return CheckinResult(Outcome.CLOSED, activity)
-    existing = await _attendance(session, activity.id, member.id)
-    if existing is not None and existing.status != "leave":
-        return CheckinResult(Outcome.ALREADY, activity, existing.at)
     if activity.code is not None:
+        existing = await _answer(session, activity.id, member.id)
+        if existing is not None and existing.status != "leave":
+            return CheckinResult(Outcome.ALREADY, activity, existing.at)
         if via_button or code is None:
             return CheckinResult(Outcome.NEED_CODE, activity)
         if code != activity.code:
@@ -244,7 +254,7 @@ async def check_in(
     )
     if moved.rowcount == 1:  # type: ignore[attr-defined]
         return CheckinResult(Outcome(status), activity, now, was_on_leave=True)
-    existing = await _attendance(session, activity.id, member.id)
+    existing = await _answer(session, activity.id, member.id)
     return CheckinResult(Outcome.ALREADY, activity, existing.at if existing else None)
 
 
@@ -257,11 +267,15 @@ async def request_leave(
     reason = rules.clean_text(reason, rules.MAX_REASON, "reason_invalid")
     if now > activity.ends_at:
         raise Refusal("leave_closed", id=activity.id)
-    existing = await _attendance(session, activity.id, member.id)
+    existing = await _answer(session, activity.id, member.id)
     if existing is not None:
         if existing.status != "leave":
             raise Refusal("leave_but_present", id=activity.id)
-        existing.reason, existing.at = reason, now
+        await session.execute(
+            update(Attendance)
+            .where(Attendance.activity_id == activity.id, Attendance.member_id == member.id)
+            .values(reason=reason, at=now)
+        )
         return activity, True
     if not await insert_ignore(
         session,

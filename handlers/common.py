@@ -121,7 +121,12 @@ def handler(*, admin: bool = False, where: Where = "any") -> Callable[[Handler],
                 return
             services = get_services(context.bot_data)
             async with services.db.session() as session:
-                if not await updates_db.claim(session, update.update_id, utcnow()):
+                # Button presses are idempotent by the database's unique constraints (a second
+                # 签到 or 收到 changes nothing), so only messages pay for de-duplication.
+                first_time = update.callback_query is not None or await updates_db.claim(
+                    session, update.update_id, utcnow()
+                )
+                if not first_time:
                     log.info("update %s was already handled; ignored", update.update_id)
                     return
                 member = await members_db.touch_member(session, user)
@@ -149,7 +154,8 @@ def handler(*, admin: bool = False, where: Where = "any") -> Callable[[Handler],
                     else:
                         ctx.reply(text)
                     # The caller's own record is still worth keeping, and so is the update's.
-                    await updates_db.claim(session, update.update_id, utcnow())
+                    if update.callback_query is None:
+                        await updates_db.claim(session, update.update_id, utcnow())
                     await members_db.touch_member(session, user)
                 await session.commit()
             await deliver(ctx)
