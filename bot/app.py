@@ -20,10 +20,20 @@ from bot.settings import Settings
 from db import members as members_db
 from db.engine import Database
 from db.migrate import upgrade
-from handlers import activities, checkin, common, members, newevent_dialog, notices, start
+from handlers import (
+    activities,
+    checkin,
+    common,
+    members,
+    newevent_dialog,
+    notices,
+    start,
+    volunteer,
+)
 from handlers.menus import register_menus
 from scheduler.notices import FOLLOWUP, POST, REPORT, NoticeFollowups, NoticeHooks
 from scheduler.outbox import OutboxDispatcher
+from scheduler.promotions import PROMOTION, PromotionHooks
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +89,14 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     )
     services.cards.register(activities.CARD, lambda item: activities.card_views(services, item))
     services.cards.register(notices.CARD, lambda item: notices.card_views(services, item))
-    notice_hooks = NoticeHooks(lambda notice_id: services.cards.touch(notices.CARD, notice_id))
+    notice_hooks = NoticeHooks(services.cards, notices.CARD)
     for purpose in (POST, FOLLOWUP, REPORT):
         outbox.hooks[purpose] = notice_hooks
+    outbox.hooks[PROMOTION] = PromotionHooks(settings.timezone)
     application.bot_data["services"] = services
 
     # checkin before start: its /start handler takes the deep links from the cards' buttons.
-    for feature in (checkin, start, members, activities, newevent_dialog, notices):
+    for feature in (checkin, start, members, activities, newevent_dialog, notices, volunteer):
         application.add_handlers(feature.handlers())
     # Last: anything no feature recognised gets an answer instead of silence.
     application.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))

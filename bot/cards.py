@@ -47,9 +47,18 @@ class CardRefresher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._edits: set[asyncio.Task[Any]] = set()
+        # What each message shows now: an edit that would change nothing is not sent (it
+        # would still cost one of the group's 20 requests a minute).
+        self._shown: dict[tuple[int, int], str] = {}
 
     def register(self, kind: str, renderer: Renderer) -> None:
         self._renderers[kind] = renderer
+
+    def shown(self, chat_id: int, message_id: int, text: str) -> None:
+        """Record what a card message shows (called when it is posted)."""
+        if len(self._shown) > 10_000:
+            self._shown.clear()
+        self._shown[(chat_id, message_id)] = text
 
     def touch(self, kind: str, item_id: int) -> None:
         """Mark a card as needing an edit."""
@@ -106,6 +115,9 @@ class CardRefresher:
                 self._wake.set()
 
     async def _edit_one(self, key: Key, view: CardView) -> None:
+        where = (view.chat_id, view.message_id)
+        if self._shown.get(where) == view.text:  # every button change also changes the text
+            return
         try:
             if view.caption:
                 await self._bot.edit_message_caption(
@@ -121,6 +133,7 @@ class CardRefresher:
                     message_id=view.message_id,
                     reply_markup=view.markup,
                 )
+            self.shown(view.chat_id, view.message_id, view.text)
         except BadRequest as exc:
             if "not modified" not in exc.message:
                 log.warning("card %s could not be edited: %s", key, exc.message)

@@ -36,6 +36,9 @@ ZH: dict[str, str] = {
         "/events — 近期活动及编号\n"
         "/checkin [编号] [签到码] — 签到（也可点群里活动公告的“签到”按钮）\n"
         "/leave 编号 原因 — 请假\n"
+        "/signup 编号 · /withdraw 编号 — 志愿活动报名 / 取消报名（也可点卡片按钮）\n"
+        "/me — 我的签到、请假、报名和志愿服务时长\n"
+        "/top — 本年志愿服务时长榜\n"
         "/cancel — 退出当前操作\n"
         "/help — 显示本帮助"
     ),
@@ -55,6 +58,8 @@ ZH: dict[str, str] = {
         "/lead off @用户名|ID（或回复其消息）— 取消组长\n"
         "/members — 按单位列出已登记成员（私聊）\n"
         "/newevent 类型 日期 时间 标题 [place= end= unit= code=] — 新建活动（私聊中只发 /newevent 可按步骤创建）\n"
+        "  志愿活动另有 cap=名额 deadline=YYYY-MM-DDTHH:MM hours=服务时长\n"
+        "/hours 编号 @用户名|ID 小时数 — 更正某人的服务时长\n"
         "/event cancel 编号 · /event edit 编号 key=value — 取消 / 修改活动\n"
         "/roster 编号 — 签到、请假、未签到名单（私聊）\n"
         "/notice [@单位|all] [remind=小时|off] 内容 — 发布通知（带“收到”按钮，可附图片/文件）\n"
@@ -109,6 +114,7 @@ ZH: dict[str, str] = {
         "用法：/newevent 类型 日期 时间 标题 [选项]\n"
         "类型：study 学习 · meeting 会议 · unity 民族团结 · volunteer 志愿 · other 其他\n"
         "选项：place=地点 end=结束时间 unit=单位 code=签到码\n"
+        "志愿活动：cap=名额 deadline=报名截止(YYYY-MM-DDTHH:MM) hours=服务时长\n"
         "例如：/newevent 学习 2026-12-05 15:00 学习二十大报告 place=三楼会议室\n"
         "在私聊中只发 /newevent 可按步骤创建。"
     ),
@@ -144,8 +150,8 @@ ZH: dict[str, str] = {
     "events_line": "#{id} {kind}「{title}」{when} · {place}{state}",
     "events_open": " · 🟢签到中",
     "events_target": " · {unit}",
-    "event_usage": "用法：\n/event cancel 编号\n/event edit 编号 key=value …（可改 title date time end place code）",
-    "edit_usage": "用法：/event edit 编号 key=value …（可改 title date time end place code；code=off 取消签到码）",
+    "event_usage": "用法：\n/event cancel 编号\n/event edit 编号 key=value …（可改 title date time end place code cap deadline hours）",
+    "edit_usage": "用法：/event edit 编号 key=value …（可改 title date time end place code cap deadline hours；code=off 取消签到码）",
     "event_cancelled": "已取消活动 #{id}「{title}」。",
     "event_edited": "已更新活动 #{id}：\n{card}",
     "id_invalid": "请写活动编号，例如 12 或 #12。",
@@ -244,6 +250,51 @@ ZH: dict[str, str] = {
     "outbox_stats": "发送队列：待发送 {pending} · 已发送 {sent} · 失败 {failed} · 无法送达 {undeliverable} · 已取消 {cancelled}\n最早的待发送：{oldest}",
     "outbox_oldest_none": "无",
     "outbox_oldest_age": "{minutes} 分钟前",
+    # --- volunteering ---
+    "volunteer_only": "{option}= 只适用于志愿服务活动。",
+    "cap_invalid": "名额 cap= 须是 1–{max} 的整数。",
+    "cap_below_confirmed": "不能把名额改为 {cap}：已有 {confirmed} 人报名确认。请先联系部分人取消报名。",
+    "datetime_invalid": "时间“{text}”无效，请写成 YYYY-MM-DDTHH:MM，例如 2026-03-04T18:00。",
+    "deadline_after_start": "报名截止时间不能晚于活动开始时间。",
+    "deadline_in_past": "报名截止时间已经过去。",
+    "signup_not_volunteer": "#{id} 不是志愿服务活动，无需报名。",
+    "signup_closed": "#{id} 报名已截止。",
+    "withdraw_closed": "#{id} 活动已开始，不能再取消报名。",
+    "not_signed_up": "你没有报名 #{id}。",
+    "signup_confirmed": "报名成功 ✅ #{id} {title}",
+    "signup_waitlisted": "名额已满，你在候补第 {position} 位（#{id} {title}）。有人取消时会自动递补并通知你。",
+    "signup_already_confirmed": "你已报名 #{id}（已确认）。",
+    "signup_already_waitlisted": "你已在 #{id} 的候补第 {position} 位。",
+    "withdrawn": "已取消报名 #{id} {title}。",
+    "withdrawn_waitlist": "已退出 #{id} 的候补。",
+    "signup_usage": "用法：/signup 编号",
+    "withdraw_usage": "用法：/withdraw 编号",
+    "promoted_private": "🎉 你已从候补递补为正式报名：#{id}「{title}」{when}。如不能参加，请点“取消报名”或发送 /withdraw {id}。",
+    "promoted_mention": "🎉 #{id}「{title}」候补递补为正式报名：{names}。请留意活动时间 {when}。",
+    "card_volunteer": "名额 {confirmed}/{cap} · 候补 {waitlisted} · 已签到 {checked_in}\n⏳ 报名截止 {deadline} · 服务时长 {hours} 小时",
+    "cap_unlimited": "不限",
+    "button_signup": "报名",
+    "button_withdraw": "取消报名",
+    "roster_volunteer_header": "#{id}「{title}」{when}（{page}/{pages}）\n已报名 {confirmed}/{cap} · 候补 {waitlisted} · 已签到 {checked_in}",
+    "roster_confirmed": "【已报名】",
+    "roster_waitlisted": "【候补】",
+    "roster_signup_line": "{index}. {name}（{unit}）{checked}{dm}",
+    "roster_checked_mark": " ✅已签到",
+    "hours_usage": "用法：/hours 编号 @用户名|ID 小时数",
+    "hours_set": "已将 {name} 在 #{id}「{title}」的服务时长设为 {hours} 小时。",
+    "me_header": "{name}（{unit}）的记录",
+    "me_period": "{label}：签到 {present} 次（迟到 {late}）· 请假 {leave} · 缺席 {absent}",
+    "me_quarter": "本季度",
+    "me_year": "本年度",
+    "me_signups": "我的报名：",
+    "me_signup_line": "#{id}「{title}」{when} · {status}",
+    "me_confirmed": "已确认",
+    "me_waitlisted": "候补第 {position} 位",
+    "me_no_signups": "我的报名：无",
+    "me_hours": "志愿服务时长：本年 {year} 小时 · 累计 {total} 小时",
+    "top_header": "{year} 年志愿服务时长榜（前 {count} 名）",
+    "top_line": "{rank}. {name}（{unit}）{hours} 小时",
+    "top_none": "{year} 年还没有志愿服务时长记录。",
 }
 
 COMMANDS_MEMBER: list[tuple[str, str]] = [
@@ -254,6 +305,10 @@ COMMANDS_MEMBER: list[tuple[str, str]] = [
     ("events", "近期活动"),
     ("checkin", "签到：编号 [签到码]"),
     ("leave", "请假：编号 原因"),
+    ("signup", "志愿活动报名：编号"),
+    ("withdraw", "取消报名：编号"),
+    ("me", "我的记录"),
+    ("top", "志愿服务时长榜"),
     ("cancel", "退出当前操作"),
 ]
 COMMANDS_ADMIN: list[tuple[str, str]] = [
@@ -270,6 +325,7 @@ COMMANDS_ADMIN: list[tuple[str, str]] = [
     ("acks", "通知回复情况"),
     ("chase", "立即提醒未回复的人"),
     ("outbox", "发送队列状态"),
+    ("hours", "更正服务时长"),
 ]
 
 

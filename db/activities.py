@@ -33,6 +33,8 @@ class ActivitySpec:
     unit: Unit | None = None
     code: str | None = None
     hours: float | None = None
+    capacity: int | None = None
+    signup_deadline: dt.datetime | None = None
 
 
 def _apply_end(starts_at: dt.datetime, end: str | None, zone: ZoneInfo) -> dt.datetime:
@@ -55,8 +57,16 @@ def _parse_hours(raw: str) -> float:
     return hours
 
 
-KNOWN_OPTIONS = {"place", "end", "unit", "code", "hours"}
-EDITABLE = {"title", "date", "time", "end", "place", "code"}
+KNOWN_OPTIONS = {"place", "end", "unit", "code", "hours", "cap", "deadline"}
+EDITABLE = {"title", "date", "time", "end", "place", "code", "cap", "deadline", "hours"}
+VOLUNTEER_ONLY = {"hours", "cap", "deadline"}
+MAX_CAPACITY = 10_000
+
+
+def parse_capacity(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CAPACITY:
+        raise Refusal("cap_invalid", max=MAX_CAPACITY)
+    return int(raw)
 
 
 async def parse_spec(session: AsyncSession, args: list[str], zone: ZoneInfo) -> ActivitySpec:
@@ -81,11 +91,22 @@ async def parse_spec(session: AsyncSession, args: list[str], zone: ZoneInfo) -> 
         spec.unit = await members_db.unit_by_name(session, options["unit"])
     if options.get("code"):
         spec.code = rules.parse_code(options["code"])
+    if kind != "volunteer" and VOLUNTEER_ONLY & set(options):
+        raise Refusal("volunteer_only", option=sorted(VOLUNTEER_ONLY & set(options))[0])
     if "hours" in options:
-        if kind != "volunteer":
-            raise Refusal("hours_volunteer_only")
         spec.hours = _parse_hours(options["hours"])
+    if "cap" in options:
+        spec.capacity = parse_capacity(options["cap"])
+    if "deadline" in options:
+        spec.signup_deadline = _parse_deadline(options["deadline"], starts_at, zone)
     return spec
+
+
+def _parse_deadline(raw: str, starts_at: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    deadline = rules.parse_local_datetime(raw, zone)
+    if deadline > starts_at:
+        raise Refusal("deadline_after_start")
+    return deadline
 
 
 def may_manage(member: Member, is_admin: bool, unit_id: int | None) -> bool:
@@ -100,6 +121,8 @@ async def create(
         raise Refusal("not_admin_or_lead")
     if spec.ends_at <= now:
         raise Refusal("activity_in_past")
+    if spec.signup_deadline is not None and spec.signup_deadline <= now:
+        raise Refusal("deadline_in_past")
     if await target_chat_id(session, spec.unit.id if spec.unit else None) is None:
         raise Refusal("no_main_group")
     activity = Activity(
@@ -111,6 +134,8 @@ async def create(
         unit_id=spec.unit.id if spec.unit else None,
         code=spec.code,
         hours=spec.hours,
+        capacity=spec.capacity,
+        signup_deadline=spec.signup_deadline,
         created_by=creator.id,
     )
     session.add(activity)
@@ -400,17 +425,29 @@ async def cancel(session: AsyncSession, activity_id: int) -> Activity:
     return activity
 
 
-async def edit(
-    session: AsyncSession, activity_id: int, words: list[str], zone: ZoneInfo, now: dt.datetime
-) -> Activity:
-    """Apply `key=value` changes: title, date, time, end, place, code (code=off removes it)."""
-    activity = await get_active(session, activity_id)
+def parse_edit(words: list[str]) -> dict[str, str]:
+    """`key=value` changes for /event edit, refusing free words and unknown keys."""
     free, options = rules.split_options(words)
     if free or not options:
         raise Refusal("edit_usage")
     unknown = set(options) - EDITABLE
     if unknown:
         raise Refusal("option_unknown", option=sorted(unknown)[0], known=" ".join(sorted(EDITABLE)))
+    return options
+
+
+async def edit(
+    session: AsyncSession,
+    activity_id: int,
+    options: dict[str, str],
+    zone: ZoneInfo,
+    now: dt.datetime,
+) -> Activity:
+    """Apply changes: title, date, time, end, place, code (off removes it), hours, deadline.
+
+    `cap` is left to db.volunteer.edit_activity, which may promote from the waitlist.
+    """
+    activity = await get_active(session, activity_id, lock="cap" in options)
     local_start = activity.starts_at.astimezone(zone)
     duration = activity.ends_at - activity.starts_at
     day = rules.parse_date(options["date"]) if "date" in options else local_start.date()
@@ -430,6 +467,12 @@ async def edit(
         activity.code = (
             None if options["code"] in ("off", "") else rules.parse_code(options["code"])
         )
+    if activity.kind != "volunteer" and VOLUNTEER_ONLY & set(options):
+        raise Refusal("volunteer_only", option=sorted(VOLUNTEER_ONLY & set(options))[0])
+    if "hours" in options:
+        activity.hours = _parse_hours(options["hours"])
+    if "deadline" in options:
+        activity.signup_deadline = _parse_deadline(options["deadline"], activity.starts_at, zone)
     return activity
 
 
@@ -439,3 +482,40 @@ async def set_card(session: AsyncSession, activity_id: int, chat_id: int, messag
         .where(Activity.id == activity_id)
         .values(chat_id=chat_id, message_id=message_id)
     )
+
+
+@dataclass
+class Record:
+    """One person's answers to the activities meant for them in a period (volunteering aside)."""
+
+    present: int = 0
+    late: int = 0
+    leave: int = 0
+    absent: int = 0
+
+
+async def record(
+    session: AsyncSession, member: Member, since: dt.datetime, now: dt.datetime
+) -> Record:
+    """Check-ins, leaves and absences for activities meant for `member` that ended since `since`."""
+    meant = (Activity.unit_id.is_(None)) | (Activity.unit_id == member.unit_id)
+    rows = await session.execute(
+        select(Attendance.status)
+        .select_from(Activity)
+        .outerjoin(
+            Attendance,
+            (Attendance.activity_id == Activity.id) & (Attendance.member_id == member.id),
+        )
+        .where(
+            meant,
+            Activity.kind != "volunteer",
+            Activity.status == "active",
+            Activity.ends_at >= since,
+            Activity.ends_at <= now,
+        )
+    )
+    result = Record()
+    for (status,) in rows.all():
+        name = "absent" if status is None else status
+        setattr(result, name, getattr(result, name) + 1)
+    return result

@@ -152,6 +152,9 @@ class Activity(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     code: Mapped[str | None] = mapped_column(String(32))
     hours: Mapped[float | None] = mapped_column()
+    # Volunteer sign-up: places (None: no sign-up / unlimited) and when sign-up closes.
+    capacity: Mapped[int | None] = mapped_column()
+    signup_deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
     wrong_codes: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
@@ -280,3 +283,40 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(300))
+
+
+class Signup(Base):
+    """A volunteer's sign-up: confirmed while places remain, else waitlisted (by id order)."""
+
+    __tablename__ = "signups"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "member_id", name="uq_signups_activity_member"),
+        CheckConstraint("status IN ('confirmed', 'waitlisted')", name="status"),
+        Index("ix_signups_queue", "activity_id", "status", "id"),
+    )
+
+    # The id is the arrival order: assigned under the activity's lock.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    promoted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(lazy="joined")
+
+
+class HoursOverride(Base):
+    """The committee's correction of one person's service hours for one activity."""
+
+    __tablename__ = "hours_overrides"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "member_id", name="uq_hours_overrides_activity_member"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    hours: Mapped[float] = mapped_column()
+    set_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

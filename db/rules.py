@@ -120,3 +120,44 @@ class CheckinPolicy:
 
     def opens_at(self, starts_at: dt.datetime) -> dt.datetime:
         return starts_at - self.opens_before
+
+
+def places_to_fill(capacity: int | None, confirmed: int, waitlisted: int) -> int:
+    """How many from the head of the waitlist move up (capacity None: no limit)."""
+    if capacity is None:
+        return waitlisted
+    return max(0, min(capacity - confirmed, waitlisted))
+
+
+def signup_status(capacity: int | None, confirmed: int) -> str:
+    """A new sign-up is confirmed while places remain, else waitlisted."""
+    return "confirmed" if capacity is None or confirmed < capacity else "waitlisted"
+
+
+def default_hours(starts_at: dt.datetime, ends_at: dt.datetime) -> float:
+    """Service hours for an activity that did not state them: its length, to the half hour."""
+    return round((ends_at - starts_at).total_seconds() / 1800) / 2
+
+
+def quarter_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    """First day of `day`'s quarter and first day of the next quarter."""
+    first_month = (day.month - 1) // 3 * 3 + 1
+    start = dt.date(day.year, first_month, 1)
+    if first_month == 10:
+        return start, dt.date(day.year + 1, 1, 1)
+    return start, dt.date(day.year, first_month + 3, 1)
+
+
+def local_day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+
+
+def parse_local_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
+    """`YYYY-MM-DDTHH:MM` (or with a space) in `zone`, as UTC."""
+    day, sep, at = text.strip().replace(" ", "T").partition("T")
+    if not sep:
+        raise Refusal("datetime_invalid", text=text[:20])
+    try:
+        return local_to_utc(parse_date(day), parse_time(at), zone)
+    except Refusal:
+        raise Refusal("datetime_invalid", text=text[:20]) from None

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
@@ -14,9 +15,12 @@ from bot.cards import CardView
 from bot.services import Services
 from bot.texts import paginate, t
 from db import activities as activities_db
+from db import rules
+from db import volunteer as volunteer_db
 from db.errors import Refusal
 from db.models import Activity
 from handlers.common import Ctx, Handlers, handler
+from scheduler import promotions
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +54,69 @@ def target_name(activity: Activity) -> str:
 
 
 def card_markup(activity: Activity) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
+    checkin = InlineKeyboardButton(t("button_checkin"), callback_data=f"act:ci:{activity.id}")
+    if activity.kind == "volunteer":
+        return InlineKeyboardMarkup(
             [
-                InlineKeyboardButton(t("button_checkin"), callback_data=f"act:ci:{activity.id}"),
-                InlineKeyboardButton(t("button_leave"), callback_data=f"act:lv:{activity.id}"),
+                [
+                    InlineKeyboardButton(t("button_signup"), callback_data=f"act:su:{activity.id}"),
+                    InlineKeyboardButton(
+                        t("button_withdraw"), callback_data=f"act:wd:{activity.id}"
+                    ),
+                ],
+                [checkin],
             ]
-        ]
+        )
+    leave = InlineKeyboardButton(t("button_leave"), callback_data=f"act:lv:{activity.id}")
+    return InlineKeyboardMarkup([[checkin, leave]])
+
+
+def service_hours(activity: Activity) -> float:
+    """The hours a volunteer activity credits (stated, or its length)."""
+    if activity.hours is not None:
+        return activity.hours
+    return rules.default_hours(activity.starts_at, activity.ends_at)
+
+
+def counts_line(
+    activity: Activity,
+    counts: activities_db.Counts,
+    volunteers: volunteer_db.VolunteerCounts | None,
+    zone: ZoneInfo,
+) -> str:
+    if volunteers is None:
+        return t(
+            "card_counts",
+            present=counts.present,
+            late=counts.late,
+            leave=counts.leave,
+            expected=counts.expected,
+        )
+    return t(
+        "card_volunteer",
+        confirmed=volunteers.confirmed,
+        cap=activity.capacity if activity.capacity is not None else t("cap_unlimited"),
+        waitlisted=volunteers.waitlisted,
+        checked_in=volunteers.checked_in,
+        deadline=volunteer_db.deadline(activity).astimezone(zone).strftime("%m-%d %H:%M"),
+        hours=f"{service_hours(activity):g}",
     )
 
 
+async def card_counts(
+    session: AsyncSession, activity: Activity
+) -> tuple[activities_db.Counts, volunteer_db.VolunteerCounts | None]:
+    counts = await activities_db.counts(session, activity)
+    if activity.kind != "volunteer":
+        return counts, None
+    return counts, await volunteer_db.counts(session, activity)
+
+
 def render_card(
-    activity: Activity, counts: activities_db.Counts, zone: ZoneInfo, now: dt.datetime
+    activity: Activity,
+    counts: tuple[activities_db.Counts, volunteer_db.VolunteerCounts | None],
+    zone: ZoneInfo,
+    now: dt.datetime,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The group card: what, when, where, for whom, live counts, and its buttons."""
     status = ""
@@ -80,13 +135,7 @@ def render_card(
         when=when(activity, zone),
         place=activity.place or t("place_none"),
         target=target_name(activity),
-        counts=t(
-            "card_counts",
-            present=counts.present,
-            late=counts.late,
-            leave=counts.leave,
-            expected=counts.expected,
-        ),
+        counts=counts_line(activity, counts[0], counts[1], zone),
         status=status,
     )
     return text, markup
@@ -98,7 +147,7 @@ async def card_views(services: Services, activity_id: int) -> list[CardView]:
         activity = await session.get(Activity, activity_id)
         if activity is None or activity.chat_id is None or activity.message_id is None:
             return []
-        counts = await activities_db.counts(session, activity)
+        counts = await card_counts(session, activity)
     text, markup = render_card(activity, counts, services.settings.timezone, services.now())
     return [CardView(activity.chat_id, activity.message_id, text, markup)]
 
@@ -109,7 +158,7 @@ async def post_card(ctx: Ctx, activity_id: int) -> None:
     async with services.db.session() as session:
         activity = await activities_db.get(session, activity_id)
         chat_id = await activities_db.target_chat_id(session, activity.unit_id)
-        counts = await activities_db.counts(session, activity)
+        counts = await card_counts(session, activity)
     if chat_id is None:
         return
     text, markup = render_card(activity, counts, services.settings.timezone, services.now())
@@ -123,9 +172,12 @@ async def post_card(ctx: Ctx, activity_id: int) -> None:
                 t("activity_created_no_card", id=activity.id, title=activity.title, reason=exc)
             )
         return
+    services.cards.shown(chat_id, message.message_id, text)
     async with services.db.session() as session:
         await activities_db.set_card(session, activity_id, chat_id, message.message_id)
         await session.commit()
+    # Presses may have come in while it was being posted.
+    services.cards.touch(CARD, activity_id)
 
 
 async def announce(ctx: Ctx, activity: Activity) -> None:
@@ -190,14 +242,13 @@ async def event(ctx: Ctx) -> None:
             activity = await activities_db.cancel(ctx.session, parse_id(raw_id))
             ctx.reply(t("event_cancelled", id=activity.id, title=activity.title))
         case ["edit", raw_id, *changes]:
-            activity = await activities_db.edit(
-                ctx.session,
-                parse_id(raw_id),
-                changes,
-                ctx.services.settings.timezone,
-                ctx.services.now(),
+            zone = ctx.services.settings.timezone
+            activity, promoted = await volunteer_db.edit_activity(
+                ctx.session, parse_id(raw_id), changes, zone, ctx.services.now()
             )
-            counts = await activities_db.counts(ctx.session, activity)
+            if await promotions.notify(ctx.session, activity, promoted, zone):
+                ctx.wake_outbox()
+            counts = await card_counts(ctx.session, activity)
             text, _ = render_card(
                 activity, counts, ctx.services.settings.timezone, ctx.services.now()
             )

@@ -9,8 +9,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.texts import paginate, t
 from db import activities as activities_db
 from db import members as members_db
+from db import volunteer as volunteer_db
 from db.activities import CheckinResult, Outcome
 from db.errors import Refusal
+from db.models import Member, Signup
 from handlers.activities import CARD, kind_name, local_time, parse_id, when
 from handlers.common import Ctx, Handlers, handler
 
@@ -87,6 +89,8 @@ async def on_button(ctx: Ctx) -> None:
         return
     # 请假: the reason is asked for privately, never in the group.
     activity = await activities_db.get_active(ctx.session, activity_id)
+    if activity.kind == "volunteer":
+        raise Refusal("button_wrong_kind")  # volunteers cancel their sign-up instead
     if ctx.member.registered_at is None:
         raise Refusal("register_first")
     ctx.toast(t("leave_button"), url=deep_link(ctx, f"leave_{activity.id}"))
@@ -175,6 +179,50 @@ async def cancel_dialog(ctx: Ctx) -> None:
     ctx.reply(t("dialog_cancelled" if had else "dialog_nothing"))
 
 
+def unit_of(member: Member) -> str:
+    return member.unit.name if member.unit is not None else t("no_unit")
+
+
+async def _volunteer_roster(ctx: Ctx, result: activities_db.Roster) -> None:
+    """已报名 n/cap · 候补 k · 已签到 m, then the names in arrival order."""
+    activity, zone = result.activity, ctx.services.settings.timezone
+    signups = await volunteer_db.queue(ctx.session, activity.id)
+    checked = {a.member_id for a in result.present}
+
+    def line(index: int, signup: Signup) -> str:
+        member = signup.member
+        return t(
+            "roster_signup_line",
+            index=index,
+            name=member.display_name,
+            unit=unit_of(member),
+            checked=t("roster_checked_mark") if member.id in checked else "",
+            dm="" if member.can_dm else t("acks_no_dm"),
+        )
+
+    lines = [t("roster_confirmed")]
+    lines += [line(i, s) for i, s in enumerate(signups.confirmed, 1)] or [t("roster_none")]
+    lines.append(t("roster_waitlisted"))
+    lines += [line(i, s) for i, s in enumerate(signups.waitlisted, 1)] or [t("roster_none")]
+
+    def header(page: int, pages: int) -> str:
+        return t(
+            "roster_volunteer_header",
+            id=activity.id,
+            title=activity.title,
+            when=when(activity, zone),
+            page=page,
+            pages=pages,
+            confirmed=len(signups.confirmed),
+            cap=activity.capacity if activity.capacity is not None else t("cap_unlimited"),
+            waitlisted=len(signups.waitlisted),
+            checked_in=len(checked),
+        )
+
+    for page in paginate(header, lines):
+        ctx.reply(page, private=True)
+
+
 @handler()
 async def roster(ctx: Ctx) -> None:
     if len(ctx.args) != 1:
@@ -183,11 +231,9 @@ async def roster(ctx: Ctx) -> None:
         ctx.session, parse_id(ctx.args[0]), ctx.member, ctx.is_admin
     )
     activity, zone = result.activity, ctx.services.settings.timezone
-
-    def unit_of(member: object) -> str:
-        unit = getattr(member, "unit", None)
-        return unit.name if unit is not None else t("no_unit")
-
+    if activity.kind == "volunteer":
+        await _volunteer_roster(ctx, result)
+        return
     lines = [t("roster_present")]
     lines += [
         t(
@@ -239,7 +285,7 @@ async def roster(ctx: Ctx) -> None:
 
 def handlers() -> Handlers:
     return [
-        CallbackQueryHandler(on_button, pattern=r"^act:"),
+        CallbackQueryHandler(on_button, pattern=r"^act:(ci|lv):"),
         # Before the plain /start: deep links from the cards' buttons.
         CommandHandler("start", start_deep_link, filters.Regex(r"^/start (leave|checkin)_\d+$")),
         CommandHandler("checkin", checkin),

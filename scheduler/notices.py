@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import JobQueue
 
+from bot.cards import CardRefresher
 from bot.texts import clip, t
 from db import notices as notices_db
 from db import outbox as outbox_db
@@ -103,14 +104,16 @@ async def chase(session: AsyncSession, notice_id: int, now: dt.datetime) -> noti
 class NoticeHooks(OutboxHooks):
     """Record where a notice was posted; tell its creator what could not be done."""
 
-    def __init__(self, touch_card: Callable[[int], None]) -> None:
-        self._touch_card = touch_card
+    def __init__(self, cards: CardRefresher, card_kind: str) -> None:
+        self._cards, self._kind = cards, card_kind
 
     async def sent(self, session: AsyncSession, row: OutboxMessage, message_id: int) -> None:
         if row.purpose == POST and row.ref_id is not None:
             await notices_db.record_post(session, row.ref_id, row.chat_id, message_id)
-            # Acknowledgements may have arrived while the post was queued.
-            self._touch_card(row.ref_id)
+            # Acknowledgements may have arrived while the post was queued: re-render, and
+            # the refresher edits only if the text differs from what was posted.
+            self._cards.shown(row.chat_id, message_id, row.text)
+            self._cards.touch(self._kind, row.ref_id)
 
     async def undeliverable(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         if row.ref_id is None:

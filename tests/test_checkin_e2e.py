@@ -118,6 +118,7 @@ async def test_a_units_activity_goes_to_its_own_group(world: BotHarness) -> None
         ("学习 2026-12-07 15:00 标题 color=red", "不认识的选项“color=”"),
         ("学习 2026-12-07 15:00 标题 end=14:00", "结束时间必须晚于"),
         ("学习 2026-12-07 15:00 标题 hours=2", "只适用于志愿服务"),
+        ("学习 2026-12-07 15:00 标题 cap=10", "只适用于志愿服务"),
         ("学习 2026-12-07 15:00 标题 unit=火星", "没有名为“火星”"),
         ("学习 2026-12-07 15:00 标题 code=有空格的码", "签到码只能"),
         ("学习 2026-12-07 15:00 " + "长" * 100, "内容太长"),
@@ -412,7 +413,8 @@ async def test_cancel_and_edit_update_the_card(world: BotHarness) -> None:
     assert "仅限青工委" in await plain.ask_private(f"/event cancel {activity_id}")
     assert "用法" in await bot.admin.ask_private("/event")
     assert "用法" in await bot.admin.ask_private(f"/event edit {activity_id}")
-    assert "不认识的选项" in await bot.admin.ask_private(f"/event edit {activity_id} cap=5")
+    assert "不认识的选项" in await bot.admin.ask_private(f"/event edit {activity_id} color=red")
+    assert "只适用于志愿服务" in await bot.admin.ask_private(f"/event edit {activity_id} cap=5")
     assert "时间“9点”无效" in await bot.admin.ask_private(f"/event edit {activity_id} time=9点")
     edited = await bot.admin.ask_private(
         f"/event edit {activity_id} time=14:20 place=五楼 大会议室"

@@ -1,0 +1,285 @@
+"""Volunteer sign-up (报名) with capacity, waitlist (候补) and promotion; service hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import activities as activities_db
+from db import rules
+from db.errors import Refusal
+from db.models import Activity, Attendance, HoursOverride, Member, Signup
+
+
+def require_volunteer(activity: Activity) -> None:
+    if activity.kind != "volunteer":
+        raise Refusal("signup_not_volunteer", id=activity.id)
+
+
+def deadline(activity: Activity) -> dt.datetime:
+    """Sign-up closes at its deadline, or when the activity starts."""
+    if activity.signup_deadline is None:
+        return activity.starts_at
+    return min(activity.signup_deadline, activity.starts_at)
+
+
+@dataclass
+class Queue:
+    confirmed: list[Signup] = field(default_factory=list)  # arrival order
+    waitlisted: list[Signup] = field(default_factory=list)  # arrival order
+
+    def position(self, signup_id: int) -> int | None:
+        """1-based place on the waitlist."""
+        for index, signup in enumerate(self.waitlisted, 1):
+            if signup.id == signup_id:
+                return index
+        return None
+
+
+async def queue(session: AsyncSession, activity_id: int) -> Queue:
+    rows = await session.scalars(
+        select(Signup).where(Signup.activity_id == activity_id).order_by(Signup.id)
+    )
+    result = Queue()
+    for row in rows:
+        (result.confirmed if row.status == "confirmed" else result.waitlisted).append(row)
+    return result
+
+
+async def _confirmed_count(session: AsyncSession, activity_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Signup)
+        .where(Signup.activity_id == activity_id, Signup.status == "confirmed")
+    )
+    return int(count or 0)
+
+
+async def _mine(session: AsyncSession, activity_id: int, member_id: int) -> Signup | None:
+    return await session.scalar(
+        select(Signup).where(Signup.activity_id == activity_id, Signup.member_id == member_id)
+    )
+
+
+@dataclass
+class SignupResult:
+    activity: Activity
+    status: str  # confirmed | waitlisted
+    already: bool
+    position: int | None = None
+
+
+async def sign_up(
+    session: AsyncSession, activity_id: int, member: Member, now: dt.datetime
+) -> SignupResult:
+    """Confirmed while places remain, else waitlisted, in arrival order (under the row lock)."""
+    activity = await activities_db.get_active(session, activity_id, lock=True)
+    require_volunteer(activity)
+    if member.registered_at is None:
+        raise Refusal("register_first")
+    existing = await _mine(session, activity.id, member.id)
+    if existing is not None:
+        position = (await queue(session, activity.id)).position(existing.id)
+        return SignupResult(activity, existing.status, True, position)
+    if now >= deadline(activity):
+        raise Refusal("signup_closed", id=activity.id)
+    status = rules.signup_status(activity.capacity, await _confirmed_count(session, activity.id))
+    signup = Signup(activity_id=activity.id, member_id=member.id, status=status, created_at=now)
+    session.add(signup)
+    await session.flush()
+    position = None
+    if status == "waitlisted":
+        position = (await queue(session, activity.id)).position(signup.id)
+    return SignupResult(activity, status, False, position)
+
+
+async def promote(session: AsyncSession, activity: Activity, now: dt.datetime) -> list[Signup]:
+    """Move the head of the waitlist up into free places; the caller holds the activity lock."""
+    current = await queue(session, activity.id)
+    count = rules.places_to_fill(activity.capacity, len(current.confirmed), len(current.waitlisted))
+    promoted = current.waitlisted[:count]
+    for signup in promoted:
+        signup.status, signup.promoted_at = "confirmed", now
+    await session.flush()
+    return promoted
+
+
+@dataclass
+class WithdrawResult:
+    activity: Activity
+    was: str
+    promoted: list[Signup]
+
+
+async def withdraw(
+    session: AsyncSession, activity_id: int, member: Member, now: dt.datetime
+) -> WithdrawResult:
+    """Cancel a sign-up; a freed place goes to the first on the waitlist, in this transaction."""
+    activity = await activities_db.get_active(session, activity_id, lock=True)
+    require_volunteer(activity)
+    mine = await _mine(session, activity.id, member.id)
+    if mine is None:
+        raise Refusal("not_signed_up", id=activity.id)
+    if now >= activity.starts_at:
+        raise Refusal("withdraw_closed", id=activity.id)
+    was = mine.status
+    await session.execute(delete(Signup).where(Signup.id == mine.id))
+    promoted = await promote(session, activity, now) if was == "confirmed" else []
+    return WithdrawResult(activity, was, promoted)
+
+
+async def set_capacity(
+    session: AsyncSession, activity: Activity, capacity: int, now: dt.datetime
+) -> list[Signup]:
+    """Change the places; raising promotes at once, lowering below the confirmed is refused."""
+    require_volunteer(activity)
+    confirmed = await _confirmed_count(session, activity.id)
+    if capacity < confirmed:
+        raise Refusal("cap_below_confirmed", cap=capacity, confirmed=confirmed)
+    activity.capacity = capacity
+    return await promote(session, activity, now)
+
+
+async def edit_activity(
+    session: AsyncSession, activity_id: int, words: list[str], zone: ZoneInfo, now: dt.datetime
+) -> tuple[Activity, list[Signup]]:
+    """/event edit: every change, and a capacity change's promotions, in one transaction."""
+    options = activities_db.parse_edit(words)
+    activity = await activities_db.edit(session, activity_id, options, zone, now)
+    promoted: list[Signup] = []
+    if "cap" in options:
+        capacity = activities_db.parse_capacity(options["cap"])
+        promoted = await set_capacity(session, activity, capacity, now)
+    return activity, promoted
+
+
+@dataclass
+class VolunteerCounts:
+    confirmed: int
+    waitlisted: int
+    checked_in: int
+
+
+async def counts(session: AsyncSession, activity: Activity) -> VolunteerCounts:
+    rows = await session.execute(
+        select(Signup.status, func.count())
+        .where(Signup.activity_id == activity.id)
+        .group_by(Signup.status)
+    )
+    by_status = {status: int(n) for status, n in rows.all()}
+    checked_in = await session.scalar(
+        select(func.count())
+        .select_from(Attendance)
+        .where(Attendance.activity_id == activity.id, Attendance.status != "leave")
+    )
+    return VolunteerCounts(
+        by_status.get("confirmed", 0), by_status.get("waitlisted", 0), int(checked_in or 0)
+    )
+
+
+# --- service hours -------------------------------------------------------------------------
+
+
+async def set_hours(
+    session: AsyncSession, activity_id: int, member: Member, hours: float, by: Member
+) -> Activity:
+    """The committee's correction of one person's hours for one activity."""
+    activity = await activities_db.get(session, activity_id)
+    require_volunteer(activity)
+    if not 0 <= hours <= activities_db.MAX_HOURS:
+        raise Refusal("hours_invalid")
+    existing = await session.scalar(
+        select(HoursOverride).where(
+            HoursOverride.activity_id == activity.id, HoursOverride.member_id == member.id
+        )
+    )
+    if existing is None:
+        session.add(
+            HoursOverride(activity_id=activity.id, member_id=member.id, hours=hours, set_by=by.id)
+        )
+    else:
+        existing.hours, existing.set_by = hours, by.id
+    return activity
+
+
+async def hours_by_member(
+    session: AsyncSession, now: dt.datetime, since: dt.datetime | None = None
+) -> dict[int, float]:
+    """Service hours per member id for volunteer activities that ended (from `since`).
+
+    Everyone confirmed who checked in is credited the activity's hours once it has ended;
+    a committee correction replaces that figure (and can credit someone who was not).
+    """
+    ended = [
+        Activity.kind == "volunteer",
+        Activity.status == "active",
+        Activity.ends_at <= now,
+    ]
+    if since is not None:
+        ended.append(Activity.ends_at >= since)
+    credited = await session.execute(
+        select(Signup.member_id, Activity.id, Activity.hours, Activity.starts_at, Activity.ends_at)
+        .join(Activity, Activity.id == Signup.activity_id)
+        .join(
+            Attendance,
+            (Attendance.activity_id == Signup.activity_id)
+            & (Attendance.member_id == Signup.member_id),
+        )
+        .where(Signup.status == "confirmed", Attendance.status != "leave", *ended)
+    )
+    per_pair: dict[tuple[int, int], float] = {
+        (member_id, activity_id): hours
+        if hours is not None
+        else rules.default_hours(starts_at, ends_at)
+        for member_id, activity_id, hours, starts_at, ends_at in credited.all()
+    }
+    overrides = await session.execute(
+        select(HoursOverride.member_id, HoursOverride.activity_id, HoursOverride.hours)
+        .join(Activity, Activity.id == HoursOverride.activity_id)
+        .where(*ended)
+    )
+    for member_id, activity_id, hours in overrides.all():
+        per_pair[(member_id, activity_id)] = hours
+    totals: dict[int, float] = defaultdict(float)
+    for (member_id, _), hours in per_pair.items():
+        totals[member_id] += hours
+    return dict(totals)
+
+
+async def leaderboard(
+    session: AsyncSession, now: dt.datetime, since: dt.datetime, limit: int = 10
+) -> list[tuple[Member, float]]:
+    totals = await hours_by_member(session, now, since)
+    ranked = sorted(((h, m) for m, h in totals.items() if h > 0), key=lambda x: (-x[0], x[1]))
+    top = ranked[:limit]
+    if not top:
+        return []
+    people = {
+        m.id: m
+        for m in await session.scalars(select(Member).where(Member.id.in_([m for _, m in top])))
+    }
+    return [(people[member_id], hours) for hours, member_id in top]
+
+
+async def my_signups(
+    session: AsyncSession, member: Member, now: dt.datetime
+) -> list[tuple[Activity, str, int | None]]:
+    """This person's sign-ups for activities not yet over: (activity, status, waitlist place)."""
+    rows = await session.execute(
+        select(Signup, Activity)
+        .join(Activity, Activity.id == Signup.activity_id)
+        .where(Signup.member_id == member.id, Activity.status == "active", Activity.ends_at > now)
+        .order_by(Activity.starts_at)
+    )
+    result = []
+    for signup, activity in rows.all():
+        position = None
+        if signup.status == "waitlisted":
+            position = (await queue(session, activity.id)).position(signup.id)
+        result.append((activity, signup.status, position))
+    return result

@@ -1,0 +1,189 @@
+"""Volunteering: 报名 / 取消报名 (buttons and /signup, /withdraw), /hours, /me, /top."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.texts import paginate, t
+from db import activities as activities_db
+from db import members as members_db
+from db import rules
+from db import volunteer as volunteer_db
+from db.errors import Refusal
+from handlers.activities import CARD, parse_id, when
+from handlers.common import Ctx, Handlers, handler
+from scheduler import promotions
+
+BUTTON = re.compile(r"^act:(su|wd):(\d{1,9})$")
+
+
+def hours_text(hours: float) -> str:
+    """2.0 → "2", 1.5 → "1.5"."""
+    return f"{hours:g}"
+
+
+async def _sign_up(ctx: Ctx, activity_id: int) -> str:
+    result = await volunteer_db.sign_up(ctx.session, activity_id, ctx.member, ctx.services.now())
+    activity = result.activity
+    if result.already:
+        if result.status == "confirmed":
+            return t("signup_already_confirmed", id=activity.id)
+        return t("signup_already_waitlisted", id=activity.id, position=result.position)
+    ctx.touch_card(CARD, activity.id)
+    if result.status == "confirmed":
+        return t("signup_confirmed", id=activity.id, title=activity.title)
+    return t("signup_waitlisted", id=activity.id, title=activity.title, position=result.position)
+
+
+async def _withdraw(ctx: Ctx, activity_id: int) -> str:
+    result = await volunteer_db.withdraw(ctx.session, activity_id, ctx.member, ctx.services.now())
+    activity = result.activity
+    if await promotions.notify(
+        ctx.session, activity, result.promoted, ctx.services.settings.timezone
+    ):
+        ctx.wake_outbox()
+    ctx.touch_card(CARD, activity.id)
+    if result.was == "waitlisted":
+        return t("withdrawn_waitlist", id=activity.id)
+    return t("withdrawn", id=activity.id, title=activity.title)
+
+
+@handler()
+async def on_button(ctx: Ctx) -> None:
+    query = ctx.update.callback_query
+    assert query is not None
+    match = BUTTON.match(query.data or "")
+    if match is None:
+        raise Refusal("button_invalid")
+    action, activity_id = match[1], int(match[2])
+    text = await (_sign_up if action == "su" else _withdraw)(ctx, activity_id)
+    ctx.toast(text)
+
+
+@handler()
+async def signup(ctx: Ctx) -> None:
+    if len(ctx.args) != 1:
+        raise Refusal("signup_usage")
+    ctx.reply(await _sign_up(ctx, parse_id(ctx.args[0])))
+
+
+@handler()
+async def withdraw(ctx: Ctx) -> None:
+    if len(ctx.args) != 1:
+        raise Refusal("withdraw_usage")
+    ctx.reply(await _withdraw(ctx, parse_id(ctx.args[0])))
+
+
+@handler(admin=True)
+async def hours(ctx: Ctx) -> None:
+    if len(ctx.args) != 3:
+        raise Refusal("hours_usage")
+    activity_id = parse_id(ctx.args[0])
+    member = await members_db.find_member(ctx.session, ctx.args[1])
+    try:
+        value = float(ctx.args[2])
+    except ValueError:
+        raise Refusal("hours_invalid") from None
+    activity = await volunteer_db.set_hours(ctx.session, activity_id, member, value, ctx.member)
+    ctx.reply(
+        t(
+            "hours_set",
+            name=member.display_name,
+            id=activity.id,
+            title=activity.title,
+            hours=hours_text(value),
+        )
+    )
+
+
+def _period_starts(now: dt.datetime, ctx: Ctx) -> tuple[dt.datetime, dt.datetime]:
+    zone = ctx.services.settings.timezone
+    today = now.astimezone(zone).date()
+    quarter_start, _ = rules.quarter_bounds(today)
+    return (
+        rules.local_day_start(quarter_start, zone),
+        rules.local_day_start(dt.date(today.year, 1, 1), zone),
+    )
+
+
+@handler()
+async def me(ctx: Ctx) -> None:
+    if ctx.member.registered_at is None:
+        raise Refusal("register_first")
+    now, zone, member = ctx.services.now(), ctx.services.settings.timezone, ctx.member
+    quarter, year = _period_starts(now, ctx)
+    lines = [t("me_header", name=member.display_name, unit=member.unit.name if member.unit else "")]
+    for label, since in ((t("me_quarter"), quarter), (t("me_year"), year)):
+        record = await activities_db.record(ctx.session, member, since, now)
+        lines.append(
+            t(
+                "me_period",
+                label=label,
+                present=record.present + record.late,
+                late=record.late,
+                leave=record.leave,
+                absent=record.absent,
+            )
+        )
+    signups = await volunteer_db.my_signups(ctx.session, member, now)
+    if signups:
+        lines.append(t("me_signups"))
+        for activity, status, position in signups:
+            state = (
+                t("me_confirmed")
+                if status == "confirmed"
+                else t("me_waitlisted", position=position)
+            )
+            lines.append(
+                t(
+                    "me_signup_line",
+                    id=activity.id,
+                    title=activity.title,
+                    when=when(activity, zone),
+                    status=state,
+                )
+            )
+    else:
+        lines.append(t("me_no_signups"))
+    year_hours = (await volunteer_db.hours_by_member(ctx.session, now, year)).get(member.id, 0.0)
+    total = (await volunteer_db.hours_by_member(ctx.session, now)).get(member.id, 0.0)
+    lines.append(t("me_hours", year=hours_text(year_hours), total=hours_text(total)))
+    for page in paginate(lambda _p, _n: lines[0], lines[1:]):
+        ctx.reply(page, private=True)
+
+
+@handler()
+async def top(ctx: Ctx) -> None:
+    now = ctx.services.now()
+    _, year_start = _period_starts(now, ctx)
+    year = now.astimezone(ctx.services.settings.timezone).year
+    ranked = await volunteer_db.leaderboard(ctx.session, now, year_start)
+    if not ranked:
+        ctx.reply(t("top_none", year=year))
+        return
+    lines = [t("top_header", year=year, count=len(ranked))]
+    lines += [
+        t(
+            "top_line",
+            rank=rank,
+            name=member.display_name,
+            unit=member.unit.name if member.unit else t("no_unit"),
+            hours=hours_text(value),
+        )
+        for rank, (member, value) in enumerate(ranked, 1)
+    ]
+    ctx.reply("\n".join(lines))
+
+
+def handlers() -> Handlers:
+    return [
+        CallbackQueryHandler(on_button, pattern=r"^act:(su|wd):"),
+        CommandHandler("signup", signup),
+        CommandHandler("withdraw", withdraw),
+        CommandHandler("hours", hours),
+        CommandHandler("me", me),
+        CommandHandler("top", top),
+    ]
