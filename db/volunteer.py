@@ -33,13 +33,6 @@ class Queue:
     confirmed: list[Signup] = field(default_factory=list)  # arrival order
     waitlisted: list[Signup] = field(default_factory=list)  # arrival order
 
-    def position(self, signup_id: int) -> int | None:
-        """1-based place on the waitlist."""
-        for index, signup in enumerate(self.waitlisted, 1):
-            if signup.id == signup_id:
-                return index
-        return None
-
 
 async def queue(session: AsyncSession, activity_id: int) -> Queue:
     rows = await session.scalars(
@@ -60,10 +53,36 @@ async def _confirmed_count(session: AsyncSession, activity_id: int) -> int:
     return int(count or 0)
 
 
-async def _mine(session: AsyncSession, activity_id: int, member_id: int) -> Signup | None:
-    return await session.scalar(
-        select(Signup).where(Signup.activity_id == activity_id, Signup.member_id == member_id)
+@dataclass(frozen=True)
+class Mine:
+    id: int
+    status: str
+
+
+async def _mine(session: AsyncSession, activity_id: int, member_id: int) -> Mine | None:
+    """This person's sign-up, as columns (the hot path loads no ORM rows)."""
+    row = (
+        await session.execute(
+            select(Signup.id, Signup.status).where(
+                Signup.activity_id == activity_id, Signup.member_id == member_id
+            )
+        )
+    ).first()
+    return Mine(row.id, row.status) if row else None
+
+
+async def waitlist_position(session: AsyncSession, activity_id: int, signup_id: int) -> int:
+    """1-based place on the waitlist: those waitlisted who arrived no later."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Signup)
+        .where(
+            Signup.activity_id == activity_id,
+            Signup.status == "waitlisted",
+            Signup.id <= signup_id,
+        )
     )
+    return int(count or 0)
 
 
 @dataclass
@@ -84,7 +103,9 @@ async def sign_up(
         raise Refusal("register_first")
     existing = await _mine(session, activity.id, member.id)
     if existing is not None:
-        position = (await queue(session, activity.id)).position(existing.id)
+        position = None
+        if existing.status == "waitlisted":
+            position = await waitlist_position(session, activity.id, existing.id)
         return SignupResult(activity, existing.status, True, position)
     if now >= deadline(activity):
         raise Refusal("signup_closed", id=activity.id)
@@ -94,7 +115,7 @@ async def sign_up(
     await session.flush()
     position = None
     if status == "waitlisted":
-        position = (await queue(session, activity.id)).position(signup.id)
+        position = await waitlist_position(session, activity.id, signup.id)
     return SignupResult(activity, status, False, position)
 
 
@@ -280,6 +301,6 @@ async def my_signups(
     for signup, activity in rows.all():
         position = None
         if signup.status == "waitlisted":
-            position = (await queue(session, activity.id)).position(signup.id)
+            position = await waitlist_position(session, activity.id, signup.id)
         result.append((activity, signup.status, position))
     return result
