@@ -27,11 +27,14 @@ from handlers import (
     members,
     newevent_dialog,
     notices,
+    reminders,
     start,
     volunteer,
 )
 from handlers.menus import register_menus
-from scheduler.notices import FOLLOWUP, POST, REPORT, NoticeFollowups, NoticeHooks
+from scheduler.engine import ReminderEngine
+from scheduler.leader import Leadership
+from scheduler.notices import FOLLOWUP, POST, REPORT, NoticeHooks
 from scheduler.outbox import OutboxDispatcher
 from scheduler.promotions import PROMOTION, PromotionHooks
 
@@ -50,15 +53,31 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
         admins = await members_db.admin_telegram_ids(session, services.settings.admin_ids)
     await register_menus(application.bot, admins)
     services.cards.start()
-    services.outbox.start()
-    services.followups.attach(application.job_queue)
-    await services.followups.rebuild()
+
+    async def elected() -> None:
+        services.outbox.start()
+        services.reminders.attach(application.job_queue)
+        await services.reminders.start()
+
+    async def deposed() -> None:
+        services.reminders.attach(None)
+        if application.job_queue is not None:
+            for job in application.job_queue.scheduler.get_jobs():
+                job.remove()
+        await services.outbox.stop()
+
+    leadership = Leadership(services.db, elected, deposed)
+    application.bot_data["leadership"] = leadership
+    await leadership.start()
     log.info("started as @%s", application.bot.username)
 
 
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     """Finish pending card edits, release the database."""
     services = get_services(application.bot_data)
+    leadership = application.bot_data.get("leadership")
+    if isinstance(leadership, Leadership):
+        await leadership.stop()
     await services.cards.stop()
     await services.outbox.stop()
     await services.db.dispose()
@@ -85,7 +104,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         cards=CardRefresher(application.bot),
         outbox=outbox,
         # The clock is read through `services` so tests can move it.
-        followups=NoticeFollowups(db, lambda: services.now(), outbox.wake),
+        reminders=ReminderEngine(
+            db, settings.timezone, settings.admin_ids, lambda: services.now(), outbox.wake
+        ),
     )
     services.cards.register(activities.CARD, lambda item: activities.card_views(services, item))
     services.cards.register(notices.CARD, lambda item: notices.card_views(services, item))
@@ -96,7 +117,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     application.bot_data["services"] = services
 
     # checkin before start: its /start handler takes the deep links from the cards' buttons.
-    for feature in (checkin, start, members, activities, newevent_dialog, notices, volunteer):
+    features = (checkin, start, members, activities, newevent_dialog, notices, volunteer, reminders)
+    for feature in features:
         application.add_handlers(feature.handlers())
     # Last: anything no feature recognised gets an answer instead of silence.
     application.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))

@@ -12,7 +12,7 @@ from bot.settings import Settings
 from db.engine import Database
 from db.models import utcnow
 from db.rules import CheckinPolicy
-from scheduler.notices import NoticeFollowups
+from scheduler.engine import ReminderEngine
 from scheduler.outbox import OutboxDispatcher
 
 
@@ -22,7 +22,7 @@ class Services:
     db: Database
     cards: CardRefresher
     outbox: OutboxDispatcher
-    followups: NoticeFollowups
+    reminders: ReminderEngine
     # Tests replace the clock; everything that asks "what time is it" asks this.
     clock: Callable[[], dt.datetime] = field(default=utcnow)
 

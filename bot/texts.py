@@ -66,7 +66,8 @@ ZH: dict[str, str] = {
         "/notice edit 编号 内容 · /notice delete 编号 — 修改 / 删除通知\n"
         "/acks 编号 — 谁还没回复“收到”（私聊）\n"
         "/chase 编号 — 立即私信提醒未回复的人\n"
-        "/outbox — 发送队列状态"
+        "/outbox — 发送队列状态\n"
+        "/remind — 接下来的提醒；/remind add|del|on|off|time … 管理提醒"
     ),
     # --- register ---
     "register_usage": "用法：/register 姓名 单位\n例如：/register 张三 办公室",
@@ -295,6 +296,64 @@ ZH: dict[str, str] = {
     "top_header": "{year} 年志愿服务时长榜（前 {count} 名）",
     "top_line": "{rank}. {name}（{unit}）{hours} 小时",
     "top_none": "{year} 年还没有志愿服务时长记录。",
+    # --- reminders ---
+    "rule_quarter_kickoff": "季度开始",
+    "rule_study_quota": "理论学习季度任务",
+    "rule_meeting_quota": "青工委会议季度任务",
+    "rule_unity": "民族团结教育年度任务",
+    "rule_leifeng": "学雷锋纪念日",
+    "rule_activity_24h": "活动前 24 小时",
+    "rule_activity_1h": "活动前 1 小时",
+    "rule_volunteer_24h": "志愿者私信（活动前 24 小时）",
+    "rule_signup_closing": "报名即将截止",
+    "rule_checkin_nudge": "开始 10 分钟未签到提醒",
+    "rule_notice_followup": "通知追踪",
+    "rule_one_off": "单次提醒",
+    "target_main": "主群",
+    "target_units": "未完成的分组",
+    "target_committee": "青工委",
+    "target_main_committee": "主群和青工委",
+    "target_activity": "#{id} 所在群",
+    "target_volunteers": "#{id} 已报名的志愿者",
+    "target_unanswered": "#{id} 未签到未请假的人",
+    "target_notice": "通知 #{id} 未回复的人",
+    "target_unit": "{unit} 分组群",
+    "remind_kickoff": "📅 {year} 年第 {quarter} 季度开始了。本季度任务：\n· 每个分组至少开展 1 次青年理论学习\n· 召开 1 次青工委会议\n已安排：\n{scheduled}",
+    "remind_none_scheduled": "（暂无，请尽快安排）",
+    "remind_scheduled_line": "#{id} {kind}「{title}」{when}{unit}",
+    "remind_study_unit": "⏰ 本季度还有 {days} 天结束，{unit} 本季度还没有安排青年理论学习活动，请尽快安排（每季度至少 1 次）。",
+    "remind_study_committee": "⏰ 本季度还有 {days} 天结束，以下分组尚未安排青年理论学习：{units}",
+    "remind_meeting": "⏰ 本季度还有 {days} 天结束，尚未安排本季度的青工委会议（每季度 1 次）。",
+    "remind_unity": "⏰ 今年还没有开展铸牢中华民族共同体意识教育活动（每年至少 1 次），请尽快安排。",
+    "remind_leifeng": "🌱 3 月 5 日是学雷锋纪念日，欢迎报名志愿服务活动：\n{activities}",
+    "remind_leifeng_none": "（近期暂无可报名的志愿活动，敬请关注）",
+    "remind_leifeng_line": "#{id}「{title}」{when} · /signup {id}",
+    "remind_before": "⏰ 提醒：{kind}「{title}」#{id} 将于 {when} 开始 · 📍 {place}",
+    "remind_volunteer": "⏰ 你报名的志愿活动「{title}」#{id} 将于 {when} 开始 · 📍 {place}。如不能参加，请发送 /withdraw {id}。",
+    "remind_signup_closing": "⏳ 志愿活动「{title}」#{id} 报名将于 {deadline} 截止，还有名额：/signup {id}",
+    "remind_nudge": "👋「{title}」#{id} 已开始 10 分钟，你还没有签到或请假。签到：/checkin {id}；请假：/leave {id} 原因",
+    "remind_one_off": "🔔 提醒：{text}",
+    "remind_list_header": "接下来的 {count} 条提醒：",
+    "remind_list_line": "{at} · {rule} · {target}{state}",
+    "remind_list_off": "（已关闭）",
+    "remind_list_id": " · 编号 {id}",
+    "remind_list_none": "暂无待发的提醒。",
+    "remind_rules": "可设置的规则：{rules}",
+    "remind_usage": (
+        "用法：\n/remind — 接下来的 20 条提醒\n"
+        "/remind add YYYY-MM-DD HH:MM [@单位] 内容 — 单次提醒\n"
+        "/remind del 编号\n"
+        "/remind off 规则 · /remind on 规则 · /remind time 规则 HH:MM"
+    ),
+    "remind_added": "已添加单次提醒 #{id}：{at} 发到{target}。",
+    "remind_deleted": "已删除单次提醒 #{id}。",
+    "remind_unknown": "单次提醒 #{id} 不存在。",
+    "remind_in_past": "提醒时间已经过去。",
+    "remind_rule_unknown": "没有“{rule}”这条规则。{rules}",
+    "remind_rule_on": "已开启规则 {rule}（{name}）。",
+    "remind_rule_off": "已关闭规则 {rule}（{name}）。",
+    "remind_rule_time": "规则 {rule}（{name}）改为每次 {time} 发送。",
+    "remind_rule_not_timed": "规则 {rule} 跟随活动时间，不能改时刻。",
 }
 
 COMMANDS_MEMBER: list[tuple[str, str]] = [
@@ -326,6 +385,7 @@ COMMANDS_ADMIN: list[tuple[str, str]] = [
     ("chase", "立即提醒未回复的人"),
     ("outbox", "发送队列状态"),
     ("hours", "更正服务时长"),
+    ("remind", "提醒：列表 / 添加 / 开关"),
 ]
 
 

@@ -6,11 +6,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from db.engine import Database
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+LOCK_KEY = 0x71_67_77_30  # "qgw0": one migrating instance at a time
 
 
 def alembic_config(url: str) -> Config:
@@ -30,4 +32,7 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with db.engine.begin() as connection:
+        if not db.is_sqlite:
+            # Two instances starting together must not migrate at the same time.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         await connection.run_sync(run)

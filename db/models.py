@@ -320,3 +320,45 @@ class HoursOverride(Base):
     hours: Mapped[float] = mapped_column()
     set_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReminderSetting(Base):
+    """A default rule switched off or retimed (rules without a row keep their defaults)."""
+
+    __tablename__ = "reminder_settings"
+
+    rule: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    at_time: Mapped[str | None] = mapped_column(String(5))  # HH:MM local, calendar rules only
+
+
+class OneOffReminder(Base):
+    """/remind add: a reminder at a given time to the main group or a unit's chat."""
+
+    __tablename__ = "one_off_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class ReminderOccurrence(Base):
+    """One occurrence of a rule that was handled: sent, skipped (condition met) or missed."""
+
+    __tablename__ = "reminder_occurrences"
+    __table_args__ = (CheckConstraint("outcome IN ('sent', 'skipped', 'missed')", name="outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # (rule, period, target), e.g. study_quota:2026Q4:d30 or activity:12:before_1h
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    handled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(String(300))

@@ -208,35 +208,6 @@ async def start_followup(session: AsyncSession, notice_id: int, now: dt.datetime
     )
 
 
-async def due_followups(session: AsyncSession, now: dt.datetime) -> list[int]:
-    """Active notices whose follow-up time has come and which were not followed up yet."""
-    return list(
-        await session.scalars(
-            select(Notice.id)
-            .where(
-                Notice.status == "active",
-                Notice.chased_at.is_(None),
-                Notice.remind_at.is_not(None),
-                Notice.remind_at <= now,
-            )
-            .order_by(Notice.remind_at)
-        )
-    )
-
-
-async def pending_followups(session: AsyncSession) -> list[Notice]:
-    """Notices still waiting for their follow-up (to schedule at start-up)."""
-    return list(
-        await session.scalars(
-            select(Notice).where(
-                Notice.status == "active",
-                Notice.chased_at.is_(None),
-                Notice.remind_at.is_not(None),
-            )
-        )
-    )
-
-
 async def edit_text(session: AsyncSession, notice_id: int, text: str) -> Notice:
     notice = await get_active(session, notice_id)
     limit = MAX_CAPTION_TEXT if notice.media_kind else MAX_TEXT

@@ -185,6 +185,7 @@ async def announce(ctx: Ctx, activity: Activity) -> None:
     ctx.reply(t("activity_created", id=activity.id, title=activity.title))
     activity_id = activity.id
     ctx.after_commit(lambda: post_card(ctx, activity_id))
+    ctx.after_commit_sync(ctx.services.reminders.rebuild_soon)
 
 
 def newevent_usage_hint() -> str:
@@ -256,6 +257,7 @@ async def event(ctx: Ctx) -> None:
         case _:
             raise Refusal("event_usage")
     ctx.touch_card(CARD, activity.id)
+    ctx.after_commit_sync(ctx.services.reminders.rebuild_soon)  # its reminders move with it
 
 
 def handlers() -> Handlers:

@@ -76,8 +76,7 @@ async def notice(ctx: Ctx) -> None:
     await notices_sched.enqueue_posts(ctx.session, created, chats)
     ctx.wake_outbox()
     if created.remind_at is not None:
-        remind_at = created.remind_at
-        ctx.after_commit_sync(lambda: ctx.services.followups.schedule(created.id, remind_at))
+        ctx.after_commit_sync(ctx.services.reminders.rebuild_soon)
     where = {
         "main": t("notice_chats_main"),
         "unit": t("notice_chats_unit", unit=request.unit.name if request.unit else ""),
@@ -105,7 +104,7 @@ async def _edit(ctx: Ctx, notice_id: int, text: str) -> None:
 async def _delete(ctx: Ctx, notice_id: int) -> None:
     deleted, posts = await notices_db.delete(ctx.session, notice_id)
     await outbox_db.cancel_pending(ctx.session, notices_sched.key(deleted.id, ""))
-    ctx.after_commit_sync(lambda: ctx.services.followups.unschedule(deleted.id))
+    ctx.after_commit_sync(ctx.services.reminders.rebuild_soon)
     bot = ctx.context.bot
 
     async def remove_posts() -> None:

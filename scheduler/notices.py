@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram.ext import JobQueue
 
 from bot.cards import CardRefresher
 from bot.texts import clip, t
 from db import notices as notices_db
 from db import outbox as outbox_db
-from db.engine import Database
 from db.models import Chat, Member, Notice, OutboxMessage
 from scheduler.outbox import OutboxHooks
 
@@ -23,7 +19,6 @@ log = logging.getLogger(__name__)
 POST = "notice_post"
 FOLLOWUP = "notice_followup"
 REPORT = "notice_report"
-GRACE = dt.timedelta(hours=6)
 
 
 def ack_button(notice_id: int) -> list[list[dict[str, str]]]:
@@ -135,78 +130,3 @@ class NoticeHooks(OutboxHooks):
         if notice is not None:
             text = t("notice_pin_failed", id=notice.id, chat=row.chat_id, error=error)
             await _tell_creator(session, notice, f"{row.key}:pin-failed", text)
-
-
-def job_id(notice_id: int) -> str:
-    return f"notice-followup:{notice_id}"
-
-
-class NoticeFollowups:
-    """Follow-ups as APScheduler jobs rebuilt from the database (deterministic ids)."""
-
-    def __init__(
-        self,
-        db: Database,
-        clock: Callable[[], dt.datetime],
-        wake_outbox: Callable[[], None],
-    ) -> None:
-        self._db = db
-        self._clock = clock
-        self._wake_outbox = wake_outbox
-        self._job_queue: JobQueue[Any] | None = None
-
-    def attach(self, job_queue: JobQueue[Any] | None) -> None:
-        self._job_queue = job_queue
-
-    def schedule(self, notice_id: int, at: dt.datetime) -> None:
-        if self._job_queue is None:
-            return
-        self._job_queue.run_once(
-            self._fire,
-            when=at,
-            name=job_id(notice_id),
-            job_kwargs={"id": job_id(notice_id), "replace_existing": True},
-        )
-
-    def unschedule(self, notice_id: int) -> None:
-        if self._job_queue is None:
-            return
-        for job in self._job_queue.get_jobs_by_name(job_id(notice_id)):
-            job.schedule_removal()
-
-    async def _fire(self, _context: object) -> None:
-        await self.run_due()
-
-    async def run_due(self) -> int:
-        """Send every follow-up whose time has come (once); skip those missed beyond grace."""
-        now = self._clock()
-        done = 0
-        async with self._db.session() as session:
-            due = await notices_db.due_followups(session, now)
-        for notice_id in due:
-            async with self._db.session() as session:
-                notice = await notices_db.get_active(session, notice_id)
-                assert notice.remind_at is not None
-                if now - notice.remind_at > GRACE:
-                    log.warning(
-                        "notice %s follow-up missed by more than %s; skipped", notice_id, GRACE
-                    )
-                    notice.chased_at = now
-                    text = t("notice_followup_missed", id=notice_id)
-                    await _tell_creator(session, notice, key(notice_id, "followup-missed"), text)
-                else:
-                    await chase(session, notice_id, now)
-                await session.commit()
-            done += 1
-        if done:
-            self._wake_outbox()
-        return done
-
-    async def rebuild(self) -> None:
-        """At start-up: send what is due (within grace), schedule the rest."""
-        await self.run_due()
-        async with self._db.session() as session:
-            pending = await notices_db.pending_followups(session)
-        for notice in pending:
-            assert notice.remind_at is not None
-            self.schedule(notice.id, notice.remind_at)

@@ -1,0 +1,138 @@
+"""/remind: the next reminders; one-off reminders; switching and retiming the default rules."""
+
+from __future__ import annotations
+
+import re
+
+from telegram.ext import CommandHandler
+
+from bot.texts import paginate, t
+from db import members as members_db
+from db import reminders as reminders_db
+from db import rules as db_rules
+from db.errors import Refusal
+from db.models import OneOffReminder
+from handlers.activities import parse_id
+from handlers.common import Ctx, Handlers, handler
+from scheduler import rules
+from scheduler.rules import Occurrence
+
+ADD_TEXT = re.compile(r"^/remind(?:@\w+)?\s+add\s+\S+\s+\S+\s+(?:@\S+\s+)?(.*)$", re.DOTALL)
+TARGETS = {
+    rules.QUARTER_KICKOFF: "target_main",
+    rules.STUDY_QUOTA: "target_units",
+    rules.MEETING_QUOTA: "target_committee",
+    rules.UNITY: "target_main_committee",
+    rules.LEIFENG: "target_main",
+    rules.BEFORE_24H: "target_activity",
+    rules.BEFORE_1H: "target_activity",
+    rules.SIGNUP_CLOSING: "target_activity",
+    rules.VOLUNTEER_24H: "target_volunteers",
+    rules.CHECKIN_NUDGE: "target_unanswered",
+    rules.NOTICE_FOLLOWUP: "target_notice",
+}
+
+
+def rule_name(rule: str) -> str:
+    return t(f"rule_{rule}")
+
+
+def _rules_list() -> str:
+    return t("remind_rules", rules="、".join(f"{r}（{rule_name(r)}）" for r in rules.SWITCHABLE))
+
+
+def _rule(word: str) -> str:
+    if word not in rules.SWITCHABLE:
+        raise Refusal("remind_rule_unknown", rule=word[:32], rules=_rules_list())
+    return word
+
+
+async def _target(ctx: Ctx, occurrence: Occurrence) -> str:
+    if occurrence.rule == rules.ONE_OFF:
+        reminder = await ctx.session.get(OneOffReminder, occurrence.ref)
+        where = (
+            t("target_unit", unit=reminder.unit.name)
+            if reminder is not None and reminder.unit is not None
+            else t("target_main")
+        )
+        return where + t("remind_list_id", id=occurrence.ref)
+    return t(TARGETS[occurrence.rule], id=occurrence.ref)
+
+
+async def _list(ctx: Ctx) -> None:
+    upcoming = await ctx.services.reminders.upcoming(20)
+    if not upcoming:
+        ctx.reply(t("remind_list_none"))
+        return
+    zone = ctx.services.settings.timezone
+    lines = [
+        t(
+            "remind_list_line",
+            at=o.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            rule=rule_name(o.rule),
+            target=await _target(ctx, o),
+            state="",
+        )
+        for o in upcoming
+    ]
+    for page in paginate(lambda _p, _n: t("remind_list_header", count=len(upcoming)), lines):
+        ctx.reply(page)
+
+
+@handler(admin=True)
+async def remind(ctx: Ctx) -> None:
+    zone, now = ctx.services.settings.timezone, ctx.services.now()
+    message = ctx.message
+    match ctx.args:
+        case []:
+            await _list(ctx)
+            return
+        case ["add", day, at, *rest] if rest:
+            when = db_rules.local_to_utc(db_rules.parse_date(day), db_rules.parse_time(at), zone)
+            unit = None
+            if rest[0].startswith("@"):
+                unit = await members_db.unit_by_name(ctx.session, rest[0][1:])
+                rest = rest[1:]
+            # The text keeps its own line breaks: take it from the message after the options.
+            found = ADD_TEXT.match(message.text or "") if message else None
+            text = found[1] if found else " ".join(rest)
+            reminder = await reminders_db.add_one_off(
+                ctx.session, when, text, unit, ctx.member, now
+            )
+            target = t("target_unit", unit=unit.name) if unit else t("target_main")
+            ctx.reply(
+                t(
+                    "remind_added",
+                    id=reminder.id,
+                    at=when.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    target=target,
+                )
+            )
+        case ["del", raw_id]:
+            reminder = await reminders_db.delete_one_off(ctx.session, parse_id(raw_id))
+            ctx.reply(t("remind_deleted", id=reminder.id))
+        case ["on" | "off" as switch, word]:
+            rule = _rule(word)
+            await reminders_db.set_enabled(ctx.session, rule, switch == "on")
+            ctx.reply(t(f"remind_rule_{switch}", rule=rule, name=rule_name(rule)))
+        case ["time", word, at]:
+            rule = _rule(word)
+            if rule not in rules.CALENDAR_RULES:
+                raise Refusal("remind_rule_not_timed", rule=rule)
+            parsed = db_rules.parse_time(at)
+            await reminders_db.set_time(ctx.session, rule, parsed)
+            ctx.reply(
+                t(
+                    "remind_rule_time",
+                    rule=rule,
+                    name=rule_name(rule),
+                    time=parsed.strftime("%H:%M"),
+                )
+            )
+        case _:
+            raise Refusal("remind_usage")
+    ctx.after_commit_sync(ctx.services.reminders.rebuild_soon)
+
+
+def handlers() -> Handlers:
+    return [CommandHandler("remind", remind)]

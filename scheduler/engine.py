@@ -1,0 +1,393 @@
+"""The reminder engine: the database says what is due; APScheduler only says when to look.
+
+Every occurrence has a key (rule, period, target). Firing claims the key and writes the
+outbox rows in one transaction, so a restart, a second timer or a second process never sends
+an occurrence twice. One missed while the bot was down is sent at start-up if it is within
+the grace period, otherwise recorded as missed and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.ext import JobQueue
+
+from bot.texts import clip, t
+from db import activities as activities_db
+from db import members as members_db
+from db import outbox as outbox_db
+from db import reminders as reminders_db
+from db import rules as db_rules
+from db import volunteer as volunteer_db
+from db.engine import Database
+from db.models import Activity, Member, Notice, OneOffReminder
+from scheduler import notices as notices_sched
+from scheduler import rules
+from scheduler.calendar import WorkCalendar
+from scheduler.rules import Occurrence
+
+log = logging.getLogger(__name__)
+
+GRACE = dt.timedelta(hours=6)
+LOOKBACK = dt.timedelta(days=35)  # how far back a restart looks for missed occurrences
+HORIZON = dt.timedelta(days=400)  # how far ahead jobs are scheduled (every annual rule)
+SWEEP = dt.timedelta(minutes=10)  # a safety net: look for due occurrences this often
+JOB_PREFIX = "reminder:"
+
+
+class ReminderEngine:
+    def __init__(
+        self,
+        db: Database,
+        zone: ZoneInfo,
+        admin_ids: frozenset[int],
+        clock: Callable[[], dt.datetime],
+        wake_outbox: Callable[[], None],
+        calendar: WorkCalendar | None = None,
+    ) -> None:
+        self._db, self._zone, self._admin_ids = db, zone, admin_ids
+        self._clock, self._wake_outbox = clock, wake_outbox
+        self.calendar = calendar or WorkCalendar()
+        self._job_queue: JobQueue[Any] | None = None
+        self._rebuild_task: asyncio.Task[None] | None = None
+        self._firing = asyncio.Lock()
+
+    # ------------------------------------------------------------------ what is due when
+    async def occurrences(
+        self, session: AsyncSession, start: dt.datetime, end: dt.datetime
+    ) -> list[Occurrence]:
+        """Every enabled occurrence due in [start, end], from the rules and the database."""
+        settings = await reminders_db.settings(session)
+        enabled = {r for r in rules.SWITCHABLE if r not in settings or settings[r].enabled}
+        found: list[Occurrence] = []
+        for rule in rules.CALENDAR_RULES:
+            if rule in enabled:
+                at_time = rules.DEFAULT_TIME
+                if rule in settings and settings[rule].at_time:
+                    at_time = db_rules.parse_time(settings[rule].at_time or "")
+                found += rules.calendar_occurrences(
+                    rule, start, end, self.calendar, self._zone, at_time
+                )
+        margin = dt.timedelta(hours=25)  # activities whose reminders fall in the window
+        for activity in await reminders_db.activities_starting(
+            session, start - margin, end + margin
+        ):
+            times = rules.ActivityTimes(
+                activity.id,
+                activity.kind,
+                activity.starts_at,
+                activity.created_at,
+                volunteer_db.deadline(activity),
+            )
+            found += [o for o in rules.activity_occurrences(times, enabled) if start <= o.at <= end]
+        for reminder in await reminders_db.one_offs(session, start, end):
+            found.append(
+                Occurrence(f"one_off:{reminder.id}", rules.ONE_OFF, reminder.at, reminder.id)
+            )
+        for notice in await reminders_db.notices_due(session, start, end):
+            assert notice.remind_at is not None
+            found.append(
+                Occurrence(
+                    f"notice_followup:{notice.id}",
+                    rules.NOTICE_FOLLOWUP,
+                    notice.remind_at,
+                    notice.id,
+                )
+            )
+        return sorted(found)
+
+    async def upcoming(self, limit: int = 20) -> list[Occurrence]:
+        """The next occurrences not yet handled."""
+        now = self._clock()
+        async with self._db.session() as session:
+            found = await self.occurrences(session, now, now + HORIZON)
+            done = await reminders_db.handled(session, [o.key for o in found])
+        return [o for o in found if o.key not in done][:limit]
+
+    # ------------------------------------------------------------------ firing
+    async def fire_due(self) -> list[tuple[str, str]]:
+        """Handle every occurrence due now and not handled yet: [(key, outcome)]."""
+        async with self._firing:
+            now = self._clock()
+            async with self._db.session() as session:
+                due = await self.occurrences(session, now - LOOKBACK, now)
+                done = await reminders_db.handled(session, [o.key for o in due])
+            results = []
+            for occurrence in due:
+                if occurrence.key not in done:
+                    outcome = await self._handle(occurrence, now)
+                    if outcome is not None:
+                        results.append((occurrence.key, outcome))
+            if any(outcome == "sent" for _, outcome in results):
+                self._wake_outbox()
+            return results
+
+    async def _handle(self, occurrence: Occurrence, now: dt.datetime) -> str | None:
+        late = now - occurrence.at
+        async with self._db.session() as session:
+            if late > GRACE:
+                outcome, detail = "missed", f"due {occurrence.at:%Y-%m-%d %H:%M}Z, {late} late"
+                if not await reminders_db.claim(
+                    session, occurrence.key, occurrence.rule, occurrence.at, outcome, now, detail
+                ):
+                    return None
+                log.warning("reminder %s missed (%s); not sent", occurrence.key, detail)
+                if occurrence.rule == rules.NOTICE_FOLLOWUP and occurrence.ref is not None:
+                    await self._tell_notice_creator_missed(session, occurrence.ref)
+                await session.commit()
+                return outcome
+            if not await reminders_db.claim(
+                session, occurrence.key, occurrence.rule, occurrence.at, "sent", now
+            ):
+                return None  # another firing (timer, restart, process) handled it
+            sender = _Sender(session, occurrence.key)
+            skipped = await self._fire(session, occurrence, sender, now)
+            if skipped is not None or not sender.count:
+                reason = skipped or "nothing to send"
+                await reminders_db.set_outcome(session, occurrence.key, "skipped", reason)
+                log.info("reminder %s skipped: %s", occurrence.key, reason)
+                outcome = "skipped"
+            else:
+                log.info("reminder %s sent (%d messages)", occurrence.key, sender.count)
+                outcome = "sent"
+            await session.commit()
+            return outcome
+
+    async def _fire(
+        self, session: AsyncSession, occurrence: Occurrence, send: _Sender, now: dt.datetime
+    ) -> str | None:
+        """Write the occurrence's messages; a reason if its condition was already met."""
+        rule = occurrence.rule
+        local_day = occurrence.at.astimezone(self._zone).date()
+        q_first, q_next = db_rules.quarter_bounds(local_day)
+        q_start = db_rules.local_day_start(q_first, self._zone)
+        q_end = db_rules.local_day_start(q_next, self._zone)
+        days_left = (q_next - dt.timedelta(days=1) - local_day).days
+        main = await members_db.main_chat(session)
+        committee = await reminders_db.committee(session, self._admin_ids)
+
+        if rule == rules.QUARTER_KICKOFF:
+            if main is None:
+                return "no main group"
+            held: list[Activity] = []
+            for kind in ("study", "meeting", "unity"):
+                held += await reminders_db.kinds_held(session, kind, q_start, q_end)
+            lines = [self._scheduled_line(a) for a in sorted(held, key=lambda a: a.starts_at)]
+            scheduled = "\n".join(lines) or t("remind_none_scheduled")
+            quarter = (q_first.month - 1) // 3 + 1
+            text = t("remind_kickoff", year=q_first.year, quarter=quarter, scheduled=scheduled)
+            await send.chat(main.id, text)
+        elif rule == rules.STUDY_QUOTA:
+            missing = await reminders_db.units_without_study(session, q_start, q_end)
+            if not missing:
+                return "every unit has a study session this quarter"
+            for unit in missing:
+                chat = await members_db.unit_chat(session, unit.id) or main
+                if chat is not None:
+                    text = t("remind_study_unit", days=days_left, unit=unit.name)
+                    await send.chat(chat.id, text, f"unit:{unit.id}")
+            names = "、".join(u.name for u in missing)
+            await send.members(committee, t("remind_study_committee", days=days_left, units=names))
+        elif rule == rules.MEETING_QUOTA:
+            if await reminders_db.kinds_held(session, "meeting", q_start, q_end):
+                return "a committee meeting is held or scheduled this quarter"
+            await send.members(committee, t("remind_meeting", days=days_left))
+        elif rule == rules.UNITY:
+            year_start = db_rules.local_day_start(dt.date(local_day.year, 1, 1), self._zone)
+            year_end = db_rules.local_day_start(dt.date(local_day.year + 1, 1, 1), self._zone)
+            if await reminders_db.kinds_held(session, "unity", year_start, year_end):
+                return "an ethnic-unity activity is held or scheduled this year"
+            if main is not None:
+                await send.chat(main.id, t("remind_unity"))
+            await send.members(committee, t("remind_unity"))
+        elif rule == rules.LEIFENG:
+            if main is None:
+                return "no main group"
+            lines = [
+                t("remind_leifeng_line", id=a.id, title=a.title, when=self._when(a))
+                for a in await reminders_db.open_volunteering(session, now)
+            ]
+            activities = "\n".join(lines) or t("remind_leifeng_none")
+            await send.chat(main.id, clip(t("remind_leifeng", activities=activities)))
+        elif rule in rules.ACTIVITY_RULES:
+            return await self._fire_activity(session, occurrence, send, now)
+        elif rule == rules.ONE_OFF:
+            reminder = await session.get(OneOffReminder, occurrence.ref)
+            if reminder is None or reminder.deleted:
+                return "deleted"
+            chat = (
+                await members_db.unit_chat(session, reminder.unit_id) if reminder.unit_id else main
+            )
+            if chat is None:
+                return "no chat to send to"
+            await send.chat(chat.id, t("remind_one_off", text=reminder.text))
+        elif rule == rules.NOTICE_FOLLOWUP:
+            notice = await session.get(Notice, occurrence.ref)
+            if notice is None or notice.status != "active":
+                return "notice deleted"
+            followup = await notices_sched.chase(session, notice.id, now)
+            send.count += len(followup.reachable) + 1  # the follow-ups and the report
+        return None
+
+    async def _fire_activity(
+        self, session: AsyncSession, occurrence: Occurrence, send: _Sender, now: dt.datetime
+    ) -> str | None:
+        activity = await session.get(Activity, occurrence.ref)
+        if activity is None or activity.status != "active":
+            return "activity cancelled"
+        rule = occurrence.rule
+        chat_id = activity.chat_id or await activities_db.target_chat_id(session, activity.unit_id)
+        place = activity.place or t("place_none")
+        if rule in (rules.BEFORE_24H, rules.BEFORE_1H):
+            if chat_id is None:
+                return "no chat to send to"
+            text = t(
+                "remind_before",
+                kind=t(f"kind_{activity.kind}"),
+                title=activity.title,
+                id=activity.id,
+                when=self._when(activity),
+                place=place,
+            )
+            await send.chat(chat_id, text)
+        elif rule == rules.VOLUNTEER_24H:
+            people = await reminders_db.confirmed_volunteers(session, activity.id)
+            text = t(
+                "remind_volunteer",
+                title=activity.title,
+                id=activity.id,
+                when=self._when(activity),
+                place=place,
+            )
+            await send.members(people, text)
+        elif rule == rules.SIGNUP_CLOSING:
+            if not await reminders_db.places_left(session, activity):
+                return "no places left"
+            if chat_id is None:
+                return "no chat to send to"
+            deadline = volunteer_db.deadline(activity).astimezone(self._zone)
+            text = t(
+                "remind_signup_closing",
+                title=activity.title,
+                id=activity.id,
+                deadline=deadline.strftime("%m-%d %H:%M"),
+            )
+            await send.chat(chat_id, text)
+        elif rule == rules.CHECKIN_NUDGE:
+            people = await reminders_db.not_answered(session, activity)
+            await send.members(people, t("remind_nudge", title=activity.title, id=activity.id))
+        return None
+
+    async def _tell_notice_creator_missed(self, session: AsyncSession, notice_id: int) -> None:
+        notice = await session.get(Notice, notice_id)
+        if notice is not None:
+            await outbox_db.enqueue(
+                session,
+                notices_sched.key(notice_id, "followup-missed"),
+                notice.creator.telegram_id,
+                t("notice_followup_missed", id=notice_id),
+                purpose=notices_sched.REPORT,
+                ref_id=notice_id,
+            )
+            self._wake_outbox()
+
+    def _when(self, activity: Activity) -> str:
+        return activity.starts_at.astimezone(self._zone).strftime("%Y-%m-%d %H:%M")
+
+    def _scheduled_line(self, activity: Activity) -> str:
+        return t(
+            "remind_scheduled_line",
+            id=activity.id,
+            kind=t(f"kind_{activity.kind}"),
+            title=activity.title,
+            when=self._when(activity),
+            unit=f" · {activity.unit.name}" if activity.unit else "",
+        )
+
+    # ------------------------------------------------------------------ APScheduler
+    def attach(self, job_queue: JobQueue[Any] | None) -> None:
+        self._job_queue = job_queue
+
+    async def start(self) -> None:
+        """Leader start-up: send what was missed within grace, then schedule what is ahead."""
+        await self.fire_due()
+        await self.rebuild()
+        if self._job_queue is not None:
+            self._job_queue.run_repeating(
+                self._on_timer,
+                interval=SWEEP,
+                name="reminders:sweep",
+                job_kwargs={"id": "reminders:sweep", "replace_existing": True},
+            )
+
+    async def rebuild(self) -> None:
+        """Make the scheduled jobs match the database: one job per upcoming occurrence."""
+        if self._job_queue is None:
+            return
+        wanted = {JOB_PREFIX + o.key: o for o in await self.upcoming(limit=10_000)}
+        scheduler = self._job_queue.scheduler
+        for job in scheduler.get_jobs():
+            if job.id.startswith(JOB_PREFIX) and job.id not in wanted:
+                job.remove()
+        for job_id, occurrence in wanted.items():
+            existing = scheduler.get_job(job_id)
+            if existing is not None and existing.next_run_time == occurrence.at:
+                continue
+            self._job_queue.run_once(
+                self._on_timer,
+                when=occurrence.at,
+                name=job_id,
+                job_kwargs={"id": job_id, "replace_existing": True, "misfire_grace_time": None},
+            )
+
+    def rebuild_soon(self) -> None:
+        """After an activity, notice or reminder changed: reschedule (coalesced)."""
+        if self._job_queue is None or (self._rebuild_task and not self._rebuild_task.done()):
+            return
+        self._rebuild_task = asyncio.create_task(self.rebuild(), name="reminders-rebuild")
+
+    async def _on_timer(self, _context: object) -> None:
+        await self.fire_due()
+        await self.rebuild()
+
+    def job_ids(self) -> set[str]:
+        if self._job_queue is None:
+            return set()
+        return {job.id for job in self._job_queue.scheduler.get_jobs()}
+
+
+class _Sender:
+    """Outbox rows for one occurrence, keyed by it (so a retry can never send twice)."""
+
+    def __init__(self, session: AsyncSession, key: str) -> None:
+        self._session, self._key = session, key
+        self.count = 0
+
+    async def chat(self, chat_id: int, text: str, part: str = "chat") -> None:
+        added = await outbox_db.enqueue(
+            self._session,
+            f"reminder:{self._key}:{part}:{chat_id}",
+            chat_id,
+            clip(text),
+            purpose="reminder",
+        )
+        self.count += int(added)
+
+    async def members(self, people: list[Member], text: str) -> None:
+        for member in people:
+            if member.can_dm:
+                added = await outbox_db.enqueue(
+                    self._session,
+                    f"reminder:{self._key}:member:{member.id}",
+                    member.telegram_id,
+                    clip(text),
+                    purpose="reminder",
+                    member_id=member.id,
+                )
+                self.count += int(added)
