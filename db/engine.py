@@ -54,7 +54,11 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction the caller commits; rolled back if left uncommitted."""
+        """A session whose transaction the caller commits; rolled back if left uncommitted.
+
+        On SQLite this holds the process's writer lock until it closes, so code running inside
+        a session must pass that session on, never open a second one (it would wait forever).
+        """
         if self._writer is None:
             async with self._sessions() as session:
                 yield session

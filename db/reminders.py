@@ -147,14 +147,21 @@ async def set_outcome(session: AsyncSession, key: str, outcome: str, detail: str
 # --- what the rules look at -----------------------------------------------------------------
 
 
-async def activities_starting(
+async def activities_with_reminders(
     session: AsyncSession, start: dt.datetime, end: dt.datetime
 ) -> list[Activity]:
-    """Active activities starting in [start, end] (per-activity reminders are drawn from them)."""
+    """Active activities that may have a reminder in [start, end].
+
+    Reminders fall from 24 h before the start (or before a sign-up deadline, which may be days
+    earlier) to 10 minutes after it.
+    """
+    lead = dt.timedelta(hours=25)
     return list(
         await session.scalars(
             select(Activity).where(
-                Activity.status == "active", Activity.starts_at >= start, Activity.starts_at <= end
+                Activity.status == "active",
+                Activity.starts_at >= start - dt.timedelta(hours=1),
+                or_(Activity.starts_at <= end + lead, Activity.signup_deadline <= end + lead),
             )
         )
     )

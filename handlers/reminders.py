@@ -60,7 +60,7 @@ async def _target(ctx: Ctx, occurrence: Occurrence) -> str:
 
 
 async def _list(ctx: Ctx) -> None:
-    upcoming = await ctx.services.reminders.upcoming(20)
+    upcoming = await ctx.services.reminders.upcoming(ctx.session, 20)
     if not upcoming:
         ctx.reply(t("remind_list_none"))
         return

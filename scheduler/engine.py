@@ -74,10 +74,7 @@ class ReminderEngine:
                 found += rules.calendar_occurrences(
                     rule, start, end, self.calendar, self._zone, at_time
                 )
-        margin = dt.timedelta(hours=25)  # activities whose reminders fall in the window
-        for activity in await reminders_db.activities_starting(
-            session, start - margin, end + margin
-        ):
+        for activity in await reminders_db.activities_with_reminders(session, start, end):
             times = rules.ActivityTimes(
                 activity.id,
                 activity.kind,
@@ -102,12 +99,11 @@ class ReminderEngine:
             )
         return sorted(found)
 
-    async def upcoming(self, limit: int = 20) -> list[Occurrence]:
-        """The next occurrences not yet handled."""
+    async def upcoming(self, session: AsyncSession, limit: int = 20) -> list[Occurrence]:
+        """The next occurrences not yet handled (in the caller's session)."""
         now = self._clock()
-        async with self._db.session() as session:
-            found = await self.occurrences(session, now, now + HORIZON)
-            done = await reminders_db.handled(session, [o.key for o in found])
+        found = await self.occurrences(session, now, now + HORIZON)
+        done = await reminders_db.handled(session, [o.key for o in found])
         return [o for o in found if o.key not in done][:limit]
 
     # ------------------------------------------------------------------ firing
@@ -327,21 +323,31 @@ class ReminderEngine:
             )
 
     async def rebuild(self) -> None:
-        """Make the scheduled jobs match the database: one job per upcoming occurrence."""
+        """Make the scheduled jobs match the database: one job per upcoming occurrence.
+
+        Jobs are placed relative to the engine's clock (`at - now`), which is the wall clock
+        in production and the tests' hand-moved clock in tests.
+        """
         if self._job_queue is None:
             return
-        wanted = {JOB_PREFIX + o.key: o for o in await self.upcoming(limit=10_000)}
+        async with self._db.session() as session:
+            upcoming = await self.upcoming(session, limit=10_000)
+        wanted = {JOB_PREFIX + o.key: o for o in upcoming}
         scheduler = self._job_queue.scheduler
         for job in scheduler.get_jobs():
             if job.id.startswith(JOB_PREFIX) and job.id not in wanted:
                 job.remove()
+        now, wall = self._clock(), dt.datetime.now(dt.UTC)
         for job_id, occurrence in wanted.items():
+            run_at = wall + max(occurrence.at - now, dt.timedelta(0))
             existing = scheduler.get_job(job_id)
-            if existing is not None and existing.next_run_time == occurrence.at:
+            if existing is not None and abs(existing.next_run_time - run_at) < dt.timedelta(
+                seconds=2
+            ):
                 continue
             self._job_queue.run_once(
                 self._on_timer,
-                when=occurrence.at,
+                when=run_at,
                 name=job_id,
                 job_kwargs={"id": job_id, "replace_existing": True, "misfire_grace_time": None},
             )

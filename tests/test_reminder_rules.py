@@ -1,0 +1,121 @@
+"""The reminder rules and the working-day calendar, without a bot or a database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from db.rules import quarter_bounds
+from scheduler import rules
+from scheduler.calendar import WorkCalendar
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+D = dt.date
+
+
+def days(rule: str, first: dt.date, last: dt.date) -> dict[str, dt.date]:
+    return dict(rules.calendar_days(rule, first, last, WorkCalendar()))
+
+
+def test_2026_holidays_and_make_up_working_days() -> None:
+    cal = WorkCalendar()
+    assert not cal.is_workday(D(2026, 2, 16))  # Spring Festival
+    assert cal.is_workday(D(2026, 2, 14)) and cal.is_workday(D(2026, 2, 28))  # make-up Saturdays
+    assert cal.on_or_after(D(2026, 2, 15)) == D(2026, 2, 24)
+    assert cal.on_or_after(D(2026, 10, 1)) == D(2026, 10, 8)  # National Day week
+    assert cal.is_workday(D(2026, 9, 20))  # a make-up Sunday
+    assert cal.last_before(D(2026, 10, 8)) == D(2026, 9, 30)
+
+
+def test_quarter_kick_off_lands_on_the_first_working_day() -> None:
+    found = days(rules.QUARTER_KICKOFF, D(2026, 1, 1), D(2026, 12, 31))
+    assert found == {
+        "quarter_kickoff:2026Q1": D(2026, 1, 4),  # Jan 1-3 off; Sunday the 4th is worked
+        "quarter_kickoff:2026Q2": D(2026, 4, 1),
+        "quarter_kickoff:2026Q3": D(2026, 7, 1),
+        "quarter_kickoff:2026Q4": D(2026, 10, 8),  # after the National Day week
+    }
+
+
+def test_quota_reminders_30_and_10_days_before_the_quarter_ends() -> None:
+    found = days(rules.STUDY_QUOTA, D(2026, 1, 1), D(2026, 12, 31))
+    assert found["study_quota:2026Q1:d30"] == D(2026, 3, 2)  # Mar 1 is a Sunday
+    assert found["study_quota:2026Q1:d10"] == D(2026, 3, 23)  # Mar 21 is a Saturday
+    assert found["study_quota:2026Q3:d10"] == D(2026, 9, 20)  # a make-up working Sunday
+    assert found["study_quota:2026Q4:d30"] == D(2026, 12, 1)
+    assert len(found) == 8
+    assert days(rules.MEETING_QUOTA, D(2026, 12, 1), D(2026, 12, 1)) == {
+        "meeting_quota:2026Q4:d30": D(2026, 12, 1)
+    }
+
+
+def test_unity_and_lei_feng_day() -> None:
+    assert days(rules.UNITY, D(2026, 1, 1), D(2026, 12, 31)) == {
+        "unity:2026:09": D(2026, 9, 1),
+        "unity:2026:12": D(2026, 12, 1),
+    }
+    assert days(rules.LEIFENG, D(2026, 1, 1), D(2026, 12, 31)) == {"leifeng:2026": D(2026, 3, 4)}
+
+
+def test_every_calendar_occurrence_is_on_a_working_day_and_at_its_local_time() -> None:
+    cal = WorkCalendar()
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)
+    for rule in rules.CALENDAR_RULES:
+        for occurrence in rules.calendar_occurrences(
+            rule, start, end, cal, SHANGHAI, dt.time(8, 30)
+        ):
+            local = occurrence.at.astimezone(SHANGHAI)
+            assert cal.is_workday(local.date()), occurrence
+            assert local.time() == dt.time(8, 30)
+
+
+def test_a_year_the_calendar_does_not_know_falls_back_to_monday_to_friday(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cal = WorkCalendar()
+    with caplog.at_level(logging.WARNING):
+        assert cal.on_or_after(D(2031, 1, 4)) == D(2031, 1, 6)  # Sat → Mon
+        assert cal.is_workday(D(2031, 1, 1))  # a Wednesday; no holiday data
+        assert not cal.is_workday(D(2031, 1, 5))
+    warnings = [r for r in caplog.records if "2031" in r.getMessage()]
+    assert len(warnings) == 1  # once per year, not per call
+
+
+def test_quarter_boundaries() -> None:
+    assert quarter_bounds(D(2026, 3, 31)) == (D(2026, 1, 1), D(2026, 4, 1))
+    assert quarter_bounds(D(2026, 4, 1)) == (D(2026, 4, 1), D(2026, 7, 1))
+    assert quarter_bounds(D(2026, 12, 31)) == (D(2026, 10, 1), D(2027, 1, 1))
+    # The 09:00 Shanghai kick-off of Q2 is 01:00 UTC on April 1, not March 31.
+    (occurrence,) = rules.calendar_occurrences(
+        rules.QUARTER_KICKOFF,
+        dt.datetime(2026, 3, 31, tzinfo=dt.UTC),
+        dt.datetime(2026, 4, 2, tzinfo=dt.UTC),
+        WorkCalendar(),
+        SHANGHAI,
+    )
+    assert occurrence.at == dt.datetime(2026, 4, 1, 1, 0, tzinfo=dt.UTC)
+
+
+def test_activity_reminders_and_those_before_creation_are_dropped() -> None:
+    start = dt.datetime(2026, 12, 12, 1, 0, tzinfo=dt.UTC)
+    volunteer = rules.ActivityTimes(
+        7, "volunteer", start, start - dt.timedelta(days=5), start - dt.timedelta(hours=15)
+    )
+    found = {o.rule: o.at for o in rules.activity_occurrences(volunteer, set(rules.SWITCHABLE))}
+    assert found == {
+        rules.BEFORE_24H: start - dt.timedelta(hours=24),
+        rules.BEFORE_1H: start - dt.timedelta(hours=1),
+        rules.CHECKIN_NUDGE: start + dt.timedelta(minutes=10),
+        rules.VOLUNTEER_24H: start - dt.timedelta(hours=24),
+        rules.SIGNUP_CLOSING: start - dt.timedelta(hours=39),
+    }
+    late = rules.ActivityTimes(8, "study", start, start - dt.timedelta(hours=3), start)
+    assert {o.rule for o in rules.activity_occurrences(late, set(rules.SWITCHABLE))} == {
+        rules.BEFORE_1H,
+        rules.CHECKIN_NUDGE,
+    }
+    assert rules.activity_occurrences(late, {rules.BEFORE_24H}) == []
