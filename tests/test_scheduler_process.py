@@ -1,0 +1,166 @@
+"""Real processes: `python -m bot` restarts around reminders; two instances, one leader."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from db import outbox as outbox_db
+from db.engine import Database
+from db.models import Chat, Member, OneOffReminder, utcnow
+from tests.conftest import ADMIN_ID, GROUP_ID, TOKEN
+from tests.tgserver import FakeTelegram
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BotProcess:
+    def __init__(self, tg: FakeTelegram, url: str, log: Path) -> None:
+        self.tg, self.url, self.log = tg, url, log
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+        env.update(
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=self.tg.url,
+            DATABASE_URL=self.url,
+            ADMIN_IDS=str(ADMIN_ID),
+            LOG_LEVEL="INFO",
+            PYTHONPATH=str(ROOT),
+        )
+        with self.log.open("ab") as log:  # the child keeps its own descriptor
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", env=env, stdout=subprocess.DEVNULL, stderr=log
+            )
+
+    def said(self, fragment: str) -> bool:
+        return fragment in self.log.read_text(errors="replace") if self.log.exists() else False
+
+    async def stop(self, kill: bool = False) -> None:
+        if self.process is None or self.process.returncode is not None:
+            return
+        self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        self.tg.wake()
+        await asyncio.wait_for(self.process.wait(), 30)
+
+
+async def seed(url: str, members: int = 0) -> Database:
+    db = Database(url)
+    async with db.session() as session:
+        session.add(Chat(id=GROUP_ID, title="青工委群", purpose="main", bot_is_admin=True))
+        session.add(Member(telegram_id=ADMIN_ID, first_name="管理员", can_dm=True))
+        session.add_all(
+            Member(telegram_id=80_000 + i, first_name=f"m{i}", can_dm=True, registered_at=utcnow())
+            for i in range(members)
+        )
+        await session.commit()
+    return db
+
+
+async def test_python_m_bot_restart_sends_reminders_once(database_url: str, tmp_path: Path) -> None:
+    db = await seed(database_url)
+    now = utcnow()
+    async with db.session() as session:
+        admin_id = 1
+        session.add_all(
+            [
+                # Due an hour before the bot starts: within grace, sent once at start-up.
+                OneOffReminder(
+                    at=now - dt.timedelta(hours=1), text="停机期间到期的提醒", created_by=admin_id
+                ),
+                # Due while it runs: a real APScheduler job fires it.
+                OneOffReminder(
+                    at=now + dt.timedelta(seconds=6), text="运行中到期的提醒", created_by=admin_id
+                ),
+                # Due long before: missed, never sent.
+                OneOffReminder(
+                    at=now - dt.timedelta(hours=8), text="很久以前的提醒", created_by=admin_id
+                ),
+            ]
+        )
+        await session.commit()
+    await db.dispose()
+    tg = FakeTelegram(TOKEN)
+    await tg.start()
+    tg.add_group(GROUP_ID)
+    bot = BotProcess(tg, database_url, tmp_path / "bot.log")
+
+    def count(fragment: str) -> int:
+        return sum(fragment in t for t in tg.texts(GROUP_ID))
+
+    try:
+        await bot.start()
+        await tg.wait_for(lambda: count("停机期间到期的提醒"), 60, "the overdue reminder")
+        await tg.wait_for(lambda: count("运行中到期的提醒"), 60, "the reminder due while running")
+        await bot.stop()
+        await bot.start()  # a restart after both occurrences
+        await tg.wait_for(lambda: bot.said("this instance leads"), 60, "the restarted bot")
+        await asyncio.sleep(2)
+    finally:
+        await bot.stop()
+        await tg.stop()
+    assert count("停机期间到期的提醒") == 1
+    assert count("运行中到期的提醒") == 1
+    assert count("很久以前的提醒") == 0
+    assert bot.said("missed")
+
+
+async def pending(db: Database) -> int:
+    async with db.session() as session:
+        stats = await outbox_db.stats(session)
+    return stats.by_status.get("pending", 0)
+
+
+async def test_two_instances_only_the_leader_sends(database_url: str, tmp_path: Path) -> None:
+    members = 40
+    db = await seed(database_url, members)
+
+    async def enqueue(prefix: str) -> None:
+        async with db.session() as session:
+            for i in range(members):
+                await outbox_db.enqueue(session, f"{prefix}:{i}", 80_000 + i, f"{prefix} {i}")
+            await session.commit()
+
+    tg = FakeTelegram(TOKEN)
+    await tg.start()
+    tg.add_group(GROUP_ID)
+    users = [tg.add_user(80_000 + i, f"m{i}") for i in range(members)]
+    tg.started.update(u.id for u in users)
+    first = BotProcess(tg, database_url, tmp_path / "first.log")
+    second = BotProcess(tg, database_url, tmp_path / "second.log")
+
+    def delivered(prefix: str) -> Counter[int]:
+        return Counter(u.id for u in users for t in tg.texts(u.id) if t.startswith(prefix))
+
+    try:
+        await first.start()
+        await tg.wait_for(lambda: first.said("this instance leads"), 60, "the first to lead")
+        await second.start()
+        await tg.wait_for(lambda: second.said("waiting as a standby"), 60, "a standby")
+        await enqueue("第一批")
+        await tg.wait_for(lambda: len(delivered("第一批")) == members, 60, "the first batch")
+        # Killed only once every send is marked: then nothing may be sent twice, and any
+        # repeat would mean the standby had been sending too.
+        for _ in range(200):
+            if await pending(db) == 0:
+                break
+            await asyncio.sleep(0.05)
+        await first.stop(kill=True)  # kill -9: the standby must take over
+        await enqueue("第二批")
+        await tg.wait_for(lambda: len(delivered("第二批")) == members, 60, "the second batch")
+        assert second.said("this instance leads")
+        await asyncio.sleep(1)
+    finally:
+        await first.stop()
+        await second.stop()
+        await tg.stop()
+        await db.dispose()
+    for batch in ("第一批", "第二批"):
+        assert set(delivered(batch).values()) == {1}, batch  # each exactly once
