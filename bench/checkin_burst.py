@@ -14,13 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bench.harness import (
-    GROUP_ID,
     burst,
     create_activity,
-    group_sends,
-    max_per_minute,
-    percentile,
+    print_burst_figures,
     running_bot,
+    wait_exact,
 )
 from db.engine import Database
 from db.models import Attendance
@@ -39,12 +37,7 @@ async def run(kind: str, members: int, seconds: float) -> None:
         answers = await asyncio.wait_for(asyncio.gather(*(c.answered for c in callbacks)), 120)
         ok = sum(1 for a in answers if a["text"] and "签到成功" in a["text"])
         wanted = f"已签到 {ok} "
-        message = tg.chats[GROUP_ID].messages[card["message_id"]]
-        try:
-            await tg.wait_for(lambda: wanted in message["text"], 60, "the exact card")
-            exact_after = tg.clock() - last_press
-        except AssertionError:
-            exact_after = float("inf")
+        exact_after = await wait_exact(tg, card, wanted, last_press)
         db = Database(world.url)
         async with db.session() as session:
             recorded = await session.scalar(
@@ -53,18 +46,10 @@ async def run(kind: str, members: int, seconds: float) -> None:
                 .where(Attendance.activity_id == activity_id)
             )
         await db.dispose()
-        latencies = [c.answered_at - c.pressed_at for c in callbacks if c.answered_at]
-        sends = group_sends(tg, began)
         print(f"checkin_burst db={kind} members={members} seconds={seconds}")
         print(f"  presses answered       {len(answers)}/{members} ({ok} checked in)")
         print(f"  lost                   {members - int(recorded or 0)}")
-        print(
-            f"  latency p50 / p99      {percentile(latencies, 50) * 1000:.0f} ms / "
-            f"{percentile(latencies, 99) * 1000:.0f} ms"
-        )
-        print(f"  group sends+edits/min  {max_per_minute(sends)} (limit 20)")
-        print(f"  429s received          {len(tg.errors(429))}")
-        print(f"  card exact after       {exact_after:.1f} s after the last press")
+        print_burst_figures(tg, callbacks, began, exact_after)
 
 
 def main() -> None:

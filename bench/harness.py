@@ -6,8 +6,6 @@ import asyncio
 import os
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -23,6 +21,7 @@ from sqlalchemy.engine import make_url
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import Chat, Member, Unit, utcnow
+from tests.processes import bot_env, spawn, stop
 from tests.tgserver import FakeTelegram, TgUser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,10 +102,7 @@ class World:
 
     async def start(self) -> None:
         """Start `python -m bot` and wait until it answers."""
-        with self.log_path.open("ab") as log:  # the child keeps its own descriptor
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", env=self.env, stdout=subprocess.DEVNULL, stderr=log
-            )
+        self.process = await spawn(self.env, self.log_path)
         assert "青工委助手" in await self.admin.ask_private("/start", timeout=60)
 
     def kill(self) -> None:
@@ -115,12 +111,9 @@ class World:
         self.process.kill()
 
     async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
+        if self.process is not None:
             self.tg.wake()
-            await asyncio.wait_for(self.process.wait(), 30)
-        elif self.process is not None:
-            await self.process.wait()
+            await stop(self.process)
 
 
 @asynccontextmanager
@@ -134,15 +127,7 @@ async def running_bot(kind: str, members: int) -> AsyncIterator[World]:
     tg.started.update(u.id for u in users)
     async with database(kind) as url:
         await seed(url, members)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-        env.update(
-            BOT_TOKEN=TOKEN,
-            TELEGRAM_API_URL=tg.url,
-            DATABASE_URL=url,
-            ADMIN_IDS=str(ADMIN_ID),
-            LOG_LEVEL="WARNING",
-            PYTHONPATH=str(ROOT),
-        )
+        env = bot_env(TOKEN, tg.url, url, ADMIN_IDS=str(ADMIN_ID), LOG_LEVEL="WARNING")
         world = World(
             tg, url, admin, users, env, Path(tempfile.mkdtemp(prefix="bench-")) / "bot.log"
         )
@@ -207,3 +192,25 @@ def group_sends(tg: FakeTelegram, since: float) -> list[float]:
         for c in tg.calls
         if c.ok and c.method in limited and c.params.get("chat_id") == GROUP_ID and c.at >= since
     ]
+
+
+async def wait_exact(tg: FakeTelegram, card: dict[str, Any], wanted: str, since: float) -> float:
+    """Seconds from `since` until the card shows `wanted` (inf if it never does)."""
+    message = tg.chats[GROUP_ID].messages[card["message_id"]]
+    try:
+        await tg.wait_for(lambda: wanted in message["text"], 60, "the exact card")
+    except AssertionError:
+        return float("inf")
+    return tg.clock() - since
+
+
+def print_burst_figures(tg: FakeTelegram, callbacks: list[Any], began: float, exact: float) -> None:
+    """The figures every burst benchmark prints: latency, group budget, 429s, exactness."""
+    latencies = [c.answered_at - c.pressed_at for c in callbacks if c.answered_at]
+    print(
+        f"  latency p50 / p99      {percentile(latencies, 50) * 1000:.0f} ms / "
+        f"{percentile(latencies, 99) * 1000:.0f} ms"
+    )
+    print(f"  group sends+edits/min  {max_per_minute(group_sends(tg, began))} (limit 20)")
+    print(f"  429s received          {len(tg.errors(429))}")
+    print(f"  card exact after       {exact:.1f} s after the last press")

@@ -14,13 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bench.harness import (
-    GROUP_ID,
     burst,
     create_activity,
-    group_sends,
-    max_per_minute,
-    percentile,
+    print_burst_figures,
     running_bot,
+    wait_exact,
 )
 from db.engine import Database
 from db.models import Signup
@@ -51,13 +49,7 @@ async def run(kind: str, members: int, cap: int, seconds: float) -> None:
         await db.dispose()
         confirmed, waitlisted = rows.get("confirmed", 0), rows.get("waitlisted", 0)
         wanted = f"名额 {confirmed}/{cap} · 候补 {waitlisted}"
-        message = tg.chats[GROUP_ID].messages[card["message_id"]]
-        try:
-            await tg.wait_for(lambda: wanted in message["text"], 60, "the exact card")
-            exact_after = tg.clock() - last_press
-        except AssertionError:
-            exact_after = float("inf")
-        latencies = [c.answered_at - c.pressed_at for c in callbacks if c.answered_at]
+        exact_after = await wait_exact(tg, card, wanted, last_press)
         print(f"signup_burst db={kind} members={members} cap={cap} seconds={seconds}")
         print(f"  presses answered       {len(answers)}/{members}")
         print(
@@ -65,13 +57,7 @@ async def run(kind: str, members: int, cap: int, seconds: float) -> None:
             f"{max(0, confirmed - cap)})"
         )
         print(f"  lost                   {members - confirmed - waitlisted}")
-        print(
-            f"  latency p50 / p99      {percentile(latencies, 50) * 1000:.0f} ms / "
-            f"{percentile(latencies, 99) * 1000:.0f} ms"
-        )
-        print(f"  group sends+edits/min  {max_per_minute(group_sends(tg, began))} (limit 20)")
-        print(f"  429s received          {len(tg.errors(429))}")
-        print(f"  card exact after       {exact_after:.1f} s after the last press")
+        print_burst_figures(tg, callbacks, began, exact_after)
 
 
 def main() -> None:

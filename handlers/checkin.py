@@ -63,11 +63,7 @@ async def _check_in(ctx: Ctx, activity_id: int, code: str | None, via_button: bo
 @handler()
 async def on_button(ctx: Ctx) -> None:
     """签到 / 请假 on a card. Forged or stale data is refused without changing anything."""
-    query = ctx.update.callback_query
-    assert query is not None
-    match = BUTTON.match(query.data or "")
-    if match is None:
-        raise Refusal("button_invalid")
+    match = ctx.button(BUTTON)
     action, activity_id = match[1], int(match[2])
     if action == "ci":
         result = await activities_db.check_in(

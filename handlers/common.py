@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import wraps
@@ -63,6 +64,14 @@ class Ctx:
     @property
     def message(self) -> Message | None:
         return self.update.effective_message
+
+    def button(self, pattern: re.Pattern[str]) -> re.Match[str]:
+        """The pressed button's data matched against `pattern`; forged data is refused."""
+        query = self.update.callback_query
+        match = pattern.match(query.data or "") if query is not None else None
+        if match is None:
+            raise Refusal("button_invalid")
+        return match
 
     def reply(self, text: str, *, private: bool = False, markup: Any = None) -> None:
         """Queue a reply (sent once the transaction committed)."""

@@ -118,11 +118,7 @@ async def _delete(ctx: Ctx, notice_id: int) -> None:
 
 @handler()
 async def on_button(ctx: Ctx) -> None:
-    query = ctx.update.callback_query
-    assert query is not None
-    match = BUTTON.match(query.data or "")
-    if match is None:
-        raise Refusal("button_invalid")
+    match = ctx.button(BUTTON)
     acked, added = await notices_db.acknowledge(
         ctx.session, int(match[1]), ctx.member, ctx.services.now()
     )

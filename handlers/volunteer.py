@@ -53,11 +53,7 @@ async def _withdraw(ctx: Ctx, activity_id: int) -> str:
 
 @handler()
 async def on_button(ctx: Ctx) -> None:
-    query = ctx.update.callback_query
-    assert query is not None
-    match = BUTTON.match(query.data or "")
-    if match is None:
-        raise Refusal("button_invalid")
+    match = ctx.button(BUTTON)
     action, activity_id = match[1], int(match[2])
     text = await (_sign_up if action == "su" else _withdraw)(ctx, activity_id)
     ctx.toast(text)

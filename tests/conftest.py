@@ -230,6 +230,19 @@ class FakeClock:
         self.now = dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
 
 
+def use_clock(bot: BotHarness, local: str) -> FakeClock:
+    """Give the bot a hand-moved clock set to `local` (Asia/Shanghai)."""
+    clock = FakeClock(bot.services.now())
+    clock.set_local(local)
+    bot.services.clock = clock
+    return clock
+
+
+def clock(bot: BotHarness) -> FakeClock:
+    assert isinstance(bot.services.clock, FakeClock)
+    return bot.services.clock
+
+
 async def seed_members(
     bot: BotHarness, count: int, unit: str, *, first_id: int = 500000, name: str = "成员"
 ) -> list[TgUser]:

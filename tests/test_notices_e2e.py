@@ -11,15 +11,13 @@ from sqlalchemy import func, select
 
 from bot.ratelimit import TelegramRateLimiter
 from db.models import Acknowledgement, Notice, OutboxMessage
-from tests.conftest import BotHarness, FakeClock, seed_members
+from tests.conftest import BotHarness, clock, seed_members, use_clock
 from tests.tgserver import ApiError, TgUser
 
 
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
-    clock = FakeClock(bot.services.now())
-    clock.set_local("2026-12-07 10:00")
-    bot.services.clock = clock
+    use_clock(bot, "2026-12-07 10:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     return bot
@@ -28,11 +26,6 @@ async def world(bot: BotHarness) -> BotHarness:
 async def fire(bot: BotHarness) -> list[str]:
     """Run the reminder engine now; the keys it sent."""
     return [key for key, outcome in await bot.services.reminders.fire_due() if outcome == "sent"]
-
-
-def clock(bot: BotHarness) -> FakeClock:
-    assert isinstance(bot.services.clock, FakeClock)
-    return bot.services.clock
 
 
 async def post(bot: BotHarness, body: str, chat_id: int | None = None) -> tuple[int, str]:

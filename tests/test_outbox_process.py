@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +13,7 @@ from db import outbox as outbox_db
 from db.engine import Database
 from db.models import Member, OutboxMessage, utcnow
 from tests.conftest import TOKEN
+from tests.processes import bot_env, spawn
 from tests.tgserver import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,24 +29,8 @@ async def status_counts(db: Database) -> dict[str, int]:
 
 
 async def start_bot(tg: FakeTelegram, url: str, tmp_path: Path) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    env.update(
-        BOT_TOKEN=TOKEN,
-        TELEGRAM_API_URL=tg.url,
-        DATABASE_URL=url,
-        LOG_LEVEL="INFO",
-        PYTHONPATH=str(ROOT),
-    )
-    with (tmp_path / "bot.log").open("ab") as log:  # the child keeps its own descriptor
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
+    env = bot_env(TOKEN, tg.url, url, LOG_LEVEL="INFO")
+    return await spawn(env, tmp_path / "bot.log", tmp_path)
 
 
 async def test_kill_9_mid_fanout_loses_nothing(database_url: str, tmp_path: Path) -> None:

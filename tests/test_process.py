@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.conftest import TOKEN
+from tests.processes import bot_env
 from tests.tgserver import FakeTelegram
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
-def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    env.update(BOT_TOKEN="", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
-    env.update(extra)
-    return env
+def env_for(tmp_path: Path, token: str = "", api_url: str = "") -> dict[str, str]:
+    return bot_env(
+        token,
+        api_url or "https://api.telegram.org",
+        f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+    )
 
 
 def test_without_token_it_stops_with_one_clear_line(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot"],
         cwd=tmp_path,
-        env=bot_env(tmp_path) | {"PYTHONPATH": str(ROOT)},
+        env=env_for(tmp_path),
         capture_output=True,
         text=True,
         timeout=60,
@@ -41,8 +40,7 @@ def test_without_token_it_stops_with_one_clear_line(tmp_path: Path) -> None:
 async def test_with_token_it_migrates_and_answers_start_and_help(tmp_path: Path) -> None:
     tg = FakeTelegram(TOKEN)
     await tg.start()
-    env = bot_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.url, LOG_LEVEL="DEBUG")
-    env["PYTHONPATH"] = str(ROOT)
+    env = env_for(tmp_path, TOKEN, tg.url) | {"LOG_LEVEL": "DEBUG"}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

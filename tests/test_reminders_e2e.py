@@ -8,7 +8,7 @@ import re
 import pytest
 
 from scheduler.calendar import WorkCalendar
-from tests.conftest import BotHarness, FakeClock, seed_members
+from tests.conftest import BotHarness, clock, seed_members, use_clock
 from tests.test_checkin_e2e import create
 
 UNIT_GROUP = -100800
@@ -17,9 +17,7 @@ UNIT_GROUP = -100800
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
     """Main group, two units (康复中心 has its own group), the clock at Mon 2026-11-30 10:00."""
-    clock = FakeClock(bot.services.now())
-    clock.set_local("2026-11-30 10:00")
-    bot.services.clock = clock
+    use_clock(bot, "2026-11-30 10:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     bot.tg.add_group(UNIT_GROUP, "康复中心群")
@@ -28,9 +26,7 @@ async def world(bot: BotHarness) -> BotHarness:
 
 
 def at(bot: BotHarness, local: str) -> None:
-    clock = bot.services.clock
-    assert isinstance(clock, FakeClock)
-    clock.set_local(local)
+    clock(bot).set_local(local)
 
 
 async def fire(bot: BotHarness) -> dict[str, str]:

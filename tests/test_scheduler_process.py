@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +11,7 @@ from db import outbox as outbox_db
 from db.engine import Database
 from db.models import Chat, Member, OneOffReminder, utcnow
 from tests.conftest import ADMIN_ID, GROUP_ID, TOKEN
+from tests.processes import bot_env, spawn, stop
 from tests.tgserver import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,29 +23,16 @@ class BotProcess:
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-        env.update(
-            BOT_TOKEN=TOKEN,
-            TELEGRAM_API_URL=self.tg.url,
-            DATABASE_URL=self.url,
-            ADMIN_IDS=str(ADMIN_ID),
-            LOG_LEVEL="INFO",
-            PYTHONPATH=str(ROOT),
-        )
-        with self.log.open("ab") as log:  # the child keeps its own descriptor
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", env=env, stdout=subprocess.DEVNULL, stderr=log
-            )
+        env = bot_env(TOKEN, self.tg.url, self.url, ADMIN_IDS=str(ADMIN_ID), LOG_LEVEL="INFO")
+        self.process = await spawn(env, self.log)
 
     def said(self, fragment: str) -> bool:
         return fragment in self.log.read_text(errors="replace") if self.log.exists() else False
 
     async def stop(self, kill: bool = False) -> None:
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-        self.tg.wake()
-        await asyncio.wait_for(self.process.wait(), 30)
+        if self.process is not None:
+            self.tg.wake()
+            await stop(self.process, kill=kill)
 
 
 async def seed(url: str, members: int = 0) -> Database:

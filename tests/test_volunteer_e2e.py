@@ -10,24 +10,17 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Member, Signup
-from tests.conftest import BotHarness, FakeClock, seed_members
+from tests.conftest import BotHarness, clock, seed_members, use_clock
 from tests.test_checkin_e2e import card_text, create, wait_card
 from tests.tgserver import TgUser
 
 
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
-    clock = FakeClock(bot.services.now())
-    clock.set_local("2026-12-07 10:00")
-    bot.services.clock = clock
+    use_clock(bot, "2026-12-07 10:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     return bot
-
-
-def clock(bot: BotHarness) -> FakeClock:
-    assert isinstance(bot.services.clock, FakeClock)
-    return bot.services.clock
 
 
 async def queue(bot: BotHarness, activity_id: int) -> list[tuple[int, str]]:
