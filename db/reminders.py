@@ -84,6 +84,10 @@ async def delete_one_off(session: AsyncSession, reminder_id: int) -> OneOffRemin
     return reminder
 
 
+async def get_one_off(session: AsyncSession, reminder_id: int | None) -> OneOffReminder | None:
+    return await session.get(OneOffReminder, reminder_id) if reminder_id is not None else None
+
+
 async def one_offs(
     session: AsyncSession, start: dt.datetime, end: dt.datetime
 ) -> list[OneOffReminder]:

@@ -113,7 +113,14 @@ async def checkin(ctx: Ctx) -> None:
     else:
         zone = ctx.services.settings.timezone
         lines = "\n".join(
-            f"/checkin {a.id} · {kind_name(a.kind)}「{a.title}」{when(a, zone)}" for a in candidates
+            t(
+                "checkin_choose_line",
+                id=a.id,
+                kind=kind_name(a.kind),
+                title=a.title,
+                when=when(a, zone),
+            )
+            for a in candidates
         )
         ctx.reply(t("checkin_choose", lines=lines))
 

@@ -11,7 +11,6 @@ from db import members as members_db
 from db import reminders as reminders_db
 from db import rules as db_rules
 from db.errors import Refusal
-from db.models import OneOffReminder
 from handlers.activities import parse_id
 from handlers.common import Ctx, Handlers, handler
 from scheduler import rules
@@ -49,7 +48,7 @@ def _rule(word: str) -> str:
 
 async def _target(ctx: Ctx, occurrence: Occurrence) -> str:
     if occurrence.rule == rules.ONE_OFF:
-        reminder = await ctx.session.get(OneOffReminder, occurrence.ref)
+        reminder = await reminders_db.get_one_off(ctx.session, occurrence.ref)
         where = (
             t("target_unit", unit=reminder.unit.name)
             if reminder is not None and reminder.unit is not None

@@ -303,7 +303,7 @@ class ReminderEngine:
             kind=t(f"kind_{activity.kind}"),
             title=activity.title,
             when=self._when(activity),
-            unit=f" · {activity.unit.name}" if activity.unit else "",
+            unit=t("remind_scheduled_unit", unit=activity.unit.name) if activity.unit else "",
         )
 
     # ------------------------------------------------------------------ APScheduler
