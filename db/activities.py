@@ -137,6 +137,8 @@ async def create(
         capacity=spec.capacity,
         signup_deadline=spec.signup_deadline,
         created_by=creator.id,
+        # The same clock the reminder rules read: none falls before the activity existed.
+        created_at=now,
     )
     session.add(activity)
     await session.flush()
