@@ -18,6 +18,7 @@ from bot.ratelimit import TelegramRateLimiter
 from bot.services import Services, get_services
 from bot.settings import Settings
 from db import members as members_db
+from db import updates as updates_db
 from db.engine import Database
 from db.migrate import upgrade
 from handlers import (
@@ -45,6 +46,18 @@ log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64
 
 
+PRUNE_EVERY = 6 * 3600  # seconds
+
+
+async def forget_old_updates(services: Services) -> None:
+    """Keep the de-duplication table small: Telegram never redelivers days-old updates."""
+    async with services.db.session() as session:
+        removed = await updates_db.prune(session, services.now())
+        await session.commit()
+    if removed:
+        log.info("forgot %d old update ids", removed)
+
+
 async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
     """Migrate the database, register command menus (run before polling starts)."""
     services = get_services(application.bot_data)
@@ -58,6 +71,14 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
         services.outbox.start()
         services.reminders.attach(application.job_queue)
         await services.reminders.start()
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(
+                lambda _context: forget_old_updates(services),
+                interval=PRUNE_EVERY,
+                first=60,
+                name="maintenance:forget-updates",
+                job_kwargs={"id": "maintenance:forget-updates", "replace_existing": True},
+            )
 
     async def deposed() -> None:
         services.reminders.attach(None)

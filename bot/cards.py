@@ -82,10 +82,6 @@ class CardRefresher:
         await asyncio.gather(self._task, *self._edits, return_exceptions=True)
         self._task = None
 
-    @property
-    def idle(self) -> bool:
-        return not self._dirty and not self._busy
-
     async def _run(self) -> None:
         while True:
             await self._wake.wait()

@@ -124,10 +124,6 @@ async def find_member(session: AsyncSession, ref: str) -> Member:
     return member
 
 
-async def member_by_telegram_id(session: AsyncSession, telegram_id: int) -> Member | None:
-    return await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
-
-
 async def set_role(session: AsyncSession, member: Member, role: str) -> bool:
     """Set the committee role; False when it was already so."""
     if member.role == role:

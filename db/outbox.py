@@ -68,12 +68,6 @@ async def due(
     return list(await session.scalars(stmt))
 
 
-async def next_due_at(session: AsyncSession) -> dt.datetime | None:
-    return await session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
-    )
-
-
 async def mark_sent(
     session: AsyncSession, row_id: int, message_id: int | None, now: dt.datetime
 ) -> None:
@@ -136,10 +130,6 @@ async def stats(session: AsyncSession) -> OutboxStats:
         select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending")
     )
     return OutboxStats({status: int(n) for status, n in rows.all()}, oldest)
-
-
-async def by_key(session: AsyncSession, key: str) -> OutboxMessage | None:
-    return await session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
 
 
 def button(text: str, data: str) -> dict[str, Any]:

@@ -82,7 +82,6 @@ class OutboxDispatcher:
         self._in_flight_rows: set[int] = set()
         self._in_flight_chats: set[int] = set()
         self._last_private: dict[int, float] = {}
-        self.sent_count = 0
 
     def wake(self) -> None:
         """New rows were committed: look now rather than at the next poll."""
@@ -201,7 +200,6 @@ class OutboxDispatcher:
             if hooks is not None:
                 await hooks.sent(session, row, message.message_id)
             await session.commit()
-        self.sent_count += 1
         if row.pin:
             try:
                 await self._bot.pin_chat_message(

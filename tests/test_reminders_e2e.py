@@ -66,6 +66,7 @@ async def test_remind_on_a_fresh_install_lists_the_rules_on_working_days(
         assert name in listing
     job_ids = bot.services.reminders.job_ids()
     assert "reminder:quarter_kickoff:2027Q1" in job_ids and "reminders:sweep" in job_ids
+    assert "maintenance:forget-updates" in job_ids
 
 
 async def test_quota_rules_fire_only_where_the_duty_is_not_met(world: BotHarness) -> None:
