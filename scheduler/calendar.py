@@ -1,17 +1,30 @@
 """China's working days: weekends and official holidays off, make-up working days (调休) on.
 
-Uses the maintained `chinese-calendar` package (the State Council's yearly notice). For a year
-it does not cover yet, Monday–Friday is assumed and a warning is logged once per year.
+The `holidays` package computes every statutory holiday of any year (the lunar ones included:
+Spring Festival, Qingming, Dragon Boat, Mid-Autumn) and carries the State Council's make-up
+working days for each year it has published. For a year whose make-up days are not published
+yet, the holidays still hold and only the make-up Saturdays and Sundays are unknown; a warning
+is logged once for that year.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import lru_cache
 
-import chinese_calendar
+import holidays
 
 log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=64)
+def _year(year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    """(days off, make-up working days) of `year`."""
+    china = holidays.country_holidays("CN", years=year)
+    off = frozenset(d for d in china if d.year == year)
+    worked = frozenset(d for d in china.weekend_workdays if d.year == year)
+    return off, worked
 
 
 class WorkCalendar:
@@ -19,17 +32,18 @@ class WorkCalendar:
         self._warned: set[int] = set()
 
     def is_workday(self, day: dt.date) -> bool:
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            if day.year not in self._warned:
-                self._warned.add(day.year)
-                log.warning(
-                    "the holiday calendar does not cover %s yet: assuming Monday-Friday "
-                    "(upgrade the chinesecalendar package once the State Council publishes it)",
-                    day.year,
-                )
-            return day.weekday() < 5
+        off, worked = _year(day.year)
+        if not worked and day.year not in self._warned:
+            self._warned.add(day.year)
+            log.warning(
+                "the make-up working days (调休) of %s are not published yet: holidays are "
+                "known, weekends are assumed off (upgrade the holidays package once the State "
+                "Council publishes them)",
+                day.year,
+            )
+        if day in worked:
+            return True
+        return day.weekday() < 5 and day not in off
 
     def on_or_after(self, day: dt.date) -> dt.date:
         """`day` if it is a working day, else the next working day."""

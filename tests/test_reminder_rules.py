@@ -6,6 +6,8 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
+import holidays
 import pytest
 
 from db.rules import quarter_bounds
@@ -73,13 +75,69 @@ def test_every_calendar_occurrence_is_on_a_working_day_and_at_its_local_time() -
             assert local.time() == dt.time(8, 30)
 
 
-def test_a_year_the_calendar_does_not_know_falls_back_to_monday_to_friday(
+def test_the_holidays_package_agrees_with_chinesecalendar_on_2020_to_2026() -> None:
+    cal = WorkCalendar()
+    day, disagree = D(2020, 1, 1), []
+    while day.year <= 2026:
+        if cal.is_workday(day) != chinese_calendar.is_workday(day):
+            disagree.append(day)
+        day += dt.timedelta(days=1)
+    assert disagree == []
+
+
+# Spring Festival (春节) by year, from the published lunar calendar: an independent check of
+# the lunar holidays the package computes for years no State Council notice covers yet.
+SPRING_FESTIVAL = {
+    2027: D(2027, 2, 6),
+    2028: D(2028, 1, 26),
+    2029: D(2029, 2, 13),
+    2030: D(2030, 2, 3),
+    2031: D(2031, 1, 23),
+    2032: D(2032, 2, 11),
+    2033: D(2033, 1, 31),
+}
+
+
+def test_statutory_holidays_of_years_not_yet_published_are_known() -> None:
+    cal = WorkCalendar()
+    for year, day in SPRING_FESTIVAL.items():
+        assert not cal.is_workday(day) and not cal.is_workday(day + dt.timedelta(days=1)), year
+    assert not cal.is_workday(D(2027, 1, 1))  # New Year's Day, a Friday
+    assert not cal.is_workday(D(2027, 4, 5))  # Qingming
+    assert not cal.is_workday(D(2027, 6, 9))  # Dragon Boat
+    assert not cal.is_workday(D(2027, 9, 15))  # Mid-Autumn
+    assert not cal.is_workday(D(2027, 10, 1)) and not cal.is_workday(D(2027, 10, 4))
+    kickoff = days(rules.QUARTER_KICKOFF, D(2027, 1, 1), D(2027, 1, 31))
+    assert kickoff == {"quarter_kickoff:2027Q1": D(2027, 1, 4)}  # not New Year's Day
+
+
+def test_no_calendar_reminder_lands_on_a_statutory_holiday_in_any_year() -> None:
+    cal = WorkCalendar()
+    festivals = (
+        "New Year",
+        "Spring Festival",
+        "Tomb-Sweeping",
+        "Labor",
+        "Dragon Boat",
+        "Mid-Autumn",
+        "National Day",
+    )
+    for year in range(2020, 2061):
+        named = holidays.country_holidays("CN", years=year)
+        for rule in rules.CALENDAR_RULES:
+            for key, day in rules.calendar_days(rule, D(year, 1, 1), D(year, 12, 31), cal):
+                name = named.get(day) or ""
+                assert not any(f in name for f in festivals), (key, day, name)
+                assert day.weekday() < 5 or cal.is_workday(day), (key, day)
+
+
+def test_a_year_without_published_make_up_days_warns_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     cal = WorkCalendar()
     with caplog.at_level(logging.WARNING):
         assert cal.on_or_after(D(2031, 1, 4)) == D(2031, 1, 6)  # Sat → Mon
-        assert cal.is_workday(D(2031, 1, 1))  # a Wednesday; no holiday data
+        assert not cal.is_workday(D(2031, 1, 1))  # New Year's Day is known anyway
         assert not cal.is_workday(D(2031, 1, 5))
     warnings = [r for r in caplog.records if "2031" in r.getMessage()]
     assert len(warnings) == 1  # once per year, not per call
@@ -102,8 +160,9 @@ def test_quarter_boundaries() -> None:
 
 def test_activity_reminders_and_those_before_creation_are_dropped() -> None:
     start = dt.datetime(2026, 12, 12, 1, 0, tzinfo=dt.UTC)
+    end = start + dt.timedelta(hours=2)
     volunteer = rules.ActivityTimes(
-        7, "volunteer", start, start - dt.timedelta(days=5), start - dt.timedelta(hours=15)
+        7, "volunteer", start, end, start - dt.timedelta(days=5), start - dt.timedelta(hours=15)
     )
     found = {o.rule: o.at for o in rules.activity_occurrences(volunteer, set(rules.SWITCHABLE))}
     assert found == {
@@ -112,10 +171,15 @@ def test_activity_reminders_and_those_before_creation_are_dropped() -> None:
         rules.CHECKIN_NUDGE: start + dt.timedelta(minutes=10),
         rules.VOLUNTEER_24H: start - dt.timedelta(hours=24),
         rules.SIGNUP_CLOSING: start - dt.timedelta(hours=39),
+        rules.ACTIVITY_ENDED: end,
     }
-    late = rules.ActivityTimes(8, "study", start, start - dt.timedelta(hours=3), start)
+    late = rules.ActivityTimes(8, "study", start, end, start - dt.timedelta(hours=3), start)
     assert {o.rule for o in rules.activity_occurrences(late, set(rules.SWITCHABLE))} == {
         rules.BEFORE_1H,
         rules.CHECKIN_NUDGE,
+        rules.ACTIVITY_ENDED,
     }
-    assert rules.activity_occurrences(late, {rules.BEFORE_24H}) == []
+    # Switched-off rules are dropped; the card edit at the end is not a reminder to switch off.
+    assert [o.rule for o in rules.activity_occurrences(late, {rules.BEFORE_24H})] == [
+        rules.ACTIVITY_ENDED
+    ]
