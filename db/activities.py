@@ -5,20 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import members as members_db
 from db import rules
 from db.errors import Refusal
 from db.models import Activity, Attendance, Member, Unit
-
-MAX_HOURS = 24.0
+from db.sql import insert_ignore
 
 
 @dataclass
@@ -30,6 +26,7 @@ class ActivitySpec:
     starts_at: dt.datetime
     ends_at: dt.datetime
     place: str | None = None
+    unit_name: str | None = None  # as typed; `unit` once looked up
     unit: Unit | None = None
     code: str | None = None
     hours: float | None = None
@@ -47,38 +44,32 @@ def _apply_end(starts_at: dt.datetime, end: str | None, zone: ZoneInfo) -> dt.da
     return ends_at
 
 
-def _parse_hours(raw: str) -> float:
-    try:
-        hours = float(raw)
-    except ValueError:
-        raise Refusal("hours_invalid") from None
-    if not 0 < hours <= MAX_HOURS:
-        raise Refusal("hours_invalid")
-    return hours
-
-
-KNOWN_OPTIONS = {"place", "end", "unit", "code", "hours", "cap", "deadline"}
-EDITABLE = {"title", "date", "time", "end", "place", "code", "cap", "deadline", "hours"}
+KNOWN_OPTIONS = ("place", "end", "unit", "code", "hours", "cap", "deadline")
+EDITABLE = ("title", "date", "time", "end", "place", "code", "cap", "deadline", "hours")
 VOLUNTEER_ONLY = {"hours", "cap", "deadline"}
-MAX_CAPACITY = 10_000
 
 
-def parse_capacity(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CAPACITY:
-        raise Refusal("cap_invalid", max=MAX_CAPACITY)
-    return int(raw)
+def _refuse_unknown(options: dict[str, str], known: tuple[str, ...]) -> None:
+    unknown = set(options) - set(known)
+    if unknown:
+        raise Refusal("option_unknown", option=sorted(unknown)[0], known=" ".join(known))
 
 
-async def parse_spec(session: AsyncSession, args: list[str], zone: ZoneInfo) -> ActivitySpec:
-    """`<kind> <YYYY-MM-DD> <HH:MM> <title> [key=value ...]` → a spec, or a refusal."""
+def _refuse_volunteer_only(kind: str, options: dict[str, str]) -> None:
+    if kind != "volunteer" and VOLUNTEER_ONLY & set(options):
+        raise Refusal("volunteer_only", option=sorted(VOLUNTEER_ONLY & set(options))[0])
+
+
+def parse_words(args: list[str], zone: ZoneInfo, today: dt.date) -> ActivitySpec:
+    """`<kind> <YYYY-MM-DD> <HH:MM> <title> [key=value ...]` → a spec (unit not looked up yet)."""
     if len(args) < 4:
         raise Refusal("newevent_usage")
     kind = rules.parse_kind(args[0])
-    starts_at = rules.local_to_utc(rules.parse_date(args[1]), rules.parse_time(args[2]), zone)
+    day = rules.parse_date(args[1], today)
+    starts_at = rules.local_to_utc(day, rules.parse_time(args[2]), zone)
     title_words, options = rules.split_options(args[3:])
-    unknown = set(options) - KNOWN_OPTIONS
-    if unknown:
-        raise Refusal("option_unknown", option=sorted(unknown)[0], known=" ".join(KNOWN_OPTIONS))
+    _refuse_unknown(options, KNOWN_OPTIONS)
+    _refuse_volunteer_only(kind, options)
     spec = ActivitySpec(
         kind=kind,
         title=rules.clean_text(" ".join(title_words), rules.MAX_TITLE, "title_invalid"),
@@ -88,22 +79,32 @@ async def parse_spec(session: AsyncSession, args: list[str], zone: ZoneInfo) -> 
     if options.get("place"):
         spec.place = rules.clean_text(options["place"], rules.MAX_PLACE)
     if options.get("unit"):
-        spec.unit = await members_db.unit_by_name(session, options["unit"])
+        spec.unit_name = options["unit"]
     if options.get("code"):
         spec.code = rules.parse_code(options["code"])
-    if kind != "volunteer" and VOLUNTEER_ONLY & set(options):
-        raise Refusal("volunteer_only", option=sorted(VOLUNTEER_ONLY & set(options))[0])
     if "hours" in options:
-        spec.hours = _parse_hours(options["hours"])
+        spec.hours = rules.parse_hours(options["hours"])
     if "cap" in options:
-        spec.capacity = parse_capacity(options["cap"])
+        spec.capacity = rules.parse_capacity(options["cap"])
     if "deadline" in options:
-        spec.signup_deadline = _parse_deadline(options["deadline"], starts_at, zone)
+        spec.signup_deadline = _parse_deadline(options["deadline"], starts_at, zone, today)
     return spec
 
 
-def _parse_deadline(raw: str, starts_at: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    deadline = rules.parse_local_datetime(raw, zone)
+async def parse_spec(
+    session: AsyncSession, args: list[str], zone: ZoneInfo, today: dt.date
+) -> ActivitySpec:
+    """The words of /newevent → a spec with its unit, or a refusal."""
+    spec = parse_words(args, zone, today)
+    if spec.unit_name:
+        spec.unit = await members_db.unit_by_name(session, spec.unit_name)
+    return spec
+
+
+def _parse_deadline(
+    raw: str, starts_at: dt.datetime, zone: ZoneInfo, today: dt.date
+) -> dt.datetime:
+    deadline = rules.parse_local_datetime(raw, zone, today)
     if deadline > starts_at:
         raise Refusal("deadline_after_start")
     return deadline
@@ -180,16 +181,6 @@ async def get_active(session: AsyncSession, activity_id: int, *, lock: bool = Fa
 def _require_registered(member: Member) -> None:
     if member.registered_at is None:
         raise Refusal("register_first")
-
-
-async def insert_ignore(session: AsyncSession, model: type[Any], **values: Any) -> bool:
-    """INSERT that does nothing on a unique conflict; True if a row was inserted."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    primary_key = model.__table__.primary_key.columns.values()[0]
-    result = await session.execute(
-        insert(model).values(**values).on_conflict_do_nothing().returning(primary_key)
-    )
-    return result.scalar() is not None
 
 
 class Outcome(Enum):
@@ -432,9 +423,7 @@ def parse_edit(words: list[str]) -> dict[str, str]:
     free, options = rules.split_options(words)
     if free or not options:
         raise Refusal("edit_usage")
-    unknown = set(options) - EDITABLE
-    if unknown:
-        raise Refusal("option_unknown", option=sorted(unknown)[0], known=" ".join(sorted(EDITABLE)))
+    _refuse_unknown(options, EDITABLE)
     return options
 
 
@@ -450,9 +439,11 @@ async def edit(
     `cap` is left to db.volunteer.edit_activity, which may promote from the waitlist.
     """
     activity = await get_active(session, activity_id, lock="cap" in options)
+    _refuse_volunteer_only(activity.kind, options)
+    today = rules.local_today(now, zone)
     local_start = activity.starts_at.astimezone(zone)
     duration = activity.ends_at - activity.starts_at
-    day = rules.parse_date(options["date"]) if "date" in options else local_start.date()
+    day = rules.parse_date(options["date"], today) if "date" in options else local_start.date()
     at = rules.parse_time(options["time"]) if "time" in options else local_start.timetz()
     starts_at = rules.local_to_utc(day, at.replace(tzinfo=None), zone)
     ends_at = (
@@ -469,12 +460,12 @@ async def edit(
         activity.code = (
             None if options["code"] in ("off", "") else rules.parse_code(options["code"])
         )
-    if activity.kind != "volunteer" and VOLUNTEER_ONLY & set(options):
-        raise Refusal("volunteer_only", option=sorted(VOLUNTEER_ONLY & set(options))[0])
     if "hours" in options:
-        activity.hours = _parse_hours(options["hours"])
+        activity.hours = rules.parse_hours(options["hours"])
     if "deadline" in options:
-        activity.signup_deadline = _parse_deadline(options["deadline"], activity.starts_at, zone)
+        activity.signup_deadline = _parse_deadline(
+            options["deadline"], activity.starts_at, zone, today
+        )
     return activity
 
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import rules
 from db.errors import Refusal
 from db.models import Chat, Member, Unit, utcnow
+from db.sql import insert_ignore, upsert
 
 MAX_NAME = 32
 MAX_UNIT = 32
@@ -25,26 +27,32 @@ class TelegramUser:
 
 
 async def touch_member(session: AsyncSession, user: TelegramUser) -> Member:
-    """Record (or refresh) anyone who interacts with the bot, registered or not."""
-    member = await session.scalar(select(Member).where(Member.telegram_id == user.id))
+    """Record (or refresh) anyone who interacts with the bot, registered or not.
+
+    Race-free: two first updates of one person at once (two instances, a double tap) both
+    end with the same row, because the insert is `ON CONFLICT DO NOTHING`.
+    """
+    first_name = rules.make_storable(user.first_name)[:128]
+    last_name = rules.make_storable(user.last_name)[:128] if user.last_name else None
+    username = rules.make_storable(user.username)[:64] if user.username else None
+    by_id = select(Member).where(Member.telegram_id == user.id)
+    member = await session.scalar(by_id)
     if member is None:
-        member = Member(
+        await insert_ignore(
+            session,
+            Member,
             telegram_id=user.id,
-            first_name=user.first_name[:128],
-            last_name=(user.last_name or None) and user.last_name[:128],
-            username=user.username,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            role="member",
+            can_dm=False,
+            created_at=utcnow(),
         )
-        session.add(member)
-        await session.flush()
-        return member
-    if (member.first_name, member.last_name, member.username) != (
-        user.first_name[:128],
-        user.last_name,
-        user.username,
-    ):
-        member.first_name = user.first_name[:128]
-        member.last_name = user.last_name
-        member.username = user.username
+        member = await session.scalar(by_id)
+        assert member is not None  # inserted now, or by whoever won the race
+    if (member.first_name, member.last_name, member.username) != (first_name, last_name, username):
+        member.first_name, member.last_name, member.username = first_name, last_name, username
     return member
 
 
@@ -67,21 +75,24 @@ async def list_units(session: AsyncSession) -> list[Unit]:
 
 async def unit_by_name(session: AsyncSession, name: str) -> Unit:
     """The unit called `name` (case-insensitive), or a refusal listing the valid ones."""
-    unit = await session.scalar(select(Unit).where(func.lower(Unit.name) == name.strip().lower()))
+    wanted = " ".join(name.split()).lower()
+    unit = None
+    if rules.storable(wanted) and len(wanted) <= MAX_UNIT:
+        unit = await session.scalar(select(Unit).where(func.lower(Unit.name) == wanted))
     if unit is None:
         names = [u.name for u in await list_units(session)]
-        raise Refusal("unit_unknown", name=name[:MAX_UNIT], units=names)
+        raise Refusal("unit_unknown", name=rules.make_storable(name)[:MAX_UNIT], units=names)
     return unit
 
 
 async def add_unit(session: AsyncSession, name: str) -> Unit:
     name = clean_name(name, MAX_UNIT)
     exists = await session.scalar(select(Unit).where(func.lower(Unit.name) == name.lower()))
-    if exists is not None:
+    # Two committee members adding the same unit at once: the second finds it taken.
+    if exists is not None or not await insert_ignore(session, Unit, name=name, created_at=utcnow()):
         raise Refusal("unit_exists", name=name)
-    unit = Unit(name=name)
-    session.add(unit)
-    await session.flush()
+    unit = await session.scalar(select(Unit).where(Unit.name == name))
+    assert unit is not None
     return unit
 
 
@@ -111,16 +122,14 @@ async def register(session: AsyncSession, member: Member, real_name: str, unit_n
 
 async def find_member(session: AsyncSession, ref: str) -> Member:
     """A member named by @username or numeric Telegram id."""
-    ref = ref.strip()
-    if ref.startswith("@") and len(ref) > 1:
-        stmt = select(Member).where(func.lower(Member.username) == ref[1:].lower())
-    elif ref.lstrip("-").isdigit() and len(ref) <= 20:
-        stmt = select(Member).where(Member.telegram_id == int(ref))
+    parsed = rules.parse_member_ref(ref)
+    if parsed.username is not None:
+        stmt = select(Member).where(func.lower(Member.username) == parsed.username.lower())
     else:
-        raise Refusal("member_ref_invalid", ref=ref[:64])
+        stmt = select(Member).where(Member.telegram_id == parsed.telegram_id)
     member = await session.scalar(stmt)
     if member is None:
-        raise Refusal("member_unknown", ref=ref[:64])
+        raise Refusal("member_unknown", ref=ref.strip()[:64])
     return member
 
 
@@ -160,19 +169,23 @@ async def setup_chat(
 ) -> Chat:
     """Make `chat_id` the main group (unit None) or `unit`'s group, replacing the previous one."""
     purpose = "unit" if unit else "main"
-    chat = await session.get(Chat, chat_id)
     # Free the slot first so the unique indexes hold at every step.
     taken = Chat.unit_id == unit.id if unit else Chat.purpose == "main"
     await session.execute(delete(Chat).where(taken, Chat.id != chat_id))
-    if chat is None:
-        chat = Chat(id=chat_id)
-        session.add(chat)
-    chat.title = title[:256]
-    chat.purpose = purpose
-    chat.unit_id = unit.id if unit else None
-    chat.bot_is_admin = bot_is_admin
-    chat.bot_can_pin = bot_can_pin
-    await session.flush()
+    await upsert(
+        session,
+        Chat,
+        ("id",),
+        id=chat_id,
+        title=title[:256],
+        purpose=purpose,
+        unit_id=unit.id if unit else None,
+        bot_is_admin=bot_is_admin,
+        bot_can_pin=bot_can_pin,
+        updated_at=utcnow(),
+    )
+    chat = await session.get(Chat, chat_id, populate_existing=True)
+    assert chat is not None
     return chat
 
 

@@ -9,14 +9,14 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import members as members_db
-from db.activities import insert_ignore
+from db import rules
 from db.errors import Refusal
 from db.models import Acknowledgement, Chat, Member, Notice, NoticePost, Unit
+from db.sql import insert_ignore
 
 MAX_TEXT = 3000  # leaves room in a 4096-character message for the header and counts
 MAX_CAPTION_TEXT = 800  # a photo or document caption holds 1024
 DEFAULT_REMIND = dt.timedelta(hours=24)
-MAX_REMIND_HOURS = 24 * 30
 
 
 @dataclass
@@ -24,45 +24,40 @@ class NoticeRequest:
     """A parsed /notice: where it goes, when to follow up, what it says."""
 
     target: str  # main | unit | all
-    unit: Unit | None
+    unit_name: str | None
     remind_after: dt.timedelta | None
     text: str
+    unit: Unit | None = None  # once looked up
 
 
-async def parse_request(session: AsyncSession, raw: str, media: bool) -> NoticeRequest:
+def text_limit(media: bool) -> int:
+    return MAX_CAPTION_TEXT if media else MAX_TEXT
+
+
+def parse_words(raw: str, media: bool) -> NoticeRequest:
     """`[@单位|all] [remind=<hours>|remind=off] <text>`; the text keeps its line breaks."""
     rest = raw.strip()
-    target, unit = "main", None
+    target, unit_name = "main", None
     head = rest.split(None, 1)
     if head and head[0].startswith("@"):
-        unit = await members_db.unit_by_name(session, head[0][1:])
-        target, rest = "unit", head[1] if len(head) > 1 else ""
+        target, unit_name, rest = "unit", head[0][1:], head[1] if len(head) > 1 else ""
     elif head and head[0].lower() == "all":
         target, rest = "all", head[1] if len(head) > 1 else ""
     remind: dt.timedelta | None = DEFAULT_REMIND
     head = rest.split(None, 1)
     if head and head[0].lower().startswith("remind="):
-        value = head[0].split("=", 1)[1].lower()
-        if value == "off":
-            remind = None
-        else:
-            try:
-                hours = float(value)
-            except ValueError:
-                raise Refusal("remind_invalid") from None
-            if not 0 < hours <= MAX_REMIND_HOURS:
-                raise Refusal("remind_invalid")
-            remind = dt.timedelta(hours=hours)
+        remind = rules.parse_remind(head[0].split("=", 1)[1])
         rest = head[1] if len(head) > 1 else ""
-    text = rest.strip()
-    limit = MAX_CAPTION_TEXT if media else MAX_TEXT
-    if not text:
-        raise Refusal("notice_usage")
-    if len(text) > limit:
-        raise Refusal("text_too_long", limit=limit)
-    if any(not (ch.isprintable() or ch in "\n\t") for ch in text):
-        raise Refusal("text_invalid", limit=limit)
-    return NoticeRequest(target, unit, remind, text)
+    text = rules.clean_multiline(rest, text_limit(media), "notice_usage")
+    return NoticeRequest(target, unit_name, remind, text)
+
+
+async def parse_request(session: AsyncSession, raw: str, media: bool) -> NoticeRequest:
+    """The body of /notice → a request with its unit looked up, or a refusal."""
+    request = parse_words(raw, media)
+    if request.unit_name is not None:
+        request.unit = await members_db.unit_by_name(session, request.unit_name)
+    return request
 
 
 async def target_chats(session: AsyncSession, target: str, unit: Unit | None) -> list[Chat]:
@@ -210,13 +205,9 @@ async def start_followup(session: AsyncSession, notice_id: int, now: dt.datetime
 
 async def edit_text(session: AsyncSession, notice_id: int, text: str) -> Notice:
     notice = await get_active(session, notice_id)
-    limit = MAX_CAPTION_TEXT if notice.media_kind else MAX_TEXT
-    text = text.strip()
-    if not text:
-        raise Refusal("notice_edit_usage")
-    if len(text) > limit:
-        raise Refusal("text_too_long", limit=limit)
-    notice.text = text
+    notice.text = rules.clean_multiline(
+        text, text_limit(notice.media_kind is not None), "notice_edit_usage"
+    )
     return notice
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.activities import insert_ignore
 from db.models import OUTBOX_STATUSES, OutboxMessage, utcnow
+from db.sql import insert_ignore
 
 Buttons = list[list[dict[str, str]]]
 MAX_ATTEMPTS = 8

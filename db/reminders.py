@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import members as members_db
-from db.activities import insert_ignore
+from db import rules
 from db.errors import Refusal
 from db.models import (
     Activity,
@@ -21,6 +21,7 @@ from db.models import (
     Signup,
     Unit,
 )
+from db.sql import insert_ignore, upsert
 
 MAX_TEXT = 1000
 
@@ -33,20 +34,11 @@ async def settings(session: AsyncSession) -> dict[str, ReminderSetting]:
 
 
 async def set_enabled(session: AsyncSession, rule: str, enabled: bool) -> None:
-    setting = await session.get(ReminderSetting, rule)
-    if setting is None:
-        session.add(ReminderSetting(rule=rule, enabled=enabled))
-    else:
-        setting.enabled = enabled
+    await upsert(session, ReminderSetting, ("rule",), rule=rule, enabled=enabled)
 
 
 async def set_time(session: AsyncSession, rule: str, at: dt.time) -> None:
-    setting = await session.get(ReminderSetting, rule)
-    text = at.strftime("%H:%M")
-    if setting is None:
-        session.add(ReminderSetting(rule=rule, enabled=True, at_time=text))
-    else:
-        setting.at_time = text
+    await upsert(session, ReminderSetting, ("rule",), rule=rule, at_time=at.strftime("%H:%M"))
 
 
 # --- one-off reminders ----------------------------------------------------------------------
@@ -62,11 +54,7 @@ async def add_one_off(
 ) -> OneOffReminder:
     if at <= now:
         raise Refusal("remind_in_past")
-    text = text.strip()
-    if not text:
-        raise Refusal("remind_usage")
-    if len(text) > MAX_TEXT:
-        raise Refusal("text_too_long", limit=MAX_TEXT)
+    text = rules.clean_multiline(text, MAX_TEXT, "remind_usage")
     if unit is not None and await members_db.unit_chat(session, unit.id) is None:
         raise Refusal("unit_no_chat", unit=unit.name)
     reminder = OneOffReminder(at=at, text=text, unit_id=unit.id if unit else None, created_by=by.id)
@@ -157,14 +145,14 @@ async def activities_with_reminders(
     """Active activities that may have a reminder in [start, end].
 
     Reminders fall from 24 h before the start (or before a sign-up deadline, which may be days
-    earlier) to 10 minutes after it.
+    earlier) to 10 minutes after it, and at the end (the card then says it ended).
     """
     lead = dt.timedelta(hours=25)
     return list(
         await session.scalars(
             select(Activity).where(
                 Activity.status == "active",
-                Activity.starts_at >= start - dt.timedelta(hours=1),
+                Activity.ends_at >= start - dt.timedelta(hours=1),
                 or_(Activity.starts_at <= end + lead, Activity.signup_deadline <= end + lead),
             )
         )

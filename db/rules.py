@@ -30,9 +30,40 @@ DEFAULT_DURATION = dt.timedelta(hours=2)
 MAX_TITLE = 60
 MAX_PLACE = 60
 MAX_REASON = 200
-_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_TIME = re.compile(r"^(\d{1,2})[:：](\d{2})$")
+MAX_ID = 999_999_999  # nine digits: fits every id column
+MAX_CAPACITY = 10_000
+MAX_HOURS = 24.0
+MAX_REMIND_HOURS = 24 * 30
+FIRST_DATE = dt.date(2000, 1, 1)
+YEARS_AHEAD = 5  # dates later than today + 5 years are typing mistakes
+# ASCII digits only: str.isdigit() and \d also accept "²" or "٣", which int() may reject.
+_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_TIME = re.compile(r"^([0-9]{1,2})[:：]([0-9]{2})$")
 _CODE = re.compile(r"^[A-Za-z0-9]{1,32}$")
+_ID = re.compile(r"^#?([0-9]{1,9})$")
+_COUNT = re.compile(r"^[0-9]{1,6}$")
+_DECIMAL = re.compile(r"^[0-9]{1,4}(?:\.[0-9]{1,3})?$")
+_USERNAME = re.compile(r"^@([A-Za-z0-9_]{1,32})$")
+_TELEGRAM_ID = re.compile(r"^-?[0-9]{1,16}$")
+_OPTION = re.compile(r"^([a-z]{2,10})=(.*)$", re.DOTALL)
+
+
+def storable(text: str) -> bool:
+    """False for text no database column can hold (NUL, lone surrogates from forged JSON)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def make_storable(text: str) -> str:
+    """`text` with what no column can hold replaced (for names Telegram gives us)."""
+    if storable(text):
+        return text
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 def parse_kind(word: str) -> str:
@@ -42,14 +73,28 @@ def parse_kind(word: str) -> str:
     return kind
 
 
-def parse_date(text: str) -> dt.date:
+def date_range(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The dates anything may be scheduled on: 2000-01-01 to five years from today."""
+    try:
+        last = today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        last = today.replace(year=today.year + YEARS_AHEAD, day=28)
+    return FIRST_DATE, last
+
+
+def parse_date(text: str, today: dt.date) -> dt.date:
+    """`YYYY-MM-DD` within `date_range(today)`, or a refusal naming the format or the range."""
     match = _DATE.match(text.strip())
     if match is None:
         raise Refusal("date_invalid", text=text[:20])
     try:
-        return dt.date(*(int(g) for g in match.groups()))
+        day = dt.date(*(int(g) for g in match.groups()))
     except ValueError:
         raise Refusal("date_invalid", text=text[:20]) from None
+    first, last = date_range(today)
+    if not first <= day <= last:
+        raise Refusal("date_out_of_range", text=text[:20], first=first, last=last)
+    return day
 
 
 def parse_time(text: str) -> dt.time:
@@ -73,10 +118,73 @@ def clean_text(raw: str, limit: int, key: str = "text_invalid") -> str:
     return text
 
 
+def clean_multiline(raw: str, limit: int, usage: str) -> str:
+    """Free text whose line breaks are kept (notices, reminders); `usage` when it is empty."""
+    text = raw.strip()
+    if not text:
+        raise Refusal(usage)
+    if len(text) > limit:
+        raise Refusal("text_too_long", limit=limit)
+    if any(not (ch.isprintable() or ch in "\n\t") for ch in text):
+        raise Refusal("text_invalid", limit=limit)
+    return text
+
+
 def parse_code(raw: str) -> str:
     if not _CODE.match(raw):
         raise Refusal("code_invalid")
     return raw
+
+
+def parse_id(raw: str) -> int:
+    """`12` or `#12` → 12; anything else is refused."""
+    match = _ID.match(raw.strip())
+    if match is None:
+        raise Refusal("id_invalid")
+    return int(match[1])
+
+
+def parse_capacity(raw: str) -> int:
+    if not _COUNT.match(raw) or not 1 <= int(raw) <= MAX_CAPACITY:
+        raise Refusal("cap_invalid", max=MAX_CAPACITY)
+    return int(raw)
+
+
+def parse_hours(raw: str, *, allow_zero: bool = False) -> float:
+    """Service hours: a plain decimal number, more than 0 (or 0 when allowed) and at most 24."""
+    if not _DECIMAL.match(raw.strip()):
+        raise Refusal("hours_invalid")
+    hours = float(raw)
+    if not (hours >= 0 if allow_zero else hours > 0) or hours > MAX_HOURS:
+        raise Refusal("hours_invalid")
+    return hours
+
+
+def parse_remind(raw: str) -> dt.timedelta | None:
+    """`remind=` of a notice: hours until the follow-up (0 < h ≤ 720), or `off` (None)."""
+    value = raw.strip().lower()
+    if value == "off":
+        return None
+    if not _DECIMAL.match(value) or not 0 < float(value) <= MAX_REMIND_HOURS:
+        raise Refusal("remind_invalid")
+    return dt.timedelta(hours=float(value))
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    """A person named in a command: by @username or by numeric Telegram id."""
+
+    username: str | None = None
+    telegram_id: int | None = None
+
+
+def parse_member_ref(raw: str) -> MemberRef:
+    ref = raw.strip()
+    if match := _USERNAME.match(ref):
+        return MemberRef(username=match[1])
+    if _TELEGRAM_ID.match(ref):
+        return MemberRef(telegram_id=int(ref))
+    raise Refusal("member_ref_invalid", ref=ref[:64])
 
 
 def split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -85,10 +193,10 @@ def split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
     options: dict[str, str] = {}
     key: str | None = None
     for word in words:
-        name, sep, value = word.partition("=")
-        if sep and re.fullmatch(r"[a-z]{2,10}", name):
-            key = name
-            options[key] = value
+        match = _OPTION.match(word)
+        if match:
+            key = match[1]
+            options[key] = match[2]
         elif key is not None:
             options[key] = f"{options[key]} {word}"
         else:
@@ -152,12 +260,19 @@ def local_day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
 
 
-def parse_local_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
+def parse_local_datetime(text: str, zone: ZoneInfo, today: dt.date) -> dt.datetime:
     """`YYYY-MM-DDTHH:MM` (or with a space) in `zone`, as UTC."""
     day, sep, at = text.strip().replace(" ", "T").partition("T")
     if not sep:
         raise Refusal("datetime_invalid", text=text[:20])
     try:
-        return local_to_utc(parse_date(day), parse_time(at), zone)
-    except Refusal:
+        parsed_day, parsed_at = parse_date(day, today), parse_time(at)
+    except Refusal as refusal:
+        if refusal.key == "date_out_of_range":
+            raise
         raise Refusal("datetime_invalid", text=text[:20]) from None
+    return local_to_utc(parsed_day, parsed_at, zone)
+
+
+def local_today(now: dt.datetime, zone: ZoneInfo) -> dt.date:
+    return now.astimezone(zone).date()

@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.activities import insert_ignore
 from db.models import ProcessedUpdate
+from db.sql import insert_ignore
 
 KEEP = dt.timedelta(days=2)
 

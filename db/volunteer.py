@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import activities as activities_db
 from db import rules
 from db.errors import Refusal
-from db.models import Activity, Attendance, HoursOverride, Member, Signup
+from db.models import Activity, Attendance, HoursOverride, Member, Signup, utcnow
+from db.sql import upsert
 
 
 def require_volunteer(activity: Activity) -> None:
@@ -174,7 +175,7 @@ async def edit_activity(
     activity = await activities_db.edit(session, activity_id, options, zone, now)
     promoted: list[Signup] = []
     if "cap" in options:
-        capacity = activities_db.parse_capacity(options["cap"])
+        capacity = rules.parse_capacity(options["cap"])
         promoted = await set_capacity(session, activity, capacity, now)
     return activity, promoted
 
@@ -212,19 +213,16 @@ async def set_hours(
     """The committee's correction of one person's hours for one activity."""
     activity = await activities_db.get(session, activity_id)
     require_volunteer(activity)
-    if not 0 <= hours <= activities_db.MAX_HOURS:
-        raise Refusal("hours_invalid")
-    existing = await session.scalar(
-        select(HoursOverride).where(
-            HoursOverride.activity_id == activity.id, HoursOverride.member_id == member.id
-        )
+    await upsert(
+        session,
+        HoursOverride,
+        ("activity_id", "member_id"),
+        activity_id=activity.id,
+        member_id=member.id,
+        hours=hours,
+        set_by=by.id,
+        at=utcnow(),
     )
-    if existing is None:
-        session.add(
-            HoursOverride(activity_id=activity.id, member_id=member.id, hours=hours, set_by=by.id)
-        )
-    else:
-        existing.hours, existing.set_by = hours, by.id
     return activity
 
 

@@ -13,11 +13,13 @@ from db import volunteer as volunteer_db
 from db.activities import CheckinResult, Outcome
 from db.errors import Refusal
 from db.models import Member, Signup
-from handlers.activities import CARD, kind_name, local_time, parse_id, when
+from db.rules import parse_id
+from handlers.activities import CARD, kind_name, local_time, when
 from handlers.common import Ctx, Handlers, handler
 
 BUTTON = re.compile(r"^act:(ci|lv):(\d{1,9})$")
-DEEP_LINK = re.compile(r"^(leave|checkin)_(\d{1,9})$")
+# The cards' 请假 and code-check-in buttons open the private chat with `/start leave_12`.
+DEEP_LINK = re.compile(r"^/start(?:@\w+)?\s+(leave|checkin)_([0-9]{1,9})\s*$")
 PENDING = "pending"  # user_data key: ("leave" | "code", activity id) awaiting a private text
 
 
@@ -145,8 +147,9 @@ async def leave(ctx: Ctx) -> None:
 async def start_deep_link(ctx: Ctx) -> None:
     """/start leave_12 or /start checkin_12 from a card's button: ask for the reason or code."""
     await members_db.set_can_dm(ctx.session, ctx.member.telegram_id, True)
-    match = DEEP_LINK.match(ctx.args[0] if ctx.args else "")
-    assert match is not None  # the handler's filter guarantees it
+    match = DEEP_LINK.match(ctx.message.text or "") if ctx.message else None
+    if match is None:  # the handler's filter lets only deep links through
+        raise Refusal("button_invalid")
     kind, activity_id = match[1], int(match[2])
     activity = await activities_db.get_active(ctx.session, activity_id)
     if ctx.member.registered_at is None:
@@ -290,7 +293,7 @@ def handlers() -> Handlers:
     return [
         CallbackQueryHandler(on_button, pattern=r"^act:(ci|lv):"),
         # Before the plain /start: deep links from the cards' buttons.
-        CommandHandler("start", start_deep_link, filters.Regex(r"^/start (leave|checkin)_\d+$")),
+        CommandHandler("start", start_deep_link, filters.Regex(DEEP_LINK)),
         CommandHandler("checkin", checkin),
         CommandHandler("leave", leave),
         CommandHandler("cancel", cancel_dialog),

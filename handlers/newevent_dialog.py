@@ -57,8 +57,9 @@ async def on_text(ctx: Ctx) -> None:
             parts = text.split()
             if len(parts) != 2:
                 raise Refusal("date_invalid", text=text[:20])
+            today = rules.local_today(ctx.services.now(), zone)
             starts = rules.local_to_utc(
-                rules.parse_date(parts[0]), rules.parse_time(parts[1]), zone
+                rules.parse_date(parts[0], today), rules.parse_time(parts[1]), zone
             )
             if starts + rules.DEFAULT_DURATION <= ctx.services.now():
                 raise Refusal("activity_in_past")

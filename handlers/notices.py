@@ -13,7 +13,7 @@ from db import notices as notices_db
 from db import outbox as outbox_db
 from db.errors import Refusal
 from db.models import Member, Notice
-from handlers.activities import parse_id
+from db.rules import parse_id
 from handlers.common import Ctx, Handlers, handler
 from scheduler import notices as notices_sched
 from scheduler.outbox import markup as outbox_markup
@@ -61,7 +61,7 @@ def _media(ctx: Ctx) -> tuple[str | None, str | None]:
 async def notice(ctx: Ctx) -> None:
     body = _body(ctx)
     words = body.split(None, 2)
-    if len(words) >= 2 and words[0].lower() == "edit" and words[1].lstrip("#").isdigit():
+    if len(words) >= 2 and words[0].lower() == "edit":
         await _edit(ctx, parse_id(words[1]), words[2] if len(words) > 2 else "")
         return
     if len(words) == 2 and words[0].lower() == "delete":

@@ -11,7 +11,7 @@ from db import members as members_db
 from db import reminders as reminders_db
 from db import rules as db_rules
 from db.errors import Refusal
-from handlers.activities import parse_id
+from db.rules import parse_id
 from handlers.common import Ctx, Handlers, handler
 from scheduler import rules
 from scheduler.rules import Occurrence
@@ -59,7 +59,7 @@ async def _target(ctx: Ctx, occurrence: Occurrence) -> str:
 
 
 async def _list(ctx: Ctx) -> None:
-    upcoming = await ctx.services.reminders.upcoming(ctx.session, 20)
+    upcoming = await ctx.services.reminders.upcoming(ctx.session, 20, listed=True)
     if not upcoming:
         ctx.reply(t("remind_list_none"))
         return
@@ -87,7 +87,10 @@ async def remind(ctx: Ctx) -> None:
             await _list(ctx)
             return
         case ["add", day, at, *rest] if rest:
-            when = db_rules.local_to_utc(db_rules.parse_date(day), db_rules.parse_time(at), zone)
+            today = db_rules.local_today(now, zone)
+            when = db_rules.local_to_utc(
+                db_rules.parse_date(day, today), db_rules.parse_time(at), zone
+            )
             unit = None
             if rest[0].startswith("@"):
                 unit = await members_db.unit_by_name(ctx.session, rest[0][1:])

@@ -13,7 +13,8 @@ from db import members as members_db
 from db import rules
 from db import volunteer as volunteer_db
 from db.errors import Refusal
-from handlers.activities import CARD, parse_id, when
+from db.rules import parse_id
+from handlers.activities import CARD, when
 from handlers.common import Ctx, Handlers, handler
 from scheduler import promotions
 
@@ -79,10 +80,7 @@ async def hours(ctx: Ctx) -> None:
         raise Refusal("hours_usage")
     activity_id = parse_id(ctx.args[0])
     member = await members_db.find_member(ctx.session, ctx.args[1])
-    try:
-        value = float(ctx.args[2])
-    except ValueError:
-        raise Refusal("hours_invalid") from None
+    value = rules.parse_hours(ctx.args[2], allow_zero=True)
     activity = await volunteer_db.set_hours(ctx.session, activity_id, member, value, ctx.member)
     ctx.reply(
         t(

@@ -142,7 +142,7 @@ async def test_who_may_create(world: BotHarness) -> None:
 
 async def test_no_main_group_refuses_creation(bot: BotHarness) -> None:
     await bot.admin.ask_private("/start")
-    reply = await bot.admin.ask_private("/newevent 学习 2099-12-07 15:00 标题")
+    reply = await bot.admin.ask_private("/newevent 学习 2030-12-07 15:00 标题")
     assert "还没有设置主群" in reply
     assert await activities_count(bot) == 0
 
