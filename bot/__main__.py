@@ -18,12 +18,12 @@ def main() -> int:
         return 2
 
     # Imported late so a configuration error is reported without loading the whole bot.
-    from bot.app import ALL_UPDATES, build_application
+    from bot.app import ALLOWED_UPDATES, build_application
     from bot.logs import configure_logging
 
     configure_logging(settings.log_level, settings.bot_token)
     application = build_application(settings)
-    application.run_polling(allowed_updates=ALL_UPDATES)
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 
 

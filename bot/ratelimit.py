@@ -1,7 +1,15 @@
-"""One throttle for every Bot API call: Telegram's limits, and 429 retry_after honoured.
+"""One throttle for every Bot API call: Telegram's limits, 429 retry_after, transient faults.
 
-Telegram allows about 20 messages (edits included) per minute into one group and about 30
-per second overall; answerCallbackQuery is not limited, so toasts pass straight through.
+Telegram allows about 20 messages (edits included) per minute into one group, about one per
+second into one private chat (after a short burst) and about 30 per second overall;
+answerCallbackQuery is not limited, so toasts pass straight through.
+
+A request occupies its place in a window from the moment it is sent until `period` after its
+answer arrived. Counting from the answer, not from the send, keeps the limit true at
+Telegram's end however late a saturated event loop or network delivers the request.
+
+A Bot API 5xx, timeout or dropped connection is tried again with a short backoff, within a
+deadline that still answers a callback in time (Telegram drops it after about 15 seconds).
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
@@ -25,13 +33,31 @@ LIMITED_PREFIXES = ("send", "edit", "copyMessage", "forwardMessage")
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
+NETWORK_DEADLINE = 10.0  # seconds for one call and its retries after transient faults
+FIRST_BACKOFF = 0.5
+ALL_IN_FLIGHT_POLL = 0.02
+
+
+def transient(exc: BaseException) -> bool:
+    """A Bot API failure worth trying again: 5xx, timeout, connection error (not 400)."""
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+
+
+def describe(exc: TelegramError) -> str:
+    """One line for the log: the class and Telegram's message."""
+    return f"{type(exc).__name__}: {exc.message}"
+
 
 class SlidingWindow:
-    """At most `limit` acquisitions in any `period` seconds; waiters are served in order."""
+    """At most `limit` requests in any `period` seconds; waiters are served in order.
+
+    A request counts from `acquire` (sent) until `period` after `release` (answered).
+    """
 
     def __init__(self, limit: int, period: float, clock: Callable[[], float]) -> None:
         self.limit, self.period, self._clock = limit, period, clock
-        self._times: deque[float] = deque()
+        self._answered: deque[float] = deque()
+        self._in_flight = 0
         self._lock = asyncio.Lock()
         self.blocked_until = 0.0
 
@@ -39,15 +65,21 @@ class SlidingWindow:
         async with self._lock:
             while True:
                 now = self._clock()
-                while self._times and self._times[0] <= now - self.period:
-                    self._times.popleft()
+                while self._answered and self._answered[0] <= now - self.period:
+                    self._answered.popleft()
                 wait = self.blocked_until - now
-                if len(self._times) >= self.limit:
-                    wait = max(wait, self._times[0] + self.period - now)
+                if self._in_flight + len(self._answered) >= self.limit:
+                    frees_at = self._answered[0] + self.period if self._answered else None
+                    wait = max(wait, frees_at - now if frees_at else ALL_IN_FLIGHT_POLL)
                 if wait <= 0:
-                    self._times.append(now)
+                    self._in_flight += 1
                     return
                 await asyncio.sleep(wait)
+
+    def release(self) -> None:
+        """The request acquired last (or earlier) was answered."""
+        self._in_flight -= 1
+        self._answered.append(self._clock())
 
     def block(self, seconds: float) -> None:
         """Telegram said 429: send nothing here for `seconds`."""
@@ -55,29 +87,55 @@ class SlidingWindow:
 
     def idle(self) -> bool:
         now = self._clock()
-        return not self._lock.locked() and (not self._times or self._times[-1] <= now - self.period)
+        return (
+            not self._lock.locked()
+            and not self._in_flight
+            and (not self._answered or self._answered[-1] <= now - self.period)
+        )
+
+
+class _Windows:
+    """Windows created on first use per chat, forgotten when idle."""
+
+    def __init__(self, limit: int, period: float, clock: Callable[[], float]) -> None:
+        self._windows: defaultdict[int | str, SlidingWindow] = defaultdict(
+            lambda: SlidingWindow(limit, period, clock)
+        )
+
+    def __getitem__(self, chat_id: int | str) -> SlidingWindow:
+        window = self._windows[chat_id]
+        if len(self._windows) > 1000:
+            for key in [k for k, w in self._windows.items() if w.idle() and w is not window]:
+                del self._windows[key]
+        return window
 
 
 class TelegramRateLimiter(BaseRateLimiter[int]):
-    """Per-group and overall sliding windows; on 429 waits `retry_after` and tries again."""
+    """Per-group, per-private-chat and overall windows; 429s and transient faults retried.
+
+    `rate_limit_args`, when a call passes one, is how many 429s it may retry.
+    """
 
     def __init__(
         self,
         *,
         overall_per_second: int = 25,
         group_per_minute: int = 20,
+        private_burst: int = 3,
         max_retries: int = 5,
+        network_deadline: float = NETWORK_DEADLINE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._clock = clock
         self._overall = SlidingWindow(overall_per_second, 1.0, clock)
         # A little more than 60 s: our clock and Telegram's never start the minute together.
-        self._group_limit = group_per_minute
-        self._groups: defaultdict[int | str, SlidingWindow] = defaultdict(
-            lambda: SlidingWindow(self._group_limit, 61.0, self._clock)
-        )
+        self._groups = _Windows(group_per_minute, 61.0, clock)
+        # About one a second into one private chat, after a burst of `private_burst`.
+        self._privates = _Windows(private_burst, float(private_burst), clock)
         self._max_retries = max_retries
+        self._network_deadline = network_deadline
         self.retries_after_429 = 0
+        self.retries_after_faults = 0
 
     async def initialize(self) -> None:
         pass
@@ -85,20 +143,15 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         pass
 
-    def _group_window(self, data: dict[str, Any]) -> SlidingWindow | None:
+    def _chat_window(self, data: dict[str, Any]) -> SlidingWindow | None:
         chat_id = data.get("chat_id")
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(chat_id)  # type: ignore[arg-type]
-        if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str):
-            window = self._groups[chat_id]
-            self._forget_idle_groups()
-            return window
+        if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0):
+            return self._groups[chat_id]
+        if isinstance(chat_id, int):
+            return self._privates[chat_id]
         return None
-
-    def _forget_idle_groups(self) -> None:
-        if len(self._groups) > 1000:
-            for key in [k for k, w in self._groups.items() if w.idle()]:
-                del self._groups[key]
 
     async def process_request(
         self,
@@ -110,24 +163,36 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> JSON:
         limited = endpoint.startswith(LIMITED_PREFIXES)
-        group = self._group_window(data) if limited else None
+        chat = self._chat_window(data) if limited else None
+        windows = [w for w in (chat, self._overall if limited else None) if w is not None]
         retries = rate_limit_args if rate_limit_args is not None else self._max_retries
-        for attempt in range(retries + 1):
-            if limited:
-                if group is not None:
-                    await group.acquire()
-                await self._overall.acquire()
+        deadline = self._clock() + self._network_deadline
+        backoff = FIRST_BACKOFF
+        attempt = 0
+        while True:
+            for window in windows:
+                await window.acquire()
             try:
                 return await callback(*args, **kwargs)
-            except RetryAfter as exc:
-                if attempt == retries:
-                    raise
-                delay = exc.retry_after
-                seconds = delay.total_seconds() if isinstance(delay, timedelta) else delay
+            except TelegramError as exc:
+                error = exc
+            finally:
+                for window in windows:
+                    window.release()
+            if isinstance(error, RetryAfter) and attempt < retries:
+                attempt += 1
+                delay = error.retry_after
+                seconds = float(delay.total_seconds() if isinstance(delay, timedelta) else delay)
                 self.retries_after_429 += 1
                 log.warning("429 on %s; waiting %.1fs as Telegram asked", endpoint, seconds)
-                if group is not None:
-                    group.block(float(seconds))
+                if chat is not None:
+                    chat.block(seconds)
                 else:
-                    await asyncio.sleep(float(seconds))
-        raise AssertionError("unreachable")
+                    await asyncio.sleep(seconds)
+            elif transient(error) and self._clock() + backoff <= deadline:
+                self.retries_after_faults += 1
+                log.warning("%s on %s; trying again in %.1fs", describe(error), endpoint, backoff)
+                await asyncio.sleep(backoff)
+                backoff *= 2
+            else:
+                raise error

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import wraps
@@ -12,14 +15,15 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden
-from telegram.ext import BaseHandler, ContextTypes
+from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes
 
 from bot.services import Services, get_services
-from bot.texts import TOAST_LIMIT, clip, t
+from bot.texts import MESSAGE_LIMIT, TOAST_LIMIT, clip, t
 from db import members as members_db
+from db import rules
 from db import updates as updates_db
-from db.errors import Refusal
+from db.errors import Refusal, unavailable
 from db.models import Member, utcnow
 
 log = logging.getLogger(__name__)
@@ -75,7 +79,9 @@ class Ctx:
 
     def reply(self, text: str, *, private: bool = False, markup: Any = None) -> None:
         """Queue a reply (sent once the transaction committed)."""
-        self.replies.append(Reply(text, private=private and not self.in_private, markup=markup))
+        self.replies.append(
+            Reply(clip(text), private=private and not self.in_private, markup=markup)
+        )
 
     def toast(self, text: str, *, alert: bool = False, url: str | None = None) -> None:
         """Set the callback answer (sent once the transaction committed)."""
@@ -88,6 +94,13 @@ class Ctx:
     def wake_outbox(self) -> None:
         """This update wrote outbox rows: have the dispatcher look once they are committed."""
         self.outbox_written = True
+
+    def forget(self) -> None:
+        """Drop what was queued: the transaction it depended on was rolled back."""
+        self.replies.clear()
+        self.later.clear()
+        self.cards.clear()
+        self.outbox_written = False
 
     def after_commit_sync(self, action: Callable[[], object]) -> None:
         """Like after_commit, for a plain function."""
@@ -115,11 +128,30 @@ def _telegram_user(update: Update) -> members_db.TelegramUser | None:
     return members_db.TelegramUser(user.id, user.first_name, user.last_name, user.username)
 
 
+def _storable(update: Update) -> bool:
+    """False for text no database could store (forged NUL or lone surrogates)."""
+    message = update.effective_message
+    texts = [
+        message.text if message else None,
+        message.caption if message else None,
+        update.callback_query.data if update.callback_query else None,
+    ]
+    return all(rules.storable(text) for text in texts if text)
+
+
+# How long an update may keep trying while the database is unreachable or locked before the
+# person is told "busy": a callback must be answered within about 15 seconds.
+RETRY_BUDGET = 8.0
+FIRST_RETRY_DELAY = 0.2
+
+
 def handler(*, admin: bool = False, where: Where = "any") -> Callable[[Handler], Callback]:
     """Wrap a feature handler: session per update, caller recorded, role and chat checked.
 
     Replies and the callback answer are sent only after the commit, so nothing is
-    acknowledged to a user that a crash could still lose.
+    acknowledged to a user that a crash could still lose. While the database is unreachable
+    or locked the update is tried again (its transaction rolled back each time) for a few
+    seconds; then the person is told the system is busy, never that it worked.
     """
 
     def decorate(fn: Handler) -> Callback:
@@ -129,49 +161,118 @@ def handler(*, admin: bool = False, where: Where = "any") -> Callable[[Handler],
             if user is None:
                 return
             services = get_services(context.bot_data)
-            async with services.db.session() as session:
-                # Button presses are idempotent by the database's unique constraints (a second
-                # 签到 or 收到 changes nothing), so only messages pay for de-duplication.
-                first_time = update.callback_query is not None or await updates_db.claim(
-                    session, update.update_id, utcnow()
-                )
-                if not first_time:
-                    log.info("update %s was already handled; ignored", update.update_id)
-                    return
-                member = await members_db.touch_member(session, user)
-                ctx = Ctx(update, context, session, member, services, list(context.args or []))
-                try:
-                    if admin and not ctx.is_admin:
-                        raise Refusal("not_admin")
-                    wrong_chat = (where == "private" and not ctx.in_private) or (
-                        where == "group" and ctx.in_private
-                    )
-                    if wrong_chat:
-                        if update.callback_query is not None:
-                            raise Refusal("button_invalid")
-                        raise Refusal("private_only" if where == "private" else "group_only")
-                    await fn(ctx)
-                except Refusal as refusal:
-                    await session.rollback()
-                    ctx.replies.clear()
-                    ctx.later.clear()
-                    ctx.cards.clear()
-                    ctx.outbox_written = False
-                    text = render_refusal(refusal)
-                    if update.callback_query:
-                        ctx.toast(text, alert=True)
-                    else:
-                        ctx.reply(text)
-                    # The caller's own record is still worth keeping, and so is the update's.
-                    if update.callback_query is None:
-                        await updates_db.claim(session, update.update_id, utcnow())
-                    await members_db.touch_member(session, user)
-                await session.commit()
-            await deliver(ctx)
+
+            async def attempt() -> Ctx | None:
+                return await _handle(fn, update, context, services, user, admin, where)
+
+            ctx = await _with_retries(attempt, update, context)
+            if ctx is not None:
+                await deliver(ctx)
 
         return wrapper
 
     return decorate
+
+
+async def _handle(
+    fn: Handler,
+    update: Update,
+    context: Context,
+    services: Services,
+    user: members_db.TelegramUser,
+    admin: bool,
+    where: Where,
+) -> Ctx | None:
+    """One attempt in one transaction; None if this update was already handled."""
+    async with services.db.session() as session:
+        # Button presses are idempotent by the database's unique constraints (a second
+        # 签到 or 收到 changes nothing), so only messages pay for de-duplication.
+        first_time = update.callback_query is not None or await updates_db.claim(
+            session, update.update_id, utcnow()
+        )
+        if not first_time:
+            log.info("update %s was already handled; ignored", update.update_id)
+            return None
+        member = await members_db.touch_member(session, user)
+        ctx = Ctx(update, context, session, member, services, list(context.args or []))
+        try:
+            if not _storable(update):
+                if update.callback_query is not None:
+                    raise Refusal("button_invalid")
+                raise Refusal("text_invalid", limit=MESSAGE_LIMIT)
+            if admin and not ctx.is_admin:
+                raise Refusal("not_admin")
+            wrong_chat = (where == "private" and not ctx.in_private) or (
+                where == "group" and ctx.in_private
+            )
+            if wrong_chat:
+                if update.callback_query is not None:
+                    raise Refusal("button_invalid")
+                raise Refusal("private_only" if where == "private" else "group_only")
+            await fn(ctx)
+        except Refusal as refusal:
+            await session.rollback()
+            ctx.forget()
+            text = render_refusal(refusal)
+            if update.callback_query:
+                ctx.toast(text, alert=True)
+            else:
+                ctx.reply(text)
+            # The caller's own record is still worth keeping, and so is the update's.
+            if update.callback_query is None:
+                await updates_db.claim(session, update.update_id, utcnow())
+            await members_db.touch_member(session, user)
+        await session.commit()
+    return ctx
+
+
+async def _with_retries(
+    attempt: Callable[[], Awaitable[Ctx | None]], update: Update, context: Context
+) -> Ctx | None:
+    """Run `attempt`; while the database is unavailable, again (bounded), then say "busy"."""
+    started = time.monotonic()
+    delay = FIRST_RETRY_DELAY
+    # A dialogue's state is kept in memory: give every attempt the state the update found.
+    saved = copy.deepcopy(dict(context.user_data or {}))
+    while True:
+        try:
+            return await attempt()
+        except NetworkError as exc:  # a Bot API call inside the handler failed after retries
+            log.warning(
+                "update %s: Telegram unreachable (%s); answered busy", update.update_id, exc
+            )
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            if time.monotonic() - started + delay < RETRY_BUDGET:
+                log.warning(
+                    "update %s: database unavailable (%s); trying again in %.1fs",
+                    update.update_id,
+                    type(exc).__name__,
+                    delay,
+                )
+                if context.user_data is not None:
+                    context.user_data.clear()
+                    context.user_data.update(copy.deepcopy(saved))
+                await asyncio.sleep(delay)
+                delay *= 2
+                continue
+            log.warning(
+                "update %s: database unavailable (%s); answered busy", update.update_id, exc
+            )
+        await tell_busy(update)
+        return None
+
+
+async def tell_busy(update: Update) -> None:
+    """ "Busy, try again" as a toast or a reply; best effort (Telegram may be the problem)."""
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(t("busy"))
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(t("busy"))
+    except TelegramError as exc:
+        log.warning("update %s: could not say busy: %s", update.update_id, exc)
 
 
 def render_refusal(refusal: Refusal) -> str:
@@ -182,45 +283,85 @@ def render_refusal(refusal: Refusal) -> str:
 
 
 async def deliver(ctx: Ctx) -> None:
-    """Send the queued replies and the callback answer."""
+    """Send the queued replies and the callback answer (the change is already committed).
+
+    A Telegram failure here is logged, never shown as an error: what the person did is
+    recorded, and the bot's rate limiter has already retried the call.
+    """
     for kind, item_id in ctx.cards:
         ctx.services.cards.touch(kind, item_id)
     if ctx.outbox_written:
         ctx.services.outbox.wake()
-    query = ctx.update.callback_query
+    update, bot = ctx.update, ctx.context.bot
+    query = update.callback_query
     if query is not None:
-        await query.answer(ctx.toast_text, show_alert=ctx.toast_alert, url=ctx.toast_url)
+        await _quietly(
+            update,
+            "answer",
+            query.answer(ctx.toast_text, show_alert=ctx.toast_alert, url=ctx.toast_url),
+        )
     message = ctx.message
-    user = ctx.update.effective_user
+    user = update.effective_user
     told_private = False
     for reply in ctx.replies:
         if reply.private and user is not None:
             try:
-                await ctx.context.bot.send_message(user.id, reply.text, reply_markup=reply.markup)
+                await bot.send_message(user.id, reply.text, reply_markup=reply.markup)
                 told_private = True
                 continue
             except Forbidden:
-                async with ctx.services.db.session() as session:
-                    await members_db.set_can_dm(session, user.id, False)
-                    await session.commit()
-                if message is not None:
-                    await message.reply_text(t("dm_first"))
+                await _cannot_dm(ctx, user.id)
+                return
+            except TelegramError as exc:
+                log.warning("update %s: private reply failed: %s", update.update_id, exc)
                 return
         if message is not None and query is None:
-            await message.reply_text(reply.text, reply_markup=reply.markup)
-        elif ctx.update.effective_chat is not None:
-            await ctx.context.bot.send_message(
-                ctx.update.effective_chat.id, reply.text, reply_markup=reply.markup
+            await _quietly(
+                update, "reply", message.reply_text(reply.text, reply_markup=reply.markup)
+            )
+        elif update.effective_chat is not None:
+            await _quietly(
+                update,
+                "reply",
+                bot.send_message(update.effective_chat.id, reply.text, reply_markup=reply.markup),
             )
     if told_private and message is not None and query is None:
-        await message.reply_text(t("sent_privately"))
+        await _quietly(update, "reply", message.reply_text(t("sent_privately")))
     for action in ctx.later:
         await action()
 
 
+async def _quietly(update: Update, what: str, call: Awaitable[object]) -> None:
+    try:
+        await call
+    except TelegramError as exc:
+        log.warning("update %s: %s failed: %s", update.update_id, what, exc)
+
+
+async def _cannot_dm(ctx: Ctx, telegram_id: int) -> None:
+    """The person never started the bot, or blocked it: remember, and say so where they are."""
+    try:
+        async with ctx.services.db.session() as session:
+            await members_db.set_can_dm(session, telegram_id, False)
+            await session.commit()
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        log.warning("could not record that %s cannot be written to: %s", telegram_id, exc)
+    if ctx.message is not None:
+        await _quietly(ctx.update, "reply", ctx.message.reply_text(t("dm_first")))
+
+
 async def on_error(update: object, context: Context) -> None:
-    """Log with context; tell the user politely, without internals."""
-    log.error("error while handling update %s", _describe(update), exc_info=context.error)
+    """Our bugs: logged with the traceback, the person told politely, without internals.
+
+    Telegram or the database being unreachable is not a bug: one WARNING line, no traceback.
+    """
+    error = context.error
+    if isinstance(error, NetworkError) or (error is not None and unavailable(error)):
+        log.warning("update %s: %s: %s", _describe(update), type(error).__name__, error)
+        return
+    log.error("error while handling update %s", _describe(update), exc_info=error)
     if not isinstance(update, Update):
         return
     try:
@@ -243,6 +384,30 @@ def _describe(update: object) -> str:
         f"#{update.update_id} user={user.id if user else None} chat={chat.id if chat else None} "
         f"text={(text or '')[:80]!r} data={data!r}"
     )
+
+
+def _is_command(message: Message) -> bool:
+    text = message.text or message.caption or ""
+    return text.startswith("/")
+
+
+async def gatekeeper(update: Update, context: Context) -> None:
+    """Before every feature: drop what no feature should see, quietly.
+
+    Edited messages and channel posts are not commands (an edited /notice must not post a
+    second notice). A command sent as a group or channel (an anonymous admin) has no person
+    behind it to check: it gets one reply saying how to send it instead.
+    """
+    if update.message is None and update.callback_query is None and update.my_chat_member is None:
+        raise ApplicationHandlerStop
+    message = update.message
+    if message is not None and message.sender_chat is not None:
+        if _is_command(message):
+            await _quietly(update, "reply", message.reply_text(t("anonymous_sender")))
+        raise ApplicationHandlerStop
+    user = update.effective_user
+    if user is not None and user.is_bot:
+        raise ApplicationHandlerStop
 
 
 @handler()

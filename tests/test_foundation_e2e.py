@@ -242,16 +242,33 @@ async def test_odd_input_is_handled(bot: BotHarness) -> None:
     assert (await member(bot, 2013)).registered_at is None  # type: ignore[union-attr]
 
 
-async def test_errors_are_reported_politely_and_logged_without_token(
+async def test_a_telegram_hiccup_is_retried_and_an_outage_answers_busy(
     bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.tg.fail_next["getChatMember"].append(ApiError(500, "Internal Server Error"))
+    assert "主群" in await bot.admin.ask(bot.group.id, "/setup")  # tried again: it worked
+    bot.tg.fail_next["getChatMember"].extend([ApiError(502, "Bad Gateway")] * 20)
+    caplog.clear()
+    reply = await bot.admin.ask(bot.group.id, "/setup", timeout=20)
+    assert reply == "系统繁忙，请稍后再试。"
+    assert "Traceback" not in caplog.text and not [
+        r for r in caplog.records if r.levelname == "ERROR"
+    ]
+
+
+async def test_our_bugs_are_reported_politely_and_logged_without_token(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.DEBUG)
     logging.getLogger("httpx").setLevel(logging.DEBUG)
-    bot.tg.fail_next["getChatMember"].append(ApiError(500, "Internal Server Error"))
-    reply = await bot.admin.ask(bot.group.id, "/setup")
-    assert "出错了" in reply and "Internal" not in reply
+
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr("handlers.members.members_db.registered_by_unit", broken)
+    reply = await bot.admin.ask(bot.group.id, "/units")
+    assert "出错了" in reply and "bug" not in reply
     await bot.tg.wait_for(lambda: "error while handling update" in caplog.text, what="log")
-    assert "/setup" in caplog.text
+    assert "/units" in caplog.text and "Traceback" in caplog.text
     assert TOKEN not in caplog.text and TOKEN.replace(":", "%3A") not in caplog.text
     assert "<redacted>" in caplog.text  # httpx did log URLs, redacted
-    assert await count(bot, Chat) == 0

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.ratelimit import TelegramRateLimiter
+from bot.ratelimit import TelegramRateLimiter, _Windows
 from db.models import Acknowledgement, Notice, OutboxMessage
 from tests.conftest import BotHarness, clock, seed_members, use_clock
 from tests.tgserver import ApiError, TgUser
@@ -286,7 +287,11 @@ async def test_outbox_retries_429_and_5xx_and_gives_up_on_403(world: BotHarness)
     await bot.services.outbox.drain(20)
     rows = await outbox_rows(bot)
     post_row = rows[f"notice:{notice_id}:chat:{bot.group.id}:post"]
-    assert post_row.status == "sent" and post_row.attempts >= 1 and post_row.message_id
+    assert post_row.status == "sent" and post_row.message_id
+    assert sum(1 for t in bot.tg.texts(bot.group.id) if "重试测试" in t) == 1  # sent once
+    limiter = bot.app.bot.rate_limiter
+    assert isinstance(limiter, TelegramRateLimiter)
+    assert limiter.retries_after_429 >= 1 and limiter.retries_after_faults >= 1
     statuses = [r.status for r in rows.values() if r.purpose == "notice_followup"]
     assert sorted(statuses) == ["sent", "sent", "undeliverable"]
     # The creator was told who could not be reached.
@@ -301,8 +306,7 @@ async def test_outbox_respects_the_group_budget_shared_with_cards(world: BotHarn
     bot.tg.group_per_minute = 6
     limiter = bot.app.bot.rate_limiter
     assert isinstance(limiter, TelegramRateLimiter)
-    limiter._group_limit = 6
-    limiter._groups.clear()
+    limiter._groups = _Windows(6, 61.0, time.monotonic)
     for i in range(5):
         await bot.admin.ask_private(f"/notice remind=off 第{i}条")
     await bot.services.outbox.drain(20)

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.ratelimit import SlidingWindow, TelegramRateLimiter
 
@@ -40,10 +40,71 @@ async def test_sliding_window_spaces_out_a_burst(clock: Clock) -> None:
     for _ in range(45):
         await window.acquire()
         times.append(clock.now)
+        window.release()
     # No 60-second span ever holds more than 20.
     for i in range(len(times) - 20):
         assert times[i + 20] - times[i] >= 60.0
     assert times[19] == 0.0 and times[20] == 60.0 and times[40] == 120.0
+
+
+async def test_a_request_counts_until_its_answer_arrived(clock: Clock) -> None:
+    """However late a request reaches Telegram, no period there holds more than the limit."""
+    window = SlidingWindow(1, 1.0, clock)
+    await window.acquire()  # a slow request, answered only at t=5
+    second = asyncio.create_task(window.acquire())
+    await asyncio.sleep(3)  # (patched: moves the fake clock)
+    assert not second.done()  # its place is still taken: the first is not answered yet
+    clock.now = 5.0
+    window.release()
+    await second
+    assert clock.now >= 6.0  # one period after the answer, not after the send
+
+
+async def test_private_chats_get_a_short_burst_then_one_a_second(clock: Clock) -> None:
+    limiter = TelegramRateLimiter(clock=clock)
+    sent: list[float] = []
+
+    async def call() -> bool:
+        sent.append(clock.now)
+        return True
+
+    for _ in range(8):
+        await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": 42}, None)
+    assert sent[:3] == [0.0, 0.0, 0.0]
+    for i in range(3, 8):
+        assert sent[i] - sent[i - 3] >= 3.0  # three in any three seconds: one a second
+
+
+async def test_transient_faults_are_tried_again_within_a_deadline(clock: Clock) -> None:
+    limiter = TelegramRateLimiter(clock=clock)
+    attempts: list[float] = []
+
+    async def flaky() -> bool:
+        attempts.append(clock.now)
+        if len(attempts) < 3:
+            raise NetworkError("Bad Gateway")
+        return True
+
+    assert await limiter.process_request(flaky, (), {}, "answerCallbackQuery", {}, None)
+    assert attempts == [0.0, 0.5, 1.5] and limiter.retries_after_faults == 2
+
+    async def down() -> bool:
+        attempts.append(clock.now)
+        raise TimedOut()
+
+    attempts.clear()
+    with pytest.raises(TimedOut):
+        await limiter.process_request(down, (), {}, "editMessageText", {"chat_id": -1}, None)
+    assert attempts[-1] <= 10.0 and len(attempts) == 5  # 0, .5, 1.5, 3.5, 7.5
+
+    async def bad_request() -> bool:
+        attempts.append(clock.now)
+        raise BadRequest("message is too long")
+
+    attempts.clear()
+    with pytest.raises(BadRequest):
+        await limiter.process_request(bad_request, (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert len(attempts) == 1  # our mistake: trying again would not help
 
 
 async def test_group_messages_are_throttled_but_toasts_are_not(clock: Clock) -> None:

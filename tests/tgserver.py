@@ -2,8 +2,10 @@
 
 It keeps users, chats, messages with their inline keyboards and an update queue served by
 `getUpdates` long polling; it enforces Telegram's limits (20 messages+edits per minute per group,
-~30 messages per second overall, 4096-character messages, 64-byte callback data, 200-character
-toasts, one answer per callback) with real-shaped 429s, and records every call.
+about one message a second into a private chat after a short burst, ~30 messages per second
+overall, 4096-character messages, 64-byte callback data, 200-character toasts, one answer per
+callback) with real-shaped 429s, and records every call. `faults` makes it fail like a
+struggling Bot API: 502s, lost answers, latency.
 """
 
 from __future__ import annotations
@@ -38,6 +40,28 @@ JSON_FIELDS = {
     "allowed_updates",
     "entities",
 }
+
+
+PRIVATE_LIMIT = (4, 3.0)  # at most 4 messages in any 3 s into one private chat
+
+
+@dataclass
+class Faults:
+    """Misbehave like a struggling Bot API: every `every`-th call fails with `status` before
+    it is processed, every `drop_every`-th call is processed and then its connection dropped
+    (the answer never arrives), and every call is delayed by `latency` seconds."""
+
+    every: int = 0
+    status: int = 502
+    drop_every: int = 0
+    latency: float = 0.0
+    methods: frozenset[str] | None = None  # None: every method, getUpdates included
+    calls: int = 0
+    injected: int = 0
+    dropped: int = 0
+
+    def applies(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
 
 
 class ApiError(Exception):
@@ -140,6 +164,8 @@ class FakeTelegram:
         self._new_update = asyncio.Event()
         self.fail_next: dict[str, list[ApiError]] = defaultdict(list)
         self.fail_chat: dict[tuple[str, Any], list[ApiError]] = {}
+        self.faults = Faults()
+        self.private_windows: defaultdict[int, Window] = defaultdict(lambda: Window(*PRIVATE_LIMIT))
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -173,9 +199,19 @@ class FakeTelegram:
             )
         params = await self._params(request)
         handler = getattr(self, f"api_{method}", None)
+        fail = drop = False
+        if self.faults.applies(method):
+            self.faults.calls += 1
+            if self.faults.latency:
+                await asyncio.sleep(self.faults.latency)
+            fail = bool(self.faults.every) and self.faults.calls % self.faults.every == 0
+            drop = bool(self.faults.drop_every) and self.faults.calls % self.faults.drop_every == 0
         try:
             if handler is None:
                 raise ApiError(404, "Not Found")
+            if fail:
+                self.faults.injected += 1
+                raise ApiError(self.faults.status, "Bad Gateway")
             if self.fail_next[method]:
                 raise self.fail_next[method].pop(0)
             targeted = self.fail_chat.get((method, params.get("chat_id")))
@@ -194,6 +230,11 @@ class FakeTelegram:
                 body["parameters"] = {"retry_after": exc.retry_after}
             return web.json_response(body, status=exc.code)
         self.calls.append(Call(method, params, True, None, self.clock()))
+        if drop:  # processed, but the answer is lost on the way back
+            self.faults.dropped += 1
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response()  # never written: the connection is gone
         return web.json_response({"ok": True, "result": result})
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -222,10 +263,12 @@ class FakeTelegram:
             return
         now = self.clock()
         chat_id = params.get("chat_id")
-        if isinstance(chat_id, int) and chat_id < 0:
-            wait = self.group_windows[chat_id].hit(now)
-            if wait is not None:
-                raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+        if isinstance(chat_id, int):
+            windows = self.group_windows if chat_id < 0 else self.private_windows
+            if chat_id < 0 or not method.startswith("edit"):
+                wait = windows[chat_id].hit(now)
+                if wait is not None:
+                    raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
         wait = self.overall.hit(now)
         if wait is not None:
             raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
