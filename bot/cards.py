@@ -17,6 +17,9 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
+from bot.ratelimit import describe
+from db.errors import unavailable
+
 log = logging.getLogger(__name__)
 
 
@@ -103,8 +106,12 @@ class CardRefresher:
         try:
             for view in await self._renderers[kind](item_id):
                 await self._edit_one(key, view)
-        except Exception:
-            log.exception("card %s could not be rendered", key)
+        except Exception as exc:
+            if not unavailable(exc):
+                log.exception("card %s could not be rendered", key)
+            else:  # the database is away: show the counts once it is back
+                log.warning("card %s not rendered (%s); will retry", key, type(exc).__name__)
+                self._dirty.add(key)
         finally:
             self._busy.discard(key)
             if self._dirty:
@@ -133,6 +140,6 @@ class CardRefresher:
         except BadRequest as exc:
             if "not modified" not in exc.message:
                 log.warning("card %s could not be edited: %s", key, exc.message)
-        except TelegramError as exc:
-            log.warning("card %s edit failed (%s); will retry", key, exc)
+        except TelegramError as exc:  # the rate limiter already retried 5xx and timeouts
+            log.warning("card %s edit failed (%s); will retry", key, describe(exc))
             self._dirty.add(key)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -17,7 +19,19 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+from db.errors import unavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# How long a statement waits for another process's write lock before the handler is told
+# "locked" and tries again (see handlers.common): short, so a callback is still answered in time.
+SQLITE_BUSY_TIMEOUT_MS = 3_000
+# PostgreSQL: give up on a connection attempt, a statement or a free pooled connection after
+# these many seconds, so an outage answers "busy" instead of hanging the update.
+CONNECT_TIMEOUT = 5
+STATEMENT_TIMEOUT = 10
+POOL_TIMEOUT = 5
 
 
 def _sqlite_connect_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -38,7 +52,16 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_connect_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=POOL_TIMEOUT,
+        # A connection killed by the server (restart, pg_terminate_backend) is noticed and
+        # replaced at checkout instead of failing the next update.
+        pool_pre_ping=True,
+        connect_args={"timeout": CONNECT_TIMEOUT, "command_timeout": STATEMENT_TIMEOUT},
+    )
 
 
 class Database:
@@ -65,6 +88,33 @@ class Database:
             return
         async with self._writer, self._sessions() as session:
             yield session
+
+    async def retrying(
+        self, what: str, work: Callable[[AsyncSession], Awaitable[T]], *, patience: float = 30.0
+    ) -> T:
+        """Run `work` in a session and commit; while the database is unavailable, again.
+
+        For background work (the outbox, cards, reminders) that must not be lost to a database
+        restart; gives up (raises) after `patience` seconds.
+        """
+        started, delay = time.monotonic(), 0.2
+        while True:
+            try:
+                async with self.session() as session:
+                    result = await work(session)
+                    await session.commit()
+                    return result
+            except Exception as exc:
+                if not unavailable(exc) or time.monotonic() - started + delay > patience:
+                    raise
+                log.warning(
+                    "%s: database unavailable (%s); trying again in %.1fs",
+                    what,
+                    type(exc).__name__,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

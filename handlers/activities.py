@@ -7,32 +7,26 @@ import logging
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
 from bot.cards import CardView
 from bot.services import Services
 from bot.texts import paginate, t
 from db import activities as activities_db
+from db import outbox as outbox_db
 from db import rules
 from db import volunteer as volunteer_db
 from db.errors import Refusal
 from db.models import Activity
+from db.outbox import Buttons
+from db.rules import parse_id
 from handlers.common import Ctx, Handlers, handler
-from scheduler import promotions
+from scheduler import activity_cards, promotions
+from scheduler.outbox import markup as outbox_markup
 
 log = logging.getLogger(__name__)
 
 CARD = "activity"
-
-
-def parse_id(raw: str) -> int:
-    """`12` or `#12` → 12; anything else is refused."""
-    text = raw.strip().lstrip("#")
-    if not text.isdigit() or len(text) > 9:
-        raise Refusal("id_invalid")
-    return int(text)
 
 
 def local_time(moment: dt.datetime, zone: ZoneInfo) -> str:
@@ -53,22 +47,18 @@ def target_name(activity: Activity) -> str:
     return activity.unit.name if activity.unit else t("target_all")
 
 
-def card_markup(activity: Activity) -> InlineKeyboardMarkup:
-    checkin = InlineKeyboardButton(t("button_checkin"), callback_data=f"act:ci:{activity.id}")
+def card_buttons(activity: Activity) -> Buttons:
+    """The card's buttons, as outbox data: 签到/请假, or 报名/取消报名/签到 for volunteering."""
+    checkin = outbox_db.button(t("button_checkin"), f"act:ci:{activity.id}")
     if activity.kind == "volunteer":
-        return InlineKeyboardMarkup(
+        return [
             [
-                [
-                    InlineKeyboardButton(t("button_signup"), callback_data=f"act:su:{activity.id}"),
-                    InlineKeyboardButton(
-                        t("button_withdraw"), callback_data=f"act:wd:{activity.id}"
-                    ),
-                ],
-                [checkin],
-            ]
-        )
-    leave = InlineKeyboardButton(t("button_leave"), callback_data=f"act:lv:{activity.id}")
-    return InlineKeyboardMarkup([[checkin, leave]])
+                outbox_db.button(t("button_signup"), f"act:su:{activity.id}"),
+                outbox_db.button(t("button_withdraw"), f"act:wd:{activity.id}"),
+            ],
+            [checkin],
+        ]
+    return [[checkin, outbox_db.button(t("button_leave"), f"act:lv:{activity.id}")]]
 
 
 def service_hours(activity: Activity) -> float:
@@ -117,14 +107,14 @@ def render_card(
     counts: tuple[activities_db.Counts, volunteer_db.VolunteerCounts | None],
     zone: ZoneInfo,
     now: dt.datetime,
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Buttons | None]:
     """The group card: what, when, where, for whom, live counts, and its buttons."""
     status = ""
-    markup: InlineKeyboardMarkup | None = card_markup(activity)
+    buttons: Buttons | None = card_buttons(activity)
     if activity.status == "cancelled":
-        status, markup = t("card_cancelled"), None
+        status, buttons = t("card_cancelled"), None
     elif now > activity.ends_at:
-        status, markup = t("card_ended"), None
+        status, buttons = t("card_ended"), None
     elif activity.code:
         status = t("card_code_hint", id=activity.id)
     text = t(
@@ -138,7 +128,7 @@ def render_card(
         counts=counts_line(activity, counts[0], counts[1], zone),
         status=status,
     )
-    return text, markup
+    return text, buttons
 
 
 async def card_views(services: Services, activity_id: int) -> list[CardView]:
@@ -148,43 +138,21 @@ async def card_views(services: Services, activity_id: int) -> list[CardView]:
         if activity is None or activity.chat_id is None or activity.message_id is None:
             return []
         counts = await card_counts(session, activity)
-    text, markup = render_card(activity, counts, services.settings.timezone, services.now())
-    return [CardView(activity.chat_id, activity.message_id, text, markup)]
-
-
-async def post_card(ctx: Ctx, activity_id: int) -> None:
-    """Post the announcement card in the activity's chat and remember where it is."""
-    services = ctx.services
-    async with services.db.session() as session:
-        activity = await activities_db.get(session, activity_id)
-        chat_id = await activities_db.target_chat_id(session, activity.unit_id)
-        counts = await card_counts(session, activity)
-    if chat_id is None:
-        return
-    text, markup = render_card(activity, counts, services.settings.timezone, services.now())
-    bot = ctx.context.bot
-    try:
-        message = await bot.send_message(chat_id, text, reply_markup=markup)
-    except TelegramError as exc:
-        log.warning("card for activity %s not posted: %s", activity_id, exc)
-        if ctx.message is not None:
-            await ctx.message.reply_text(
-                t("activity_created_no_card", id=activity.id, title=activity.title, reason=exc)
-            )
-        return
-    services.cards.shown(chat_id, message.message_id, text)
-    async with services.db.session() as session:
-        await activities_db.set_card(session, activity_id, chat_id, message.message_id)
-        await session.commit()
-    # Presses may have come in while it was being posted.
-    services.cards.touch(CARD, activity_id)
+    text, buttons = render_card(activity, counts, services.settings.timezone, services.now())
+    return [CardView(activity.chat_id, activity.message_id, text, outbox_markup(buttons))]
 
 
 async def announce(ctx: Ctx, activity: Activity) -> None:
-    """After creating `activity`: tell the creator its number, then post its card."""
+    """After creating `activity`: queue its card (the outbox posts it), tell the creator."""
+    chat_id = await activities_db.target_chat_id(ctx.session, activity.unit_id)
+    assert chat_id is not None  # creation refuses an activity with nowhere to go
+    counts = await card_counts(ctx.session, activity)
+    text, buttons = render_card(
+        activity, counts, ctx.services.settings.timezone, ctx.services.now()
+    )
+    await activity_cards.enqueue(ctx.session, activity, chat_id, text, buttons)
+    ctx.wake_outbox()
     ctx.reply(t("activity_created", id=activity.id, title=activity.title))
-    activity_id = activity.id
-    ctx.after_commit(lambda: post_card(ctx, activity_id))
     ctx.after_commit_sync(ctx.services.reminders.rebuild_soon)
 
 
@@ -199,11 +167,9 @@ async def newevent(ctx: Ctx) -> None:
 
         await begin(ctx)
         return
-    zone = ctx.services.settings.timezone
-    spec = await activities_db.parse_spec(ctx.session, ctx.args, zone)
-    activity = await activities_db.create(
-        ctx.session, ctx.member, ctx.is_admin, spec, ctx.services.now()
-    )
+    zone, now = ctx.services.settings.timezone, ctx.services.now()
+    spec = await activities_db.parse_spec(ctx.session, ctx.args, zone, rules.local_today(now, zone))
+    activity = await activities_db.create(ctx.session, ctx.member, ctx.is_admin, spec, now)
     await announce(ctx, activity)
 
 
@@ -250,7 +216,7 @@ async def event(ctx: Ctx) -> None:
             if await promotions.notify(ctx.session, activity, promoted, zone):
                 ctx.wake_outbox()
             counts = await card_counts(ctx.session, activity)
-            text, _ = render_card(
+            text, _buttons = render_card(
                 activity, counts, ctx.services.settings.timezone, ctx.services.now()
             )
             ctx.reply(t("event_edited", id=activity.id, card=text))

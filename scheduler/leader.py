@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
+from db.errors import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -63,19 +64,31 @@ class Leadership:
     async def _elected(self) -> None:
         self.is_leader = True
         log.info("this instance leads: scheduler and outbox dispatcher running")
-        await self._on_elected()
+        try:
+            await self._on_elected()
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("could not start leading (%s); trying again", type(exc).__name__)
+            await self._step_down()
+
+    async def _step_down(self) -> None:
+        self.is_leader = False
+        await self._on_deposed()
+        await self._release()
 
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self._retry)
-            if self.is_leader:
-                if not await self._still_held():
-                    log.error("lost the leader lock; stopping the scheduler and dispatcher")
-                    self.is_leader = False
-                    await self._on_deposed()
-                    await self._release()
-            elif await self._try_acquire():
-                await self._elected()
+            try:
+                if self.is_leader:
+                    if not await self._still_held():
+                        log.warning("lost the leader lock; stopping the scheduler and dispatcher")
+                        await self._step_down()
+                elif await self._try_acquire():
+                    await self._elected()
+            except Exception:  # never let the watch die: a standby must stay ready
+                log.exception("leadership check failed")
 
     async def _try_acquire(self) -> bool:
         try:
@@ -88,8 +101,11 @@ class Leadership:
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
             )
             return bool(acquired)
-        except Exception:
-            log.exception("could not try the leader lock")
+        except Exception as exc:
+            if not unavailable(exc):
+                log.exception("could not try the leader lock")
+            else:
+                log.warning("could not try the leader lock (%s)", type(exc).__name__)
             await self._release()
             return False
 

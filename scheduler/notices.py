@@ -110,7 +110,7 @@ class NoticeHooks(OutboxHooks):
             self._cards.shown(row.chat_id, message_id, row.text)
             self._cards.touch(self._kind, row.ref_id)
 
-    async def undeliverable(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
+    async def not_delivered(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         if row.ref_id is None:
             return
         notice = await session.get(Notice, row.ref_id)

@@ -24,10 +24,12 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from db import members as members_db
 from db import outbox as outbox_db
 from db.engine import Database
+from db.errors import unavailable
 from db.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
+MARK_PATIENCE = 120.0  # seconds to keep trying to record a send while the database is away
 UNDELIVERABLE_REASONS = ("chat not found", "user is deactivated", "bot was kicked", "not a member")
 
 
@@ -37,8 +39,8 @@ class OutboxHooks:
     async def sent(self, session: AsyncSession, row: OutboxMessage, message_id: int) -> None:
         """Runs in the transaction that marks the row sent."""
 
-    async def undeliverable(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
-        """Runs in the transaction that marks the row undeliverable."""
+    async def not_delivered(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
+        """Runs in the transaction that marks the row undeliverable or failed for good."""
 
     async def pin_failed(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         """The message was sent but could not be pinned."""
@@ -82,6 +84,7 @@ class OutboxDispatcher:
         self._in_flight_rows: set[int] = set()
         self._in_flight_chats: set[int] = set()
         self._last_private: dict[int, float] = {}
+        self._outage = False
 
     def wake(self) -> None:
         """New rows were committed: look now rather than at the next poll."""
@@ -117,9 +120,17 @@ class OutboxDispatcher:
         while True:
             try:
                 picked = await self._pick()
-            except Exception:
-                log.exception("outbox: could not read pending messages")
+            except Exception as exc:
+                if not unavailable(exc):
+                    log.exception("outbox: could not read pending messages")
+                elif not self._outage:
+                    log.warning("outbox: database unavailable (%s); waiting", type(exc).__name__)
+                self._outage = True
                 picked = []
+            else:
+                if self._outage:
+                    log.info("outbox: database back; sending again")
+                self._outage = False
             for row in picked:
                 await self._slots.acquire()
                 self._in_flight_rows.add(row.id)
@@ -172,20 +183,23 @@ class OutboxDispatcher:
                 seconds = delay.total_seconds() if isinstance(delay, dt.timedelta) else delay
                 await self._retry(row, f"429 retry after {seconds}s", dt.timedelta(seconds=seconds))
             except Forbidden as exc:
-                await self._undeliverable(row, exc.message)
+                await self._give_up(row, "undeliverable", exc.message)
             except BadRequest as exc:
-                if any(reason in exc.message.lower() for reason in UNDELIVERABLE_REASONS):
-                    await self._undeliverable(row, exc.message)
-                else:
-                    await self._final(row, "failed", exc.message)
+                undeliverable = any(r in exc.message.lower() for r in UNDELIVERABLE_REASONS)
+                await self._give_up(
+                    row, "undeliverable" if undeliverable else "failed", exc.message
+                )
             except NetworkError as exc:  # timeouts, connection errors and 5xx
                 await self._retry(row, str(exc), backoff(row.attempts))
             except TelegramError as exc:
-                await self._final(row, "failed", str(exc))
+                await self._give_up(row, "failed", str(exc))
             else:
                 await self._sent(row, message)
-        except Exception:
-            log.exception("outbox: row %s (%s) could not be processed", row.id, row.key)
+        except Exception as exc:
+            if not unavailable(exc):
+                log.exception("outbox: row %s (%s) could not be processed", row.id, row.key)
+            else:  # the row stays as it was: pending rows are picked again later
+                log.warning("outbox: %s not recorded (%s)", row.key, type(exc).__name__)
         finally:
             if row.chat_id > 0:
                 self._last_private[row.chat_id] = time.monotonic()
@@ -195,11 +209,14 @@ class OutboxDispatcher:
 
     async def _sent(self, row: OutboxMessage, message: Message) -> None:
         hooks = self.hooks.get(row.purpose or "")
-        async with self._db.session() as session:
+
+        async def mark(session: AsyncSession) -> None:
             await outbox_db.mark_sent(session, row.id, message.message_id, utcnow())
             if hooks is not None:
                 await hooks.sent(session, row, message.message_id)
-            await session.commit()
+
+        # Sent: unless this is written, the row would be sent again once the database is back.
+        await self._db.retrying(f"outbox: marking {row.key} sent", mark, patience=MARK_PATIENCE)
         if row.pin:
             try:
                 await self._bot.pin_chat_message(
@@ -208,15 +225,24 @@ class OutboxDispatcher:
             except TelegramError as exc:
                 log.info("outbox: could not pin %s: %s", row.key, exc)
                 if hooks is not None:
-                    async with self._db.session() as session:
-                        await hooks.pin_failed(session, row, str(exc))
-                        await session.commit()
+                    error = str(exc)
+                    await self._db.retrying(
+                        f"outbox: {row.key} pin failed",
+                        lambda session: hooks.pin_failed(session, row, error),
+                    )
                     self.wake()
 
     async def _retry(self, row: OutboxMessage, error: str, delay: dt.timedelta) -> None:
-        async with self._db.session() as session:
-            retried = await outbox_db.mark_retry(session, row, error, self._clock() + delay)
-            await session.commit()
+        async def mark(session: AsyncSession) -> bool:
+            return await outbox_db.mark_retry(session, row, error, self._clock() + delay)
+
+        retried = await self._db.retrying(f"outbox: {row.key} to retry", mark)
+        if not retried:
+            hooks = self.hooks.get(row.purpose or "")
+            if hooks is not None:
+                await self._db.retrying(
+                    f"outbox: {row.key} failed", lambda s: hooks.not_delivered(s, row, error)
+                )
         log.log(
             logging.INFO if retried else logging.WARNING,
             "outbox: %s %s: %s",
@@ -225,20 +251,23 @@ class OutboxDispatcher:
             error,
         )
 
-    async def _final(self, row: OutboxMessage, status: str, error: str) -> None:
-        log.warning("outbox: %s %s: %s", row.key, status, error)
-        async with self._db.session() as session:
-            await outbox_db.mark_final(session, row.id, status, error)
-            await session.commit()
-
-    async def _undeliverable(self, row: OutboxMessage, error: str) -> None:
-        log.info("outbox: %s undeliverable: %s", row.key, error)
+    async def _give_up(self, row: OutboxMessage, status: str, error: str) -> None:
+        """`undeliverable` (blocked, never started, no such chat) or `failed`: never sent."""
+        log.log(
+            logging.INFO if status == "undeliverable" else logging.WARNING,
+            "outbox: %s %s: %s",
+            row.key,
+            status,
+            error,
+        )
         hooks = self.hooks.get(row.purpose or "")
-        async with self._db.session() as session:
-            await outbox_db.mark_final(session, row.id, "undeliverable", error)
-            if row.chat_id > 0:
+
+        async def mark(session: AsyncSession) -> None:
+            await outbox_db.mark_final(session, row.id, status, error)
+            if status == "undeliverable" and row.chat_id > 0:
                 await members_db.set_can_dm(session, row.chat_id, False)
             if hooks is not None:
-                await hooks.undeliverable(session, row, error)
-            await session.commit()
+                await hooks.not_delivered(session, row, error)
+
+        await self._db.retrying(f"outbox: marking {row.key} {status}", mark)
         self.wake()

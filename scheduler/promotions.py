@@ -83,7 +83,7 @@ class PromotionHooks(OutboxHooks):
     def __init__(self, zone: ZoneInfo) -> None:
         self._zone = zone
 
-    async def undeliverable(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
+    async def not_delivered(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         if row.member_id is None or row.ref_id is None:
             return
         activity = await session.get(Activity, row.ref_id)
