@@ -26,10 +26,12 @@ from db import reminders as reminders_db
 from db import rules as db_rules
 from db import volunteer as volunteer_db
 from db.engine import Database
-from db.models import Activity, Member, Notice, OneOffReminder
+from db.errors import unavailable
+from db.models import Activity, Member, Notice, OneOffReminder, OutboxMessage
 from scheduler import notices as notices_sched
 from scheduler import rules
 from scheduler.calendar import WorkCalendar
+from scheduler.outbox import OutboxHooks
 from scheduler.rules import Occurrence
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ LOOKBACK = dt.timedelta(days=35)  # how far back a restart looks for missed occu
 HORIZON = dt.timedelta(days=400)  # how far ahead jobs are scheduled (every annual rule)
 SWEEP = dt.timedelta(minutes=10)  # a safety net: look for due occurrences this often
 JOB_PREFIX = "reminder:"
+REMINDER = "reminder"  # the outbox purpose of reminder messages
 
 
 class ReminderEngine:
@@ -50,9 +53,11 @@ class ReminderEngine:
         clock: Callable[[], dt.datetime],
         wake_outbox: Callable[[], None],
         calendar: WorkCalendar | None = None,
+        on_activity_ended: Callable[[int], None] = lambda _activity_id: None,
     ) -> None:
         self._db, self._zone, self._admin_ids = db, zone, admin_ids
         self._clock, self._wake_outbox = clock, wake_outbox
+        self._on_activity_ended = on_activity_ended
         self.calendar = calendar or WorkCalendar()
         self._job_queue: JobQueue[Any] | None = None
         self._rebuild_task: asyncio.Task[None] | None = None
@@ -79,6 +84,7 @@ class ReminderEngine:
                 activity.id,
                 activity.kind,
                 activity.starts_at,
+                activity.ends_at,
                 activity.created_at,
                 volunteer_db.deadline(activity),
             )
@@ -99,10 +105,17 @@ class ReminderEngine:
             )
         return sorted(found)
 
-    async def upcoming(self, session: AsyncSession, limit: int = 20) -> list[Occurrence]:
-        """The next occurrences not yet handled (in the caller's session)."""
+    async def upcoming(
+        self, session: AsyncSession, limit: int = 20, *, listed: bool = False
+    ) -> list[Occurrence]:
+        """The next occurrences not yet handled (in the caller's session).
+
+        `listed`: only those a person would call reminders (not the internal card edits).
+        """
         now = self._clock()
         found = await self.occurrences(session, now, now + HORIZON)
+        if listed:
+            found = [o for o in found if o.rule not in rules.INTERNAL]
         done = await reminders_db.handled(session, [o.key for o in found])
         return [o for o in found if o.key not in done][:limit]
 
@@ -127,7 +140,7 @@ class ReminderEngine:
     async def _handle(self, occurrence: Occurrence, now: dt.datetime) -> str | None:
         late = now - occurrence.at
         async with self._db.session() as session:
-            if late > GRACE:
+            if late > GRACE and occurrence.rule not in rules.CATCH_UP:
                 outcome, detail = "missed", f"due {occurrence.at:%Y-%m-%d %H:%M}Z, {late} late"
                 if not await reminders_db.claim(
                     session, occurrence.key, occurrence.rule, occurrence.at, outcome, now, detail
@@ -211,6 +224,10 @@ class ReminderEngine:
             ]
             activities = "\n".join(lines) or t("remind_leifeng_none")
             await send.chat(main.id, clip(t("remind_leifeng", activities=activities)))
+        elif rule == rules.ACTIVITY_ENDED:
+            if occurrence.ref is not None:
+                self._on_activity_ended(occurrence.ref)
+            return "the card now says the activity ended"
         elif rule in rules.ACTIVITY_RULES:
             return await self._fire_activity(session, occurrence, send, now)
         elif rule == rules.ONE_OFF:
@@ -261,7 +278,8 @@ class ReminderEngine:
                 when=self._when(activity),
                 place=place,
             )
-            await send.members(people, text)
+            unreachable = await send.members(people, text, activity.id)
+            await self._report_unreachable(session, send, activity, unreachable)
         elif rule == rules.SIGNUP_CLOSING:
             if not await reminders_db.places_left(session, activity):
                 return "no places left"
@@ -277,8 +295,26 @@ class ReminderEngine:
             await send.chat(chat_id, text)
         elif rule == rules.CHECKIN_NUDGE:
             people = await reminders_db.not_answered(session, activity)
-            await send.members(people, t("remind_nudge", title=activity.title, id=activity.id))
+            text = t("remind_nudge", title=activity.title, id=activity.id)
+            unreachable = await send.members(people, text, activity.id)
+            await self._report_unreachable(session, send, activity, unreachable)
         return None
+
+    async def _report_unreachable(
+        self, session: AsyncSession, send: _Sender, activity: Activity, people: list[Member]
+    ) -> None:
+        """Whom a private reminder could not reach: told to whoever created the activity."""
+        if not people:
+            return
+        text = t(
+            "remind_unreachable",
+            id=activity.id,
+            title=activity.title,
+            count=len(people),
+            names="、".join(m.display_name for m in people),
+        )
+        organisers = await organisers_of(session, activity, self._admin_ids)
+        await send.members(organisers, text, part="unreachable")
 
     async def _tell_notice_creator_missed(self, session: AsyncSession, notice_id: int) -> None:
         notice = await session.get(Notice, notice_id)
@@ -356,7 +392,17 @@ class ReminderEngine:
         """After an activity, notice or reminder changed: reschedule (coalesced)."""
         if self._job_queue is None or (self._rebuild_task and not self._rebuild_task.done()):
             return
-        self._rebuild_task = asyncio.create_task(self.rebuild(), name="reminders-rebuild")
+        self._rebuild_task = asyncio.create_task(self._rebuild_quietly(), name="reminders-rebuild")
+
+    async def _rebuild_quietly(self) -> None:
+        try:
+            await self.rebuild()
+        except Exception as exc:
+            if not unavailable(exc):
+                log.exception("could not reschedule the reminders")
+                return
+            # The 10-minute sweep reschedules once the database is back.
+            log.warning("could not reschedule the reminders now (%s)", type(exc).__name__)
 
     async def _on_timer(self, _context: object) -> None:
         await self.fire_due()
@@ -381,19 +427,62 @@ class _Sender:
             f"reminder:{self._key}:{part}:{chat_id}",
             chat_id,
             clip(text),
-            purpose="reminder",
+            purpose=REMINDER,
         )
         self.count += int(added)
 
-    async def members(self, people: list[Member], text: str) -> None:
+    async def members(
+        self, people: list[Member], text: str, ref: int | None = None, part: str = "member"
+    ) -> list[Member]:
+        """Private messages to those the bot may write to; returns the others."""
+        unreachable = []
         for member in people:
-            if member.can_dm:
-                added = await outbox_db.enqueue(
-                    self._session,
-                    f"reminder:{self._key}:member:{member.id}",
-                    member.telegram_id,
-                    clip(text),
-                    purpose="reminder",
-                    member_id=member.id,
-                )
-                self.count += int(added)
+            if not member.can_dm:
+                unreachable.append(member)
+                continue
+            added = await outbox_db.enqueue(
+                self._session,
+                f"reminder:{self._key}:{part}:{member.id}",
+                member.telegram_id,
+                clip(text),
+                purpose=REMINDER,
+                ref_id=ref,
+                member_id=member.id,
+            )
+            self.count += int(added)
+        return unreachable
+
+
+class ReminderHooks(OutboxHooks):
+    """A private reminder about an activity that bounced (403): its organiser is told."""
+
+    def __init__(self, admin_ids: frozenset[int]) -> None:
+        self._admin_ids = admin_ids
+
+    async def not_delivered(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
+        if row.ref_id is None or row.member_id is None or ":unreachable:" in row.key:
+            return
+        activity = await session.get(Activity, row.ref_id)
+        member = await session.get(Member, row.member_id)
+        if activity is None or member is None:
+            return
+        text = t(
+            "remind_member_unreachable",
+            id=activity.id,
+            title=activity.title,
+            name=member.display_name,
+        )
+        for person in await organisers_of(session, activity, self._admin_ids):
+            key = f"{row.key}:unreachable:{person.id}"
+            await outbox_db.enqueue(session, key, person.telegram_id, text, purpose=REMINDER)
+
+
+async def organisers_of(
+    session: AsyncSession, activity: Activity, admin_ids: frozenset[int]
+) -> list[Member]:
+    """Whom to tell about an activity: its creator if the bot may write to them, else the
+    committee."""
+    creator = await session.get(Member, activity.created_by) if activity.created_by else None
+    if creator is not None and creator.can_dm:
+        return [creator]
+    return await reminders_db.committee(session, admin_ids)

@@ -33,6 +33,12 @@ ACTIVITY_RULES = (BEFORE_24H, BEFORE_1H, VOLUNTEER_24H, SIGNUP_CLOSING, CHECKIN_
 NOTICE_FOLLOWUP = "notice_followup"
 ONE_OFF = "one_off"
 
+# Internal: no message, not listed by /remind; the card is edited to say the activity ended.
+ACTIVITY_ENDED = "activity_ended"
+INTERNAL = (ACTIVITY_ENDED,)
+# Still worth doing however late (a card that says "ended" is right whenever it is edited).
+CATCH_UP = (ACTIVITY_ENDED,)
+
 SWITCHABLE = CALENDAR_RULES + ACTIVITY_RULES
 DEFAULT_TIME = dt.time(9, 0)
 QUOTA_DAYS = (30, 10)  # days before the quarter's last day
@@ -113,6 +119,7 @@ class ActivityTimes:
     id: int
     kind: str
     starts_at: dt.datetime
+    ends_at: dt.datetime
     created_at: dt.datetime
     signup_deadline: dt.datetime
 
@@ -123,6 +130,7 @@ def activity_occurrences(activity: ActivityTimes, enabled: set[str]) -> list[Occ
         BEFORE_24H: activity.starts_at - dt.timedelta(hours=24),
         BEFORE_1H: activity.starts_at - dt.timedelta(hours=1),
         CHECKIN_NUDGE: activity.starts_at + dt.timedelta(minutes=10),
+        ACTIVITY_ENDED: activity.ends_at,
     }
     if activity.kind == "volunteer":
         times[VOLUNTEER_24H] = activity.starts_at - dt.timedelta(hours=24)
@@ -130,5 +138,5 @@ def activity_occurrences(activity: ActivityTimes, enabled: set[str]) -> list[Occ
     return [
         Occurrence(f"activity:{activity.id}:{rule}", rule, at, activity.id)
         for rule, at in times.items()
-        if rule in enabled and at > activity.created_at
+        if (rule in enabled or rule in INTERNAL) and at > activity.created_at
     ]

@@ -6,10 +6,12 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import select
 
+from db.models import Member
 from scheduler.calendar import WorkCalendar
 from tests.conftest import BotHarness, clock, seed_members, use_clock
-from tests.test_checkin_e2e import create
+from tests.test_checkin_e2e import create, wait_card
 
 UNIT_GROUP = -100800
 
@@ -239,3 +241,47 @@ async def test_restarts_before_during_and_after_an_occurrence(world: BotHarness)
     await bot.restart()
     await bot.services.outbox.drain(20)
     assert len(texts_with(bot, bot.group.id, "宽限内补发")) == 1
+
+
+async def test_the_card_says_the_activity_ended_when_it_ends(world: BotHarness) -> None:
+    bot = world
+    activity_id, card = await create(bot, "学习 2026-11-30 14:00 到点结束 end=15:00")
+    at(bot, "2026-11-30 15:01")
+    assert (await fire(bot))[f"activity:{activity_id}:activity_ended"] == "skipped"
+    text = await wait_card(bot, card, "活动已结束")
+    assert "签到" not in str(
+        bot.tg.chats[bot.group.id].messages[card["message_id"]].get("reply_markup", "")
+    )
+    assert "到点结束" in text
+    # Not a reminder anyone sees in /remind, and never a message.
+    assert "结束" not in await bot.admin.ask_private("/remind")
+
+
+async def test_the_card_says_ended_even_when_the_bot_was_down_at_the_end(
+    world: BotHarness,
+) -> None:
+    bot = world
+    activity_id, card = await create(bot, "学习 2026-11-30 14:00 停机中结束 end=15:00")
+    await bot.restart()
+    at(bot, "2026-12-01 09:00")  # 18 hours after the end: long past the 6-hour grace
+    assert (await fire(bot))[f"activity:{activity_id}:activity_ended"] == "skipped"
+    await wait_card(bot, card, "活动已结束")
+
+
+async def test_private_reminders_report_whom_they_could_not_reach(world: BotHarness) -> None:
+    bot = world
+    users = await seed_members(bot, 4, "办公室")
+    async with bot.services.db.session() as session:
+        silent = await session.scalar(select(Member).where(Member.telegram_id == users[0].id))
+        assert silent is not None
+        silent.can_dm = False  # never started the bot
+        await session.commit()
+    bot.tg.blocked.add(users[1].id)  # started it once, blocked it since
+    activity_id, _card = await create(bot, "学习 2026-11-30 14:00 提醒不到的人")
+    at(bot, "2026-11-30 14:11")
+    assert (await fire(bot))[f"activity:{activity_id}:checkin_nudge"] == "sent"
+    await bot.services.outbox.drain(20)
+    assert texts_with(bot, users[2].id, "你还没有签到或请假")
+    reports = texts_with(bot, bot.admin.id, f"#{activity_id}「提醒不到的人」的私信提醒")
+    assert any("以下 1 人无法私信" in r and "成员000" in r for r in reports), reports
+    assert any("成员001 无法接收私信" in r for r in reports), reports
