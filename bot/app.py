@@ -10,10 +10,12 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.cards import CardRefresher
+from bot.ordering import PerSenderUpdateProcessor
 from bot.ratelimit import TelegramRateLimiter
 from bot.services import Services, get_services
 from bot.settings import Settings
@@ -33,7 +35,9 @@ from handlers import (
     volunteer,
 )
 from handlers.menus import register_menus
-from scheduler.engine import ReminderEngine
+from scheduler import activity_cards
+from scheduler.activity_cards import ActivityCardHooks
+from scheduler.engine import REMINDER, ReminderEngine, ReminderHooks
 from scheduler.leader import Leadership
 from scheduler.notices import FOLLOWUP, POST, REPORT, NoticeHooks
 from scheduler.outbox import OutboxDispatcher
@@ -41,9 +45,10 @@ from scheduler.promotions import PROMOTION, PromotionHooks
 
 log = logging.getLogger(__name__)
 
-# Updates are handled concurrently (a burst of button presses must not queue behind one
-# another); the database, not handler order, keeps them consistent.
+# Different people's updates run concurrently (a burst of button presses must not queue
+# behind one another); one person's run in order (see bot.ordering).
 CONCURRENT_UPDATES = 64
+WAITING_UPDATES = 1024
 
 
 PRUNE_EVERY = 6 * 3600  # seconds
@@ -93,15 +98,20 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     log.info("started as @%s", application.bot.username)
 
 
-async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    """Finish pending card edits, release the database."""
+async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Updates are no longer taken and those taken are done: flush while the bot can still
+    talk to Telegram (stop leading, let sends in flight finish, edit the dirty cards)."""
     services = get_services(application.bot_data)
     leadership = application.bot_data.get("leadership")
     if isinstance(leadership, Leadership):
         await leadership.stop()
-    await services.cards.stop()
     await services.outbox.stop()
-    await services.db.dispose()
+    await services.cards.stop()
+
+
+async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    """Release the database."""
+    await get_services(application.bot_data).db.dispose()
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -112,8 +122,12 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .rate_limiter(TelegramRateLimiter())
-        .concurrent_updates(CONCURRENT_UPDATES)
+        # A second connection for getUpdates: on stop, the call that marks the fetched updates
+        # as read must not wait behind the long poll being cancelled (or they come back).
+        .get_updates_connection_pool_size(2)
+        .concurrent_updates(PerSenderUpdateProcessor(CONCURRENT_UPDATES, WAITING_UPDATES))
         .post_init(on_startup)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
         .build()
     )
@@ -126,7 +140,15 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         outbox=outbox,
         # The clock is read through `services` so tests can move it.
         reminders=ReminderEngine(
-            db, settings.timezone, settings.admin_ids, lambda: services.now(), outbox.wake
+            db,
+            settings.timezone,
+            settings.admin_ids,
+            lambda: services.now(),
+            outbox.wake,
+            # An activity that ended: its card loses its buttons and says so.
+            on_activity_ended=lambda activity_id: services.cards.touch(
+                activities.CARD, activity_id
+            ),
         ),
     )
     services.cards.register(activities.CARD, lambda item: activities.card_views(services, item))
@@ -135,8 +157,12 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     for purpose in (POST, FOLLOWUP, REPORT):
         outbox.hooks[purpose] = notice_hooks
     outbox.hooks[PROMOTION] = PromotionHooks(settings.timezone)
+    outbox.hooks[activity_cards.POST] = ActivityCardHooks(services.cards, activities.CARD)
+    outbox.hooks[REMINDER] = ReminderHooks(settings.admin_ids)
     application.bot_data["services"] = services
 
+    # First: drop edited messages, channel posts and anonymous senders before any feature.
+    application.add_handler(TypeHandler(Update, common.gatekeeper), group=-1)
     # checkin before start: its /start handler takes the deep links from the cards' buttons.
     features = (checkin, start, members, activities, newevent_dialog, notices, volunteer, reminders)
     for feature in features:
@@ -148,4 +174,5 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     return application
 
 
-ALL_UPDATES = Update.ALL_TYPES
+# What the bot asks Telegram for; everything else is never sent to it.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]

@@ -14,12 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import hypothesis.internal.observability  # noqa: F401  (see below)
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.app import build_application, on_shutdown, on_startup
+from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_startup, on_stop
 from bot.logs import redact
 from bot.services import Services, get_services
 from bot.settings import Settings
@@ -37,6 +39,17 @@ POSTGRES_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 
 redact(TOKEN)
+
+# hypothesis's pytest plugin imports its modules lazily, at the end of the session, where the
+# deep call stack trips CPython 3.11.7's "AST constructor recursion depth mismatch" (fixed in
+# 3.11.8) while pytest rewrites them. Importing them here, near the bottom of the stack, avoids it.
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker writes its own --log-file (`<file>.gw0`, …)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and config.option.log_file:
+        config.option.log_file = f"{config.option.log_file}.{worker}"
 
 
 def _asyncpg_dsn(url: str, database: str | None = None) -> str:
@@ -164,7 +177,17 @@ class BotHarness:
         await self.app.initialize()
         await on_startup(self.app)
         assert self.app.updater is not None
-        await self.app.updater.start_polling(poll_interval=0.0, timeout=5)
+        app = self.app
+
+        def polling_failed(exc: TelegramError) -> None:  # as Application.run_polling does
+            app.create_task(app.process_error(error=exc, update=None))
+
+        await self.app.updater.start_polling(
+            poll_interval=0.0,
+            timeout=5,
+            allowed_updates=ALLOWED_UPDATES,
+            error_callback=polling_failed,
+        )
         await self.app.start()
 
     async def stop(self) -> None:
@@ -173,9 +196,11 @@ class BotHarness:
         await asyncio.sleep(0)
         self.tg.wake()
         await stopping
+        # In the order Application.run_polling uses.
         await self.app.stop()
-        await on_shutdown(self.app)
+        await on_stop(self.app)
         await self.app.shutdown()
+        await on_shutdown(self.app)
 
     async def restart(self) -> None:
         """Stop this Application and start a new one on the same database (a bot restart)."""
