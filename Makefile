@@ -23,9 +23,10 @@ $(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
 run: $(VENV)/.run-deps
 	$(BIN)/python -m bot
 
-## The whole suite, on SQLite and (when reachable) PostgreSQL.
+## The whole suite, on SQLite and (when reachable) PostgreSQL. The end-to-end tests mostly
+## wait on Telegram's pacing, so four workers share the two cores well.
 test: $(VENV)/.dev-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4
 
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
