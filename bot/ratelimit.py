@@ -34,7 +34,8 @@ LIMITED_PREFIXES = ("send", "edit", "copyMessage", "forwardMessage")
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
 NETWORK_DEADLINE = 10.0  # seconds for one call and its retries after transient faults
-FIRST_BACKOFF = 0.5
+FIRST_BACKOFF = 0.25
+MAX_BACKOFF = 1.0  # many quick tries beat a few long waits within the deadline
 ALL_IN_FLIGHT_POLL = 0.02
 
 
@@ -128,6 +129,8 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     ) -> None:
         self._clock = clock
         self._overall = SlidingWindow(overall_per_second, 1.0, clock)
+        # A restarted bot cannot know what its previous process sent in its last second.
+        self._overall.block(1.0)
         # A little more than 60 s: our clock and Telegram's never start the minute together.
         self._groups = _Windows(group_per_minute, 61.0, clock)
         # About one a second into one private chat, after a burst of `private_burst`.
@@ -193,6 +196,6 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 self.retries_after_faults += 1
                 log.warning("%s on %s; trying again in %.1fs", describe(error), endpoint, backoff)
                 await asyncio.sleep(backoff)
-                backoff *= 2
+                backoff = min(backoff * 2, MAX_BACKOFF)
             else:
                 raise error

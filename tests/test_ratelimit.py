@@ -60,6 +60,20 @@ async def test_a_request_counts_until_its_answer_arrived(clock: Clock) -> None:
     assert clock.now >= 6.0  # one period after the answer, not after the send
 
 
+async def test_a_new_process_waits_a_second_before_its_first_send(clock: Clock) -> None:
+    """Its previous process may have used this second's overall budget just before dying."""
+    limiter = TelegramRateLimiter(clock=clock)
+    sent: list[float] = []
+
+    async def call() -> bool:
+        sent.append(clock.now)
+        return True
+
+    await limiter.process_request(call, (), {}, "answerCallbackQuery", {}, None)
+    await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": 7}, None)
+    assert sent == [0.0, 1.0]  # toasts are never held back
+
+
 async def test_private_chats_get_a_short_burst_then_one_a_second(clock: Clock) -> None:
     limiter = TelegramRateLimiter(clock=clock)
     sent: list[float] = []
@@ -70,7 +84,7 @@ async def test_private_chats_get_a_short_burst_then_one_a_second(clock: Clock) -
 
     for _ in range(8):
         await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": 42}, None)
-    assert sent[:3] == [0.0, 0.0, 0.0]
+    assert sent[:3] == [sent[0]] * 3  # a burst of three at once
     for i in range(3, 8):
         assert sent[i] - sent[i - 3] >= 3.0  # three in any three seconds: one a second
 
@@ -86,7 +100,7 @@ async def test_transient_faults_are_tried_again_within_a_deadline(clock: Clock) 
         return True
 
     assert await limiter.process_request(flaky, (), {}, "answerCallbackQuery", {}, None)
-    assert attempts == [0.0, 0.5, 1.5] and limiter.retries_after_faults == 2
+    assert attempts == [0.0, 0.25, 0.75] and limiter.retries_after_faults == 2
 
     async def down() -> bool:
         attempts.append(clock.now)
@@ -95,7 +109,8 @@ async def test_transient_faults_are_tried_again_within_a_deadline(clock: Clock) 
     attempts.clear()
     with pytest.raises(TimedOut):
         await limiter.process_request(down, (), {}, "editMessageText", {"chat_id": -1}, None)
-    assert attempts[-1] <= 10.0 and len(attempts) == 5  # 0, .5, 1.5, 3.5, 7.5
+    # 0, .25, .75, 1.75, then every second: many quick tries within the 10-second deadline.
+    assert attempts[-1] - attempts[0] <= 10.0 and len(attempts) == 12
 
     async def bad_request() -> bool:
         attempts.append(clock.now)
@@ -145,7 +160,8 @@ async def test_retry_after_is_honoured(clock: Clock) -> None:
         return True
 
     assert await limiter.process_request(flaky, (), {}, "sendMessage", {"chat_id": -5}, None)
-    assert attempts == [0.0, 7.0, 14.0]
+    first = attempts[0]  # after the one-second start-up pause
+    assert attempts == [first, first + 7.0, first + 14.0]
     assert limiter.retries_after_429 == 2
 
 
