@@ -295,7 +295,9 @@ async def test_outbox_retries_429_and_5xx_and_gives_up_on_403(world: BotHarness)
     statuses = [r.status for r in rows.values() if r.purpose == "notice_followup"]
     assert sorted(statuses) == ["sent", "sent", "undeliverable"]
     # The creator was told who could not be reached.
-    assert any("无法接收私信提醒" in t for t in bot.tg.texts(bot.admin.id))
+    await bot.tg.wait_for(
+        lambda: any("无法接收私信提醒" in t for t in bot.tg.texts(bot.admin.id)), 10, "the report"
+    )
     stats = await bot.admin.ask_private("/outbox")
     assert "无法送达 1" in stats and "待发送 0" in stats
 
