@@ -25,6 +25,7 @@ from db.engine import Database
 from db.migrate import upgrade
 from handlers import (
     activities,
+    chats,
     checkin,
     common,
     members,
@@ -160,11 +161,23 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     outbox.hooks[activity_cards.POST] = ActivityCardHooks(services.cards, activities.CARD)
     outbox.hooks[REMINDER] = ReminderHooks(settings.admin_ids)
     application.bot_data["services"] = services
+    # A "group chat was upgraded to a supergroup" answer to any send or edit moves the chat.
+    outbox.on_migrated = services.cards.on_migrated = services.migrate_chat
 
     # First: drop edited messages, channel posts and anonymous senders before any feature.
     application.add_handler(TypeHandler(Update, common.gatekeeper), group=-1)
     # checkin before start: its /start handler takes the deep links from the cards' buttons.
-    features = (checkin, start, members, activities, newevent_dialog, notices, volunteer, reminders)
+    features = (
+        checkin,
+        start,
+        members,
+        chats,
+        activities,
+        newevent_dialog,
+        notices,
+        volunteer,
+        reminders,
+    )
     for feature in features:
         application.add_handlers(feature.handlers())
     # Last: anything no feature recognised gets an answer instead of silence.

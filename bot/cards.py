@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, ChatMigrated, TelegramError
 
 from bot.ratelimit import describe
 from db.errors import unavailable
@@ -53,6 +53,8 @@ class CardRefresher:
         # What each message shows now: an edit that would change nothing is not sent (it
         # would still cost one of the group's 20 requests a minute).
         self._shown: dict[tuple[int, int], str] = {}
+        # Set by the composition root: move a chat that Telegram says was upgraded.
+        self.on_migrated: Callable[[int, int], Awaitable[None]] | None = None
 
     def register(self, kind: str, renderer: Renderer) -> None:
         self._renderers[kind] = renderer
@@ -137,6 +139,11 @@ class CardRefresher:
                     reply_markup=view.markup,
                 )
             self.shown(view.chat_id, view.message_id, view.text)
+        except ChatMigrated as exc:
+            # Its old message cannot be edited: once moved, the card is posted afresh there.
+            if self.on_migrated is not None:
+                await self.on_migrated(view.chat_id, exc.new_chat_id)
+            self._dirty.add(key)
         except BadRequest as exc:
             if "not modified" not in exc.message:
                 log.warning("card %s could not be edited: %s", key, exc.message)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.cards import CardRefresher
 from bot.settings import Settings
+from db import chats as chats_db
 from db.engine import Database
 from db.models import utcnow
 from db.rules import CheckinPolicy
 from scheduler.engine import ReminderEngine
 from scheduler.outbox import OutboxDispatcher
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,6 +39,16 @@ class Services:
 
     def now(self) -> dt.datetime:
         return self.clock()
+
+    async def migrate_chat(self, old: int, new: int) -> None:
+        """A group became supergroup `new`: move everything to it (from a service message or a
+        ChatMigrated answer; both may come, the second finds nothing left to move)."""
+        moved = await self.db.retrying(
+            f"moving chat {old} to {new}", lambda session: chats_db.migrate(session, old, new)
+        )
+        if moved is not None:
+            log.warning("chat %s was upgraded to supergroup %s: %s", old, new, moved)
+            self.outbox.wake()
 
 
 def get_services(bot_data: dict[Any, Any]) -> Services:

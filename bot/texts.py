@@ -50,8 +50,9 @@ ZH: dict[str, str] = {
     ),
     "help_admin": (
         "\n\n【青工委】\n"
-        "/setup — 把本群设为主群（通知和提醒发到这里）\n"
+        "/setup — 把本群设为主群（通知和提醒发到这里），并检查我的权限\n"
         "/setup 单位 — 把本群设为该单位的分组群\n"
+        "/chats — 已绑定的群：类型、状态、最近发送时间\n"
         "/unit add 名称 — 新增单位\n"
         "/unit rename 旧名 新名 — 单位改名\n"
         "/promote @用户名|ID（或回复其消息）— 设为青工委成员\n"
@@ -98,10 +99,36 @@ ZH: dict[str, str] = {
     "lead_cleared": "{name} 已不再是分组组长。",
     # --- setup ---
     "setup_main": "已将本群设为主群：通知和提醒将发到这里。",
+    "setup_main_again": "本群是主群：通知和提醒发到这里。",
     "setup_unit": "已将本群设为 {unit} 的分组群。",
-    "setup_rights_ok": "权限检查：我是管理员，可以置顶消息。✅",
+    "setup_unit_again": "本群是 {unit} 的分组群。",
+    "setup_rights": "我在本群的权限：置顶消息 {pin} · 删除消息 {delete}",
+    "right_yes": "可以 ✅",
+    "right_no": "不可以 ⚠️",
     "setup_not_admin": "⚠️ 我还不是本群管理员：请在群设置中把我设为管理员，并开启“置顶消息”权限。",
     "setup_cannot_pin": "⚠️ 我是管理员但没有“置顶消息”权限：请在管理员设置中开启。",
+    # --- chats ---
+    "chats_none": "还没有绑定任何群：在群里发送 /setup（主群）或 /setup 单位名（分组群）。",
+    "chats_header": "已绑定的群（{count} 个）：",
+    "chats_line": "{index}. {title} · {binding} · {kind} · {state} · 最近发送：{last}",
+    "chats_binding_main": "主群",
+    "chats_binding_unit": "{unit} 分组群",
+    "chats_kind_group": "普通群",
+    "chats_kind_supergroup": "超级群",
+    "chats_status_active": "正常",
+    "chats_status_removed": "我已被移出",
+    "chats_status_no_admin": "我不是管理员（不能置顶）",
+    "chats_status_no_pin": "没有置顶权限",
+    "chats_last_none": "无",
+    "chat_added": "你好！我是青工委助手。请青工委成员在本群发送 /setup（设为主群）或 /setup 单位名（设为该单位的分组群），并把我设为管理员、开启“置顶消息”。",
+    "chat_removed_by": "，操作人：{name}",
+    "chat_removed_main": "⚠️ 我被移出了主群「{title}」{by}。在新的主群发送 /setup 之前，提醒会私信发给青工委成员，通知和活动无法发布。",
+    "chat_removed_unit": "⚠️ 我被移出了「{title}」（{unit} 分组群）{by}。{unit} 的通知、活动公告和提醒改发到主群，直到在新的分组群发送 /setup {unit}。",
+    "chat_removed_unit_no_main": "⚠️ 我被移出了「{title}」（{unit} 分组群）{by}。现在也没有可用的主群：请发送 /setup 设置主群，或在新的分组群发送 /setup {unit}。",
+    "chat_removed_dropped": "\n有 {count} 条待发消息无处可发，已取消。",
+    "chat_rights_no_admin": "⚠️ 我在「{title}」（{binding}）不再是管理员：通知照常发出，但不会置顶。请把我重新设为管理员并开启“置顶消息”。",
+    "chat_rights_no_pin": "⚠️ 我在「{title}」（{binding}）没有“置顶消息”权限了：通知照常发出，但不会置顶。",
+    "chat_rights_back": "✅ 我在「{title}」（{binding}）又可以置顶消息了。",
     # --- members ---
     "members_header": "已登记成员共 {count} 人（{page}/{pages}）",
     "members_unit": "【{unit}】{count} 人",
@@ -391,6 +418,7 @@ COMMANDS_ADMIN: list[tuple[str, str]] = [
     ("acks", "通知回复情况"),
     ("chase", "立即提醒未回复的人"),
     ("outbox", "发送队列状态"),
+    ("chats", "已绑定的群及状态"),
     ("hours", "更正服务时长"),
     ("remind", "提醒：列表 / 添加 / 开关"),
 ]

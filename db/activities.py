@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import chats as chats_db
 from db import members as members_db
 from db import rules
 from db.errors import Refusal
@@ -150,10 +151,10 @@ async def create(
 async def target_chat_id(session: AsyncSession, unit_id: int | None) -> int | None:
     """Where an activity's card goes: its unit's group if it has one, else the main group."""
     if unit_id is not None:
-        chat = await members_db.unit_chat(session, unit_id)
+        chat = await chats_db.unit_chat(session, unit_id)
         if chat is not None:
             return chat.id
-    main = await members_db.main_chat(session)
+    main = await chats_db.main_chat(session)
     return main.id if main else None
 
 

@@ -1,16 +1,16 @@
-"""Members, units, roles and chats."""
+"""Members, units and roles."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import rules
 from db.errors import Refusal
-from db.models import Chat, Member, Unit, utcnow
-from db.sql import insert_ignore, upsert
+from db.models import Member, Unit, utcnow
+from db.sql import insert_ignore
 
 MAX_NAME = 32
 MAX_UNIT = 32
@@ -158,47 +158,16 @@ async def set_can_dm(session: AsyncSession, telegram_id: int, value: bool) -> No
     )
 
 
-async def setup_chat(
-    session: AsyncSession,
-    chat_id: int,
-    title: str,
-    unit: Unit | None,
-    *,
-    bot_is_admin: bool,
-    bot_can_pin: bool,
-) -> Chat:
-    """Make `chat_id` the main group (unit None) or `unit`'s group, replacing the previous one."""
-    purpose = "unit" if unit else "main"
-    # Free the slot first so the unique indexes hold at every step.
-    taken = Chat.unit_id == unit.id if unit else Chat.purpose == "main"
-    await session.execute(delete(Chat).where(taken, Chat.id != chat_id))
-    await upsert(
-        session,
-        Chat,
-        ("id",),
-        id=chat_id,
-        title=title[:256],
-        purpose=purpose,
-        unit_id=unit.id if unit else None,
-        bot_is_admin=bot_is_admin,
-        bot_can_pin=bot_can_pin,
-        updated_at=utcnow(),
+async def committee(session: AsyncSession, bootstrap: frozenset[int]) -> list[Member]:
+    """Committee members the bot may write to privately."""
+    return list(
+        await session.scalars(
+            select(Member).where(
+                or_(Member.role == "admin", Member.telegram_id.in_(bootstrap)),
+                Member.can_dm.is_(True),
+            )
+        )
     )
-    chat = await session.get(Chat, chat_id, populate_existing=True)
-    assert chat is not None
-    return chat
-
-
-async def main_chat(session: AsyncSession) -> Chat | None:
-    return await session.scalar(select(Chat).where(Chat.purpose == "main"))
-
-
-async def unit_chat(session: AsyncSession, unit_id: int) -> Chat | None:
-    return await session.scalar(select(Chat).where(Chat.unit_id == unit_id))
-
-
-async def unit_chats(session: AsyncSession) -> list[Chat]:
-    return list(await session.scalars(select(Chat).where(Chat.unit_id.is_not(None))))
 
 
 async def registered_by_unit(session: AsyncSession) -> list[tuple[Unit, list[Member]]]:

@@ -103,12 +103,20 @@ class Member(Base):
         return " ".join(p for p in (self.first_name, self.last_name) if p) or str(self.telegram_id)
 
 
+CHAT_STATUSES = ("active", "removed")
+
+
 class Chat(Base):
-    """A group the bot was set up in: the main group or one unit's group."""
+    """A group the bot was set up in: the main group or one unit's group.
+
+    `removed`: the bot was removed from it; its messages go to the main group (or, for the main
+    group, privately to the committee) until /setup binds another group.
+    """
 
     __tablename__ = "chats"
     __table_args__ = (
         CheckConstraint("purpose IN ('main', 'unit')", name="purpose"),
+        CheckConstraint("status IN ('active', 'removed')", name="status"),
         # At most one main group, at most one group per unit.
         Index(
             "uq_chats_main",
@@ -125,7 +133,18 @@ class Chat(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), unique=True)
     bot_is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     bot_can_pin: Mapped[bool] = mapped_column(Boolean, default=False)
+    bot_can_delete: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    # Telegram's chat type: "group" (basic) or "supergroup".
+    chat_type: Mapped[str] = mapped_column(
+        String(16), default="supergroup", server_default="supergroup"
+    )
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    last_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
 
 
 KINDS = ("study", "meeting", "unity", "volunteer", "other")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import chats as chats_db
 from db import members as members_db
 from db import rules
 from db.errors import Refusal
@@ -62,10 +63,10 @@ async def parse_request(session: AsyncSession, raw: str, media: bool) -> NoticeR
 
 async def target_chats(session: AsyncSession, target: str, unit: Unit | None) -> list[Chat]:
     """The chats a notice goes to; refuses when one is missing."""
-    main = await members_db.main_chat(session)
+    main = await chats_db.main_chat(session)
     if target == "unit":
         assert unit is not None
-        chat = await members_db.unit_chat(session, unit.id)
+        chat = await chats_db.unit_destination(session, unit.id)
         if chat is None:
             raise Refusal("unit_no_chat", unit=unit.name)
         return [chat]
@@ -73,7 +74,7 @@ async def target_chats(session: AsyncSession, target: str, unit: Unit | None) ->
         raise Refusal("no_main_group")
     if target == "main":
         return [main]
-    return [main, *await members_db.unit_chats(session)]
+    return [main, *await chats_db.unit_chats(session)]
 
 
 async def create(

@@ -13,6 +13,7 @@ from db.models import OUTBOX_STATUSES, OutboxMessage, utcnow
 from db.sql import insert_ignore
 
 Buttons = list[list[dict[str, str]]]
+NOTICE_POST = "notice_post"  # the purpose of a notice's card in a chat
 MAX_ATTEMPTS = 8
 STATUSES = OUTBOX_STATUSES
 
@@ -51,6 +52,21 @@ async def enqueue(
         next_attempt_at=not_before or utcnow(),
         created_at=utcnow(),
     )
+
+
+async def has_pending(session: AsyncSession, purpose: str, ref_id: int, chat_id: int) -> bool:
+    """Whether a message for `ref_id` of this purpose still waits to go into `chat_id`."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.purpose == purpose,
+            OutboxMessage.ref_id == ref_id,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.status == "pending",
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def due(

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import chats as chats_db
 from db import members as members_db
 from db import rules
 from db.errors import Refusal
@@ -55,7 +56,7 @@ async def add_one_off(
     if at <= now:
         raise Refusal("remind_in_past")
     text = rules.clean_multiline(text, MAX_TEXT, "remind_usage")
-    if unit is not None and await members_db.unit_chat(session, unit.id) is None:
+    if unit is not None and await chats_db.unit_destination(session, unit.id) is None:
         raise Refusal("unit_no_chat", unit=unit.name)
     reminder = OneOffReminder(at=at, text=text, unit_id=unit.id if unit else None, created_by=by.id)
     session.add(reminder)
@@ -214,18 +215,6 @@ async def open_volunteering(session: AsyncSession, now: dt.datetime) -> list[Act
                 deadline > now,
             )
             .order_by(Activity.starts_at)
-        )
-    )
-
-
-async def committee(session: AsyncSession, bootstrap: frozenset[int]) -> list[Member]:
-    """Committee members the bot may write to privately."""
-    return list(
-        await session.scalars(
-            select(Member).where(
-                or_(Member.role == "admin", Member.telegram_id.in_(bootstrap)),
-                Member.can_dm.is_(True),
-            )
         )
     )
 

@@ -132,14 +132,26 @@ def render_card(
 
 
 async def card_views(services: Services, activity_id: int) -> list[CardView]:
-    """The card of `activity_id` as it should look now (none if it was never posted)."""
+    """The card of `activity_id` as it should look now (none if it is not posted yet).
+
+    A card whose chat changed (upgraded, or the bot was removed) is posted afresh in its new
+    chat instead, while the activity is still open.
+    """
     async with services.db.session() as session:
         activity = await session.get(Activity, activity_id)
-        if activity is None or activity.chat_id is None or activity.message_id is None:
+        if activity is None or activity.chat_id is None:
             return []
         counts = await card_counts(session, activity)
-    text, buttons = render_card(activity, counts, services.settings.timezone, services.now())
-    return [CardView(activity.chat_id, activity.message_id, text, outbox_markup(buttons))]
+        text, buttons = render_card(activity, counts, services.settings.timezone, services.now())
+        if activity.message_id is not None:
+            return [CardView(activity.chat_id, activity.message_id, text, outbox_markup(buttons))]
+        if buttons is not None and not await outbox_db.has_pending(
+            session, activity_cards.POST, activity.id, activity.chat_id
+        ):
+            await activity_cards.enqueue(session, activity, activity.chat_id, text, buttons)
+            await session.commit()
+            services.outbox.wake()
+    return []
 
 
 async def announce(ctx: Ctx, activity: Activity) -> None:

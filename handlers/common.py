@@ -193,7 +193,7 @@ async def _handle(
         if not first_time:
             log.info("update %s was already handled; ignored", update.update_id)
             return None
-        member = await members_db.touch_member(session, user)
+        member = await _record_caller(session, update, user)
         ctx = Ctx(update, context, session, member, services, list(context.args or []))
         try:
             if not _storable(update):
@@ -221,9 +221,26 @@ async def _handle(
             # The caller's own record is still worth keeping, and so is the update's.
             if update.callback_query is None:
                 await updates_db.claim(session, update.update_id, utcnow())
-            await members_db.touch_member(session, user)
+            await _record_caller(session, update, user)
         await session.commit()
     return ctx
+
+
+async def _record_caller(
+    session: AsyncSession, update: Update, user: members_db.TelegramUser
+) -> Member:
+    """The person behind the update, recorded; one who writes privately can be written to
+    (again: a person who had blocked the bot must unblock it to write)."""
+    member = await members_db.touch_member(session, user)
+    chat = update.effective_chat
+    if (
+        not member.can_dm
+        and update.my_chat_member is None
+        and chat is not None
+        and chat.type == ChatType.PRIVATE
+    ):
+        member.can_dm = True
+    return member
 
 
 async def _with_retries(
@@ -401,6 +418,8 @@ async def gatekeeper(update: Update, context: Context) -> None:
     if update.message is None and update.callback_query is None and update.my_chat_member is None:
         raise ApplicationHandlerStop
     message = update.message
+    if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
+        return  # an upgrade to a supergroup: handled whoever is named as its sender
     if message is not None and message.sender_chat is not None:
         if _is_command(message):
             await _quietly(update, "reply", message.reply_text(t("anonymous_sender")))

@@ -1,11 +1,11 @@
-"""Registration, units, committee roles, unit leads, group set-up and the member list."""
+"""Registration, units, committee roles, unit leads and the member list."""
 
 from __future__ import annotations
 
-from telegram.constants import ChatMemberStatus
 from telegram.ext import CommandHandler
 
 from bot.texts import paginate, t
+from db import chats as chats_db
 from db import members as members_db
 from db.errors import Refusal
 from db.models import Member
@@ -26,7 +26,7 @@ async def register(ctx: Ctx) -> None:
 @handler()
 async def units(ctx: Ctx) -> None:
     grouped = await members_db.registered_by_unit(ctx.session)
-    chats = {c.unit_id for c in await members_db.unit_chats(ctx.session)}
+    chats = {c.unit_id for c in await chats_db.unit_chats(ctx.session)}
     if not grouped:
         ctx.reply(t("units_none"))
         return
@@ -107,27 +107,6 @@ async def lead(ctx: Ctx) -> None:
         ctx.reply(t("lead_set", name=member.display_name, unit=unit.name))
 
 
-@handler(admin=True, where="group")
-async def setup(ctx: Ctx) -> None:
-    chat = ctx.update.effective_chat
-    assert chat is not None
-    unit = await members_db.unit_by_name(ctx.session, " ".join(ctx.args)) if ctx.args else None
-    me = await ctx.context.bot.get_chat_member(chat.id, ctx.context.bot.id)
-    is_admin = me.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
-    can_pin = me.status == ChatMemberStatus.OWNER or bool(getattr(me, "can_pin_messages", False))
-    await members_db.setup_chat(
-        ctx.session, chat.id, chat.title or "", unit, bot_is_admin=is_admin, bot_can_pin=can_pin
-    )
-    lines = [t("setup_unit", unit=unit.name) if unit else t("setup_main")]
-    if not is_admin:
-        lines.append(t("setup_not_admin"))
-    elif not can_pin:
-        lines.append(t("setup_cannot_pin"))
-    else:
-        lines.append(t("setup_rights_ok"))
-    ctx.reply("\n".join(lines))
-
-
 @handler(admin=True, where="private")
 async def members(ctx: Ctx) -> None:
     grouped = await members_db.registered_by_unit(ctx.session)
@@ -157,6 +136,5 @@ def handlers() -> Handlers:
         CommandHandler("promote", promote),
         CommandHandler("demote", demote),
         CommandHandler("lead", lead),
-        CommandHandler("setup", setup),
         CommandHandler("members", members),
     ]

@@ -24,13 +24,20 @@ COMMAND = re.compile(r"^/notice(?:@\w+)?(?=\s|$)", re.IGNORECASE)
 
 
 async def card_views(services: Services, notice_id: int) -> list[CardView]:
-    """Every posted copy of the notice with its current count."""
+    """Every posted copy of the notice with its current count.
+
+    A copy whose chat changed (upgraded, or the bot was removed) is posted afresh there.
+    """
     async with services.db.session() as session:
         notice = await session.get(Notice, notice_id)
         if notice is None or notice.status != "active":
             return []
         text = notices_sched.card_text(notice, await notices_db.counts(session, notice))
         posts = await notices_db.posts(session, notice_id)
+        afresh = await notices_sched.repost_moved(session, notice, posts)
+        if afresh:
+            await session.commit()
+            services.outbox.wake()
     markup = outbox_markup(notices_sched.ack_button(notice_id))
     return [
         CardView(p.chat_id, p.message_id, text, markup, caption=notice.media_kind is not None)

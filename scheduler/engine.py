@@ -20,6 +20,7 @@ from telegram.ext import JobQueue
 
 from bot.texts import clip, t
 from db import activities as activities_db
+from db import chats as chats_db
 from db import members as members_db
 from db import outbox as outbox_db
 from db import reminders as reminders_db
@@ -27,7 +28,7 @@ from db import rules as db_rules
 from db import volunteer as volunteer_db
 from db.engine import Database
 from db.errors import unavailable
-from db.models import Activity, Member, Notice, OneOffReminder, OutboxMessage
+from db.models import Activity, Chat, Member, Notice, OneOffReminder, OutboxMessage
 from scheduler import notices as notices_sched
 from scheduler import rules
 from scheduler.calendar import WorkCalendar
@@ -178,12 +179,10 @@ class ReminderEngine:
         q_start = db_rules.local_day_start(q_first, self._zone)
         q_end = db_rules.local_day_start(q_next, self._zone)
         days_left = (q_next - dt.timedelta(days=1) - local_day).days
-        main = await members_db.main_chat(session)
-        committee = await reminders_db.committee(session, self._admin_ids)
+        main = await chats_db.main_chat(session)
+        committee = await members_db.committee(session, self._admin_ids)
 
         if rule == rules.QUARTER_KICKOFF:
-            if main is None:
-                return "no main group"
             held: list[Activity] = []
             for kind in ("study", "meeting", "unity"):
                 held += await reminders_db.kinds_held(session, kind, q_start, q_end)
@@ -191,13 +190,13 @@ class ReminderEngine:
             scheduled = "\n".join(lines) or t("remind_none_scheduled")
             quarter = (q_first.month - 1) // 3 + 1
             text = t("remind_kickoff", year=q_first.year, quarter=quarter, scheduled=scheduled)
-            await send.chat(main.id, text)
+            await send.group_or_committee(main, committee, text)
         elif rule == rules.STUDY_QUOTA:
             missing = await reminders_db.units_without_study(session, q_start, q_end)
             if not missing:
                 return "every unit has a study session this quarter"
             for unit in missing:
-                chat = await members_db.unit_chat(session, unit.id) or main
+                chat = await chats_db.unit_destination(session, unit.id) or main
                 if chat is not None:
                     text = t("remind_study_unit", days=days_left, unit=unit.name)
                     await send.chat(chat.id, text, f"unit:{unit.id}")
@@ -216,14 +215,13 @@ class ReminderEngine:
                 await send.chat(main.id, t("remind_unity"))
             await send.members(committee, t("remind_unity"))
         elif rule == rules.LEIFENG:
-            if main is None:
-                return "no main group"
             lines = [
                 t("remind_leifeng_line", id=a.id, title=a.title, when=self._when(a))
                 for a in await reminders_db.open_volunteering(session, now)
             ]
             activities = "\n".join(lines) or t("remind_leifeng_none")
-            await send.chat(main.id, clip(t("remind_leifeng", activities=activities)))
+            text = clip(t("remind_leifeng", activities=activities))
+            await send.group_or_committee(main, committee, text)
         elif rule == rules.ACTIVITY_ENDED:
             if occurrence.ref is not None:
                 self._on_activity_ended(occurrence.ref)
@@ -234,12 +232,11 @@ class ReminderEngine:
             reminder = await session.get(OneOffReminder, occurrence.ref)
             if reminder is None or reminder.deleted:
                 return "deleted"
-            chat = (
-                await members_db.unit_chat(session, reminder.unit_id) if reminder.unit_id else main
-            )
-            if chat is None:
-                return "no chat to send to"
-            await send.chat(chat.id, t("remind_one_off", text=reminder.text))
+            chat = main
+            if reminder.unit_id is not None:
+                chat = await chats_db.unit_destination(session, reminder.unit_id) or main
+            text = t("remind_one_off", text=reminder.text)
+            await send.group_or_committee(chat, committee, text)
         elif rule == rules.NOTICE_FOLLOWUP:
             notice = await session.get(Notice, occurrence.ref)
             if notice is None or notice.status != "active":
@@ -431,6 +428,15 @@ class _Sender:
         )
         self.count += int(added)
 
+    async def group_or_committee(
+        self, chat: Chat | None, committee: list[Member], text: str
+    ) -> None:
+        """To the group; privately to the committee while there is no group to send to."""
+        if chat is not None:
+            await self.chat(chat.id, text)
+        else:
+            await self.members(committee, text)
+
     async def members(
         self, people: list[Member], text: str, ref: int | None = None, part: str = "member"
     ) -> list[Member]:
@@ -485,4 +491,4 @@ async def organisers_of(
     creator = await session.get(Member, activity.created_by) if activity.created_by else None
     if creator is not None and creator.can_dm:
         return [creator]
-    return await reminders_db.committee(session, admin_ids)
+    return await members_db.committee(session, admin_ids)

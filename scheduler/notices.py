@@ -9,14 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import CardRefresher
 from bot.texts import clip, t
+from db import chats as chats_db
 from db import notices as notices_db
 from db import outbox as outbox_db
-from db.models import Chat, Member, Notice, OutboxMessage
+from db.models import Chat, Member, Notice, NoticePost, OutboxMessage
 from scheduler.outbox import OutboxHooks
 
 log = logging.getLogger(__name__)
 
-POST = "notice_post"
+POST = outbox_db.NOTICE_POST
 FOLLOWUP = "notice_followup"
 REPORT = "notice_report"
 
@@ -55,6 +56,22 @@ async def enqueue_posts(session: AsyncSession, notice: Notice, chats: list[Chat]
             purpose=POST,
             ref_id=notice.id,
         )
+
+
+async def repost_moved(session: AsyncSession, notice: Notice, posts: list[NoticePost]) -> int:
+    """Queue the card again where a post has no message and none is on its way (its chat
+    was upgraded, or the bot was removed from the group it was in); how many."""
+    afresh = []
+    for post in posts:
+        if post.message_id is None and not await outbox_db.has_pending(
+            session, POST, notice.id, post.chat_id
+        ):
+            chat = await chats_db.get(session, post.chat_id)
+            if chat is not None and chat.status == "active":
+                afresh.append(chat)
+    if afresh:
+        await enqueue_posts(session, notice, afresh)
+    return len(afresh)
 
 
 async def _tell_creator(session: AsyncSession, notice: Notice, key_: str, text: str) -> None:

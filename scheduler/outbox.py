@@ -14,13 +14,21 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
+from db import chats as chats_db
 from db import members as members_db
 from db import outbox as outbox_db
 from db.engine import Database
@@ -44,6 +52,13 @@ class OutboxHooks:
 
     async def pin_failed(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         """The message was sent but could not be pinned."""
+
+
+Migrated = Callable[[int, int], Awaitable[None]]
+
+
+async def _nothing_to_migrate(old: int, new: int) -> None:
+    raise RuntimeError(f"chat {old} moved to {new} but no one handles migrations")
 
 
 def markup(buttons: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:
@@ -85,6 +100,8 @@ class OutboxDispatcher:
         self._in_flight_chats: set[int] = set()
         self._last_private: dict[int, float] = {}
         self._outage = False
+        # Set by the composition root: move a chat that Telegram says was upgraded.
+        self.on_migrated: Migrated = _nothing_to_migrate
 
     def wake(self) -> None:
         """New rows were committed: look now rather than at the next poll."""
@@ -178,6 +195,10 @@ class OutboxDispatcher:
         try:
             try:
                 message = await self._deliver(row)
+            except ChatMigrated as exc:
+                # The row moves with the chat (in the migration's transaction) and goes again.
+                await self.on_migrated(row.chat_id, exc.new_chat_id)
+                self.wake()
             except RetryAfter as exc:
                 delay = exc.retry_after
                 seconds = delay.total_seconds() if isinstance(delay, dt.timedelta) else delay
@@ -211,7 +232,10 @@ class OutboxDispatcher:
         hooks = self.hooks.get(row.purpose or "")
 
         async def mark(session: AsyncSession) -> None:
-            await outbox_db.mark_sent(session, row.id, message.message_id, utcnow())
+            now = utcnow()
+            await outbox_db.mark_sent(session, row.id, message.message_id, now)
+            if row.chat_id < 0:
+                await chats_db.record_sent(session, row.chat_id, now)
             if hooks is not None:
                 await hooks.sent(session, row, message.message_id)
 

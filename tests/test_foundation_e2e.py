@@ -119,7 +119,10 @@ async def test_setup_main_and_unit_groups_and_rights(bot: BotHarness) -> None:
     assert await count(bot, Chat) == 0
     assert "请在群组中" in await bot.admin.ask_private("/setup")
     reply = await bot.admin.ask(bot.group.id, "/setup")
-    assert "主群" in reply and "可以置顶" in reply
+    assert "已将本群设为主群" in reply and "置顶消息 可以 ✅ · 删除消息 可以 ✅" in reply
+    # Again in the main group: the binding and the rights, nothing changed.
+    reply = await bot.admin.ask(bot.group.id, "/setup")
+    assert reply.startswith("本群是主群") and "置顶消息 可以 ✅" in reply
     # A group where the bot is a plain member: told what is missing.
     weak = bot.tg.add_group(-100200, "办公室群", bot_admin=False)
     reply = await bot.admin.ask(weak.id, "/setup 办公室")

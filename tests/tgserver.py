@@ -65,9 +65,16 @@ class Faults:
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.code, self.description, self.retry_after = code, description, retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 @dataclass
@@ -94,8 +101,9 @@ class Chat:
     id: int
     type: str
     title: str = ""
-    bot_status: str = "administrator"
+    bot_status: str = "administrator"  # administrator | member | left | kicked
     bot_can_pin: bool = True
+    migrated_to: int | None = None  # a basic group upgraded to this supergroup
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_message_id: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -228,6 +236,8 @@ class FakeTelegram:
             }
             if exc.retry_after is not None:
                 body["parameters"] = {"retry_after": exc.retry_after}
+            if exc.migrate_to_chat_id is not None:
+                body["parameters"] = {"migrate_to_chat_id": exc.migrate_to_chat_id}
             return web.json_response(body, status=exc.code)
         self.calls.append(Call(method, params, True, None, self.clock()))
         if drop:  # processed, but the answer is lost on the way back
@@ -282,14 +292,90 @@ class FakeTelegram:
         return TgUser(self, user_id)
 
     def add_group(
-        self, chat_id: int, title: str = "青工委群", *, bot_admin: bool = True, can_pin: bool = True
+        self,
+        chat_id: int,
+        title: str = "青工委群",
+        *,
+        bot_admin: bool = True,
+        can_pin: bool = True,
+        kind: str = "supergroup",
     ) -> Chat:
-        assert chat_id < 0
-        chat = Chat(chat_id, "supergroup", title)
+        assert chat_id < 0 and kind in ("group", "supergroup")
+        chat = Chat(chat_id, kind, title)
         chat.bot_status = "administrator" if bot_admin else "member"
         chat.bot_can_pin = can_pin and bot_admin
         self.chats[chat_id] = chat
         return chat
+
+    def service_message(self, chat_id: int, user_id: int, **fields: Any) -> dict[str, Any]:
+        """A service message (an upgrade, a pin …) from `user_id` in `chat_id`."""
+        chat = self.chats[chat_id]
+        message: dict[str, Any] = {
+            "message_id": next(chat.next_message_id),
+            "from": self.users[user_id],
+            "chat": chat.as_json(self.users),
+            "date": int(time.time()),
+            **fields,
+        }
+        chat.messages[message["message_id"]] = message
+        self.push_update({"message": message})
+        return message
+
+    def upgrade(self, old_id: int, new_id: int, by: int, *, announce: bool = True) -> Chat:
+        """A basic group becomes a supergroup with a new id (Telegram's migration).
+
+        The old id answers every call with `migrate_to_chat_id`; with `announce`, both chats
+        get the service messages Telegram sends (`migrate_to_chat_id`, `migrate_from_chat_id`).
+        """
+        old = self.chats[old_id]
+        assert old.type == "group"
+        new = Chat(new_id, "supergroup", old.title, old.bot_status, old.bot_can_pin)
+        self.chats[new_id] = new
+        self.admins[new_id] = set(self.admins[old_id])
+        if announce:
+            self.service_message(old_id, by, migrate_to_chat_id=new_id)
+        old.migrated_to = new_id
+        if announce:
+            self.service_message(new_id, by, migrate_from_chat_id=old_id)
+        return new
+
+    def set_bot_status(
+        self, chat_id: int, status: str, by: int, *, can_pin: bool = True
+    ) -> dict[str, Any]:
+        """An admin changes the bot's membership: removes (left/kicked), demotes, promotes or
+        adds it back; Telegram tells the bot with a `my_chat_member` update."""
+        chat = self.chats[chat_id]
+        old_member = self._member_json(chat, BOT_ID)
+        chat.bot_status = status
+        chat.bot_can_pin = can_pin and status == "administrator"
+        change = {
+            "chat": chat.as_json(self.users),
+            "from": self.users[by],
+            "date": int(time.time()),
+            "old_chat_member": old_member,
+            "new_chat_member": self._member_json(chat, BOT_ID),
+        }
+        self.push_update({"my_chat_member": change})
+        return change
+
+    def block(self, user_id: int, blocked: bool = True) -> None:
+        """The person blocks the bot (or unblocks it): a `my_chat_member` in their chat."""
+        chat = self.private_chat(user_id)
+        bot = self.users[BOT_ID]
+        member = {"status": "member", "user": bot}
+        kicked = {"status": "kicked", "user": bot, "until_date": 0}
+        (self.blocked.add if blocked else self.blocked.discard)(user_id)
+        self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": chat.as_json(self.users),
+                    "from": self.users[user_id],
+                    "date": int(time.time()),
+                    "old_chat_member": member if blocked else kicked,
+                    "new_chat_member": kicked if blocked else member,
+                }
+            }
+        )
 
     def private_chat(self, user_id: int) -> Chat:
         if user_id not in self.chats:
@@ -420,6 +506,15 @@ class FakeTelegram:
                     raise ApiError(403, "Forbidden: bot was blocked by the user")
                 if chat_id not in self.started:
                     raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+            if chat.migrated_to is not None:
+                raise ApiError(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    migrate_to_chat_id=chat.migrated_to,
+                )
+            if chat.bot_status in ("left", "kicked"):
+                kind = "supergroup" if chat.type == "supergroup" else "group"
+                raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
             return chat
         if isinstance(chat_id, int) and chat_id in self.users:
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
@@ -576,6 +671,10 @@ class FakeTelegram:
         if user is None:
             raise ApiError(400, "Bad Request: user not found")
         if user_id == BOT_ID:
+            if chat.bot_status == "left":
+                return {"status": "left", "user": user}
+            if chat.bot_status == "kicked":
+                return {"status": "kicked", "user": user, "until_date": 0}
             if chat.bot_status == "administrator":
                 return {
                     "status": "administrator",

@@ -1,0 +1,206 @@
+"""Groups under the bot: /setup, /chats, upgrades to a supergroup, being removed or demoted.
+
+Nothing silently goes nowhere: an upgrade moves the binding and everything stored about the
+chat; a removal sends that chat's messages to the main group and tells the committee; a lost
+right is reported once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, ChatMemberAdministrator, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
+
+from bot.services import get_services
+from bot.texts import paginate, t
+from db import chats as chats_db
+from db import members as members_db
+from db import outbox as outbox_db
+from db.models import Chat, Unit
+from handlers.common import Context, Ctx, Handlers, handler
+
+log = logging.getLogger(__name__)
+
+GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+
+
+def rights_of(member: ChatMember) -> chats_db.Rights:
+    """The bot's rights in a chat, from its ChatMember."""
+    if member.status == ChatMemberStatus.OWNER:
+        return chats_db.Rights(is_admin=True, can_pin=True, can_delete=True)
+    if isinstance(member, ChatMemberAdministrator):
+        return chats_db.Rights(
+            is_admin=True,
+            can_pin=bool(member.can_pin_messages),
+            can_delete=bool(member.can_delete_messages),
+        )
+    return chats_db.Rights(is_admin=False, can_pin=False, can_delete=False)
+
+
+def binding(chat: Chat, unit: Unit | None = None) -> str:
+    unit = unit or chat.unit
+    if chat.purpose == "unit" and unit is not None:
+        return t("chats_binding_unit", unit=unit.name)
+    return t("chats_binding_main")
+
+
+def yes_no(value: bool) -> str:
+    return t("right_yes") if value else t("right_no")
+
+
+@handler(admin=True, where="group")
+async def setup(ctx: Ctx) -> None:
+    """Bind this group (main, or a unit's), and report the bot's rights here."""
+    chat = ctx.update.effective_chat
+    assert chat is not None
+    unit = await members_db.unit_by_name(ctx.session, " ".join(ctx.args)) if ctx.args else None
+    rights = rights_of(await ctx.context.bot.get_chat_member(chat.id, ctx.context.bot.id))
+    bound, changed = await chats_db.setup_chat(
+        ctx.session,
+        chat.id,
+        chat.title or "",
+        chat.type,
+        unit,
+        bot_is_admin=rights.is_admin,
+        bot_can_pin=rights.can_pin,
+        bot_can_delete=rights.can_delete,
+    )
+    if unit is not None:
+        lines = [t("setup_unit" if changed else "setup_unit_again", unit=unit.name)]
+    else:
+        lines = [t("setup_main" if changed else "setup_main_again")]
+    lines.append(t("setup_rights", pin=yes_no(rights.can_pin), delete=yes_no(rights.can_delete)))
+    if not rights.is_admin:
+        lines.append(t("setup_not_admin"))
+    elif not rights.can_pin:
+        lines.append(t("setup_cannot_pin"))
+    ctx.reply("\n".join(lines))
+    if changed:
+        ctx.wake_outbox()  # messages held for a removed group can go again
+    log.info("chat %s bound as %s", bound.id, bound.purpose)
+
+
+@handler(admin=True)
+async def chats(ctx: Ctx) -> None:
+    """/chats: every bound group with its binding, type, state and last successful send."""
+    bound = await chats_db.bound(ctx.session)
+    if not bound:
+        ctx.reply(t("chats_none"))
+        return
+    zone = ctx.services.settings.timezone
+    lines = []
+    for index, chat in enumerate(bound, 1):
+        if chat.status == "removed":
+            state = t("chats_status_removed")
+        elif not chat.bot_is_admin:
+            state = t("chats_status_no_admin")
+        elif not chat.bot_can_pin:
+            state = t("chats_status_no_pin")
+        else:
+            state = t("chats_status_active")
+        last = (
+            chat.last_sent_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            if chat.last_sent_at
+            else t("chats_last_none")
+        )
+        lines.append(
+            t(
+                "chats_line",
+                index=index,
+                title=chat.title or str(chat.id),
+                binding=binding(chat),
+                kind=t(f"chats_kind_{chat.chat_type}"),
+                state=state,
+                last=last,
+            )
+        )
+    for page in paginate(lambda _p, _n: t("chats_header", count=len(bound)), lines):
+        ctx.reply(page)
+
+
+@handler()
+async def my_membership(ctx: Ctx) -> None:
+    """The bot's own membership changed: removed, demoted, promoted, added, blocked."""
+    change = ctx.update.my_chat_member
+    assert change is not None
+    old, new = change.old_chat_member, change.new_chat_member
+    if change.chat.type == ChatType.PRIVATE:
+        # The person blocked the bot (kicked) or started it again (member).
+        await members_db.set_can_dm(ctx.session, change.chat.id, new.status not in GONE)
+        return
+    if new.status in GONE:
+        await _removed(ctx, change.chat.id, change.from_user.full_name if change.from_user else "")
+    elif old.status in GONE:
+        ctx.reply(t("chat_added"))  # added to a group: say how to set it up
+    else:
+        await _rights_changed(ctx, change.chat.id, rights_of(new))
+
+
+async def _removed(ctx: Ctx, chat_id: int, who: str) -> None:
+    result = await chats_db.remove(ctx.session, chat_id)
+    if result is None:
+        return  # not a bound group (or already known to be removed)
+    chat, moved = result
+    by = t("chat_removed_by", name=who) if who else ""
+    if chat.purpose == "main":
+        text = t("chat_removed_main", title=chat.title, by=by)
+    elif await chats_db.main_chat(ctx.session) is not None:
+        text = t(
+            "chat_removed_unit", title=chat.title, unit=chat.unit.name if chat.unit else "", by=by
+        )
+    else:
+        text = t(
+            "chat_removed_unit_no_main",
+            title=chat.title,
+            unit=chat.unit.name if chat.unit else "",
+            by=by,
+        )
+    if moved.dropped:
+        text += t("chat_removed_dropped", count=moved.dropped)
+    await _tell_committee(ctx, f"chat:{chat_id}:removed:{ctx.update.update_id}", text)
+    log.warning("removed from chat %s (%s): %s", chat_id, chat.purpose, moved)
+
+
+async def _rights_changed(ctx: Ctx, chat_id: int, rights: chats_db.Rights) -> None:
+    before = await chats_db.set_rights(ctx.session, chat_id, rights)
+    chat = await chats_db.get(ctx.session, chat_id)
+    if before is None or chat is None or before.can_pin == rights.can_pin:
+        return  # not bound, or nothing a person would notice changed: say nothing
+    if rights.can_pin:
+        key = "chat_rights_back"
+    else:
+        key = "chat_rights_no_pin" if rights.is_admin else "chat_rights_no_admin"
+    text = t(key, title=chat.title, binding=binding(chat))
+    await _tell_committee(ctx, f"chat:{chat_id}:rights:{ctx.update.update_id}", text)
+
+
+async def _tell_committee(ctx: Ctx, key: str, text: str) -> None:
+    people = await members_db.committee(ctx.session, ctx.services.settings.admin_ids)
+    for person in people:
+        await outbox_db.enqueue(ctx.session, f"{key}:{person.id}", person.telegram_id, text)
+    ctx.wake_outbox()
+
+
+async def on_migrate(update: Update, context: Context) -> None:
+    """The service messages of an upgrade to a supergroup (in the old chat, in the new one)."""
+    message = update.message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    await get_services(context.bot_data).migrate_chat(old, new)
+
+
+def handlers() -> Handlers:
+    return [
+        CommandHandler("setup", setup),
+        CommandHandler("chats", chats),
+        MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate),
+        ChatMemberHandler(my_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+    ]
