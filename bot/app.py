@@ -32,6 +32,7 @@ from handlers import (
     newevent_dialog,
     notices,
     reminders,
+    replies,
     start,
     volunteer,
 )
@@ -177,6 +178,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         notices,
         volunteer,
         reminders,
+        replies,  # after every command: typed answers in groups
     )
     for feature in features:
         application.add_handlers(feature.handlers())

@@ -12,6 +12,7 @@ ZH: dict[str, str] = {
     # --- general ---
     "error_internal": "抱歉，处理时出错了，请稍后再试。如多次出现请联系青工委。",
     "busy": "系统繁忙，请稍后再试。",
+    "as_is": "{text}",
     "anonymous_sender": "我看不出是谁发的命令（你正以群组或频道身份匿名发言）。请在群管理员设置中关闭“匿名发言”，或在与我的私聊中使用该命令。",
     "not_admin": "抱歉，该命令仅限青工委成员使用。",
     "not_admin_or_lead": "抱歉，该操作仅限青工委成员或该分组组长。",
@@ -39,6 +40,7 @@ ZH: dict[str, str] = {
         "/checkin [编号] [签到码] — 签到（也可点群里活动公告的“签到”按钮）\n"
         "/leave 编号 原因 — 请假\n"
         "/signup 编号 · /withdraw 编号 — 志愿活动报名 / 取消报名（也可点卡片按钮）\n"
+        "在群里引用通知回复“收到”、引用活动卡片回复“到”，和点按钮一样算数\n"
         "/me — 我的签到、请假、报名和志愿服务时长\n"
         "/top — 本年志愿服务时长榜\n"
         "/cancel — 退出当前操作\n"
@@ -106,6 +108,7 @@ ZH: dict[str, str] = {
     "right_yes": "可以 ✅",
     "right_no": "不可以 ⚠️",
     "setup_not_admin": "⚠️ 我还不是本群管理员：请在群设置中把我设为管理员，并开启“置顶消息”权限。",
+    "setup_cannot_read": "⚠️ 我看不到群里的普通消息（我不是管理员，且隐私模式开着）：引用回复通知或活动卡片的“收到”“到”仍然有效，直接发的不会被计数。请把我设为管理员，或在 @BotFather 发送 /setprivacy 并选 Disable。",
     "setup_cannot_pin": "⚠️ 我是管理员但没有“置顶消息”权限：请在管理员设置中开启。",
     # --- chats ---
     "chats_none": "还没有绑定任何群：在群里发送 /setup（主群）或 /setup 单位名（分组群）。",
@@ -261,6 +264,12 @@ ZH: dict[str, str] = {
     "notice_acked": "已收到 ✅ 通知 #{id}",
     "notice_already_acked": "你已回复过“收到”（通知 #{id}）。",
     "notice_followup": "🔔 提醒：你还没有回复“收到”\n\n{text}\n\n（通知 #{id}，请点下方“收到”）",
+    "reaction_ack": "👌",
+    "reaction_checkin": "👍",
+    "quiet_group_hint": "{text}\n（先私聊我发送 /start，以后这类提示会私信给你，不打扰群里。）",
+    "reply_ack_none": "现在没有等你回复“收到”的通知。",
+    "reply_ack_choose": "有 {count} 条通知等你回复“收到”：请引用回复其中一条，或点它下面的“收到”按钮。\n{lines}",
+    "reply_ack_line": "通知 #{id}：{text}",
     "notice_followup_report": "通知 #{id}：已私信提醒 {count} 位未回复“收到”的人。",
     "notice_unreachable": "\n以下 {count} 人无法私信提醒（从未私聊启动机器人或已屏蔽），请另行联系：{names}",
     "notice_member_unreachable": "通知 #{id}：{name} 无法接收私信提醒（未启动或已屏蔽机器人），请另行联系。",
@@ -388,6 +397,15 @@ ZH: dict[str, str] = {
     "remind_rule_off": "已关闭规则 {rule}（{name}）。",
     "remind_rule_time": "规则 {rule}（{name}）改为每次 {time} 发送。",
     "remind_rule_not_timed": "规则 {rule} 跟随活动时间，不能改时刻。",
+}
+
+# Answers typed in chat instead of pressing a button (see db.rules.classify_reply): the whole
+# message, once punctuation, emoji and a closing particle are dropped, must be one of these.
+REPLY_WORDS: dict[str, frozenset[str]] = {
+    "ack": frozenset(
+        {"收到", "已收到", "收", "好的收到", "好收到", "已阅", "明白", "1", "👍", "👌", "ok收到"}
+    ),
+    "roll": frozenset({"到", "签到", "已到", "我到了"}),
 }
 
 COMMANDS_MEMBER: list[tuple[str, str]] = [

@@ -413,6 +413,29 @@ async def open_for(
     ]
 
 
+async def by_card(session: AsyncSession, chat_id: int, message_id: int) -> Activity | None:
+    """The activity whose card is message `message_id` in `chat_id` (someone replied to it)."""
+    return await session.scalar(
+        select(Activity).where(Activity.chat_id == chat_id, Activity.message_id == message_id)
+    )
+
+
+async def open_in_chat(
+    session: AsyncSession, chat_id: int, now: dt.datetime, policy: rules.CheckinPolicy
+) -> list[Activity]:
+    """Activities whose card is in `chat_id` and whose check-in is open now."""
+    candidates = await session.scalars(
+        select(Activity).where(
+            Activity.chat_id == chat_id,
+            Activity.status == "active",
+            Activity.starts_at <= now + policy.opens_before,
+            Activity.ends_at >= now,
+        )
+    )
+    open_now = (rules.Window.ON_TIME, rules.Window.LATE)
+    return [a for a in candidates if policy.window(now, a.starts_at, a.ends_at) in open_now]
+
+
 async def cancel(session: AsyncSession, activity_id: int) -> Activity:
     activity = await get_active(session, activity_id)
     activity.status = "cancelled"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +56,15 @@ async def touch_member(session: AsyncSession, user: TelegramUser) -> Member:
     if (member.first_name, member.last_name, member.username) != (first_name, last_name, username):
         member.first_name, member.last_name, member.username = first_name, last_name, username
     return member
+
+
+def take_group_hint(member: Member, now: dt.datetime, zone: ZoneInfo) -> bool:
+    """True (and remembered) if the bot has not answered this person in a group today."""
+    today = now.astimezone(zone).date()
+    if member.group_hint_at is not None and member.group_hint_at.astimezone(zone).date() == today:
+        return False
+    member.group_hint_at = now
+    return True
 
 
 def is_admin(member: Member, bootstrap_admins: frozenset[int]) -> bool:

@@ -91,6 +91,9 @@ class Member(Base):
     can_dm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     registered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the bot last answered this person in a group about something they typed (it does
+    # so at most once a day; otherwise privately, or with a reaction).
+    group_hint_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id], lazy="joined")
     lead_unit: Mapped[Unit | None] = relationship(foreign_keys=[lead_unit_id], lazy="joined")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import chats as chats_db
@@ -132,6 +132,62 @@ async def acknowledge(
         session, Acknowledgement, notice_id=notice.id, member_id=member.id, at=now
     )
     return notice, added
+
+
+REPLY_WINDOW = dt.timedelta(days=7)  # a bare 收到 answers a notice of the last 7 days
+
+
+async def by_post(session: AsyncSession, chat_id: int, message_id: int) -> Notice | None:
+    """The notice whose card is message `message_id` in `chat_id` (someone replied to it)."""
+    return await session.scalar(
+        select(Notice)
+        .join(NoticePost, NoticePost.notice_id == Notice.id)
+        .where(NoticePost.chat_id == chat_id, NoticePost.message_id == message_id)
+    )
+
+
+def _unacknowledged(member: Member) -> ColumnElement[bool]:
+    acked = select(Acknowledgement.id).where(
+        Acknowledgement.notice_id == Notice.id, Acknowledgement.member_id == member.id
+    )
+    return ~acked.exists()
+
+
+async def latest_unacknowledged_in(
+    session: AsyncSession, chat_id: int, member: Member, now: dt.datetime
+) -> Notice | None:
+    """The newest notice posted in `chat_id` in the last 7 days this person has not
+    acknowledged (what a bare 收到 typed in the group answers)."""
+    return await session.scalar(
+        select(Notice)
+        .join(NoticePost, NoticePost.notice_id == Notice.id)
+        .where(
+            NoticePost.chat_id == chat_id,
+            Notice.status == "active",
+            Notice.created_at >= now - REPLY_WINDOW,
+            _unacknowledged(member),
+        )
+        .order_by(Notice.created_at.desc(), Notice.id.desc())
+        .limit(1)
+    )
+
+
+async def awaiting(session: AsyncSession, member: Member, now: dt.datetime) -> list[Notice]:
+    """Notices of the last 7 days meant for this person and not acknowledged, newest first."""
+    for_them = or_(Notice.target != "unit", Notice.unit_id == member.unit_id)
+    return list(
+        await session.scalars(
+            select(Notice)
+            .where(
+                Notice.status == "active",
+                Notice.created_at >= now - REPLY_WINDOW,
+                for_them,
+                _unacknowledged(member),
+            )
+            .order_by(Notice.created_at.desc(), Notice.id.desc())
+            .limit(20)
+        )
+    )
 
 
 @dataclass

@@ -69,6 +69,19 @@ async def has_pending(session: AsyncSession, purpose: str, ref_id: int, chat_id:
     return found is not None
 
 
+async def ref_of_message(
+    session: AsyncSession, chat_id: int, message_id: int, purposes: tuple[str, ...]
+) -> int | None:
+    """What a message the outbox sent is about (e.g. the notice of a follow-up)."""
+    return await session.scalar(
+        select(OutboxMessage.ref_id).where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.message_id == message_id,
+            OutboxMessage.purpose.in_(purposes),
+        )
+    )
+
+
 async def due(
     session: AsyncSession, now: dt.datetime, limit: int, skip_chats: set[int]
 ) -> list[OutboxMessage]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -202,6 +204,41 @@ def split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
         else:
             free.append(word)
     return free, options
+
+
+# What people add around a one-word answer: punctuation, tildes, a closing particle, an "OK"
+# emoji. Stripped before the word is looked up; a message that says more is ordinary chat.
+_REPLY_NOISE = re.compile(r"[\s\W_]+")  # whitespace, punctuation, symbols (emoji included)
+_REPLY_PARTICLES = ("了", "啦", "哈", "哦", "喔", "呀", "哒")
+REPLY_MAX = 12  # longer than this is a sentence, not an answer
+
+
+def classify_reply(text: str, words: Mapping[str, Collection[str]]) -> str | None:
+    """Which answer a typed message is (`ack`, `roll`…, the keys of `words`), or None.
+
+    Full-width characters are folded (NFKC), punctuation and emoji dropped, a closing particle
+    (收到了, 收到啦) removed, then the whole rest must be one of the words: "收到！", "收到~",
+    "收到👌" and "好的，收到" are answers; "收到通知了吗？" is not. A message of only 👍 or 👌
+    counts as the word it is listed under.
+    """
+    folded = unicodedata.normalize("NFKC", text).strip().lower()
+    if not folded or len(folded) > REPLY_MAX:
+        return None
+    compact = "".join(folded.split())
+    for kind, listed in words.items():
+        # Emoji-only answers, before the emoji are dropped: 👍, 👍👍.
+        single = len(set(compact)) == 1 and not compact[0].isalnum()
+        if compact in listed or (single and compact[0] in listed):
+            return kind
+    core = _REPLY_NOISE.sub("", folded)
+    while core.endswith(_REPLY_PARTICLES) and len(core) > 1:
+        core = core[:-1]
+    if not core:
+        return None
+    for kind, listed in words.items():
+        if core in listed or any(len(w) > 1 and core == w * (len(core) // len(w)) for w in listed):
+            return kind  # the word, or the word said twice (收到收到)
+    return None
 
 
 class Window(Enum):

@@ -76,6 +76,9 @@ async def setup(ctx: Ctx) -> None:
         lines.append(t("setup_not_admin"))
     elif not rights.can_pin:
         lines.append(t("setup_cannot_pin"))
+    # Admins see every message; others only commands and replies, unless privacy mode is off.
+    if not rights.is_admin and not ctx.context.bot.can_read_all_group_messages:
+        lines.append(t("setup_cannot_read"))
     ctx.reply("\n".join(lines))
     if changed:
         ctx.wake_outbox()  # messages held for a removed group can go again

@@ -43,6 +43,11 @@ def checkin_text(ctx: Ctx, result: CheckinResult) -> str:
             return t("checkin_wrong_code")
 
 
+def refusal_for(ctx: Ctx, result: CheckinResult) -> Refusal:
+    """A check-in that changed nothing, as a refusal (for answers given quietly)."""
+    return Refusal("as_is", text=checkin_text(ctx, result))
+
+
 def deep_link(ctx: Ctx, payload: str) -> str:
     return f"https://t.me/{ctx.context.bot.username}?start={payload}"
 
@@ -106,6 +111,11 @@ async def checkin(ctx: Ctx) -> None:
             raise Refusal("checkin_code_in_group", id=activity_id)
         ctx.reply(await _check_in(ctx, activity_id, code, via_button=False))
         return
+    await check_in_the_open_one(ctx)
+
+
+async def check_in_the_open_one(ctx: Ctx) -> None:
+    """/checkin without a number (or 签到 typed privately): the only open one, or a list."""
     now = ctx.services.now()
     candidates = await activities_db.open_for(ctx.session, ctx.member, now, ctx.services.policy)
     if not candidates:
@@ -166,9 +176,12 @@ async def pending_text(ctx: Ctx) -> None:
     pending = user_data.pop(PENDING, None) if user_data is not None else None
     message = ctx.message
     if pending is None or message is None or message.text is None:
-        from handlers.newevent_dialog import on_text  # the guided creation, if one is running
+        # The guided creation if one is running, else perhaps a typed 收到 or 签到.
+        from handlers.newevent_dialog import on_text
+        from handlers.replies import typed_in_private
 
-        await on_text(ctx)
+        if not await on_text(ctx):
+            await typed_in_private(ctx)
         return
     kind, activity_id = pending
     if kind == "leave":

@@ -29,6 +29,7 @@ from db.models import Member, utcnow
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+Where = Literal["any", "private", "group"]
 
 
 @dataclass
@@ -36,6 +37,22 @@ class Reply:
     text: str
     private: bool = False
     markup: InlineKeyboardMarkup | None = None
+    # Quiet: if the person cannot be written to privately, say nothing in the group.
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a handler is wrapped (see `handler`)."""
+
+    admin: bool = False
+    where: Where = "any"
+    # Its effect is idempotent by the database's unique constraints (a second 签到 or 收到
+    # changes nothing): skip update de-duplication, as button presses do.
+    idempotent: bool = False
+    # Answers typed in a group: success is a reaction, a refusal goes privately (or at most
+    # once a day, briefly, in the group); never a group message per person.
+    quiet: bool = False
 
 
 @dataclass
@@ -55,6 +72,7 @@ class Ctx:
     later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     cards: set[tuple[str, int]] = field(default_factory=set)
     outbox_written: bool = False
+    reaction: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -87,6 +105,10 @@ class Ctx:
         """Set the callback answer (sent once the transaction committed)."""
         self.toast_text, self.toast_alert, self.toast_url = clip(text, TOAST_LIMIT), alert, url
 
+    def react(self, emoji: str) -> None:
+        """Put a reaction on the person's message (after the commit): a quiet "done"."""
+        self.reaction = emoji
+
     def touch_card(self, kind: str, item_id: int) -> None:
         """Have this card's counts re-rendered once the transaction committed."""
         self.cards.add((kind, item_id))
@@ -101,6 +123,7 @@ class Ctx:
         self.later.clear()
         self.cards.clear()
         self.outbox_written = False
+        self.reaction = None
 
     def after_commit_sync(self, action: Callable[[], object]) -> None:
         """Like after_commit, for a plain function."""
@@ -118,7 +141,6 @@ class Ctx:
 Handler = Callable[[Ctx], Awaitable[None]]
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 Handlers = list[BaseHandler[Update, Context, None]]
-Where = Literal["any", "private", "group"]
 
 
 def _telegram_user(update: Update) -> members_db.TelegramUser | None:
@@ -145,7 +167,13 @@ RETRY_BUDGET = 8.0
 FIRST_RETRY_DELAY = 0.2
 
 
-def handler(*, admin: bool = False, where: Where = "any") -> Callable[[Handler], Callback]:
+def handler(
+    *,
+    admin: bool = False,
+    where: Where = "any",
+    idempotent: bool = False,
+    quiet: bool = False,
+) -> Callable[[Handler], Callback]:
     """Wrap a feature handler: session per update, caller recorded, role and chat checked.
 
     Replies and the callback answer are sent only after the commit, so nothing is
@@ -153,6 +181,8 @@ def handler(*, admin: bool = False, where: Where = "any") -> Callable[[Handler],
     or locked the update is tried again (its transaction rolled back each time) for a few
     seconds; then the person is told the system is busy, never that it worked.
     """
+
+    options = Options(admin, where, idempotent, quiet)
 
     def decorate(fn: Handler) -> Callback:
         @wraps(fn)
@@ -163,7 +193,7 @@ def handler(*, admin: bool = False, where: Where = "any") -> Callable[[Handler],
             services = get_services(context.bot_data)
 
             async def attempt() -> Ctx | None:
-                return await _handle(fn, update, context, services, user, admin, where)
+                return await _handle(fn, update, context, services, user, options)
 
             ctx = await _with_retries(attempt, update, context)
             if ctx is not None:
@@ -180,16 +210,14 @@ async def _handle(
     context: Context,
     services: Services,
     user: members_db.TelegramUser,
-    admin: bool,
-    where: Where,
+    options: Options,
 ) -> Ctx | None:
     """One attempt in one transaction; None if this update was already handled."""
+    deduplicate = update.callback_query is None and not options.idempotent
     async with services.db.session() as session:
         # Button presses are idempotent by the database's unique constraints (a second
         # 签到 or 收到 changes nothing), so only messages pay for de-duplication.
-        first_time = update.callback_query is not None or await updates_db.claim(
-            session, update.update_id, utcnow()
-        )
+        first_time = not deduplicate or await updates_db.claim(session, update.update_id, utcnow())
         if not first_time:
             log.info("update %s was already handled; ignored", update.update_id)
             return None
@@ -200,28 +228,30 @@ async def _handle(
                 if update.callback_query is not None:
                     raise Refusal("button_invalid")
                 raise Refusal("text_invalid", limit=MESSAGE_LIMIT)
-            if admin and not ctx.is_admin:
+            if options.admin and not ctx.is_admin:
                 raise Refusal("not_admin")
-            wrong_chat = (where == "private" and not ctx.in_private) or (
-                where == "group" and ctx.in_private
+            wrong_chat = (options.where == "private" and not ctx.in_private) or (
+                options.where == "group" and ctx.in_private
             )
             if wrong_chat:
                 if update.callback_query is not None:
                     raise Refusal("button_invalid")
-                raise Refusal("private_only" if where == "private" else "group_only")
+                raise Refusal("private_only" if options.where == "private" else "group_only")
             await fn(ctx)
         except Refusal as refusal:
             await session.rollback()
             ctx.forget()
             text = render_refusal(refusal)
+            # The caller's own record is still worth keeping, and so is the update's.
+            if deduplicate:
+                await updates_db.claim(session, update.update_id, utcnow())
+            ctx.member = await _record_caller(session, update, user)
             if update.callback_query:
                 ctx.toast(text, alert=True)
+            elif options.quiet:
+                _refuse_quietly(ctx, text)
             else:
                 ctx.reply(text)
-            # The caller's own record is still worth keeping, and so is the update's.
-            if update.callback_query is None:
-                await updates_db.claim(session, update.update_id, utcnow())
-            await _record_caller(session, update, user)
         await session.commit()
     return ctx
 
@@ -241,6 +271,14 @@ async def _record_caller(
     ):
         member.can_dm = True
     return member
+
+
+def _refuse_quietly(ctx: Ctx, text: str) -> None:
+    """Privately if the bot may write to the person; else one short group reply a day."""
+    if ctx.member.can_dm:
+        ctx.replies.append(Reply(text, private=True, quiet=True))
+    elif members_db.take_group_hint(ctx.member, ctx.services.now(), ctx.services.settings.timezone):
+        ctx.reply(t("quiet_group_hint", text=text))
 
 
 async def _with_retries(
@@ -311,23 +349,26 @@ async def deliver(ctx: Ctx) -> None:
         ctx.services.outbox.wake()
     update, bot = ctx.update, ctx.context.bot
     query = update.callback_query
+    message = ctx.message
+    if ctx.reaction is not None and message is not None:
+        reaction = bot.set_message_reaction(message.chat_id, message.message_id, ctx.reaction)
+        await _quietly(update, "reaction", reaction)
     if query is not None:
         await _quietly(
             update,
             "answer",
             query.answer(ctx.toast_text, show_alert=ctx.toast_alert, url=ctx.toast_url),
         )
-    message = ctx.message
     user = update.effective_user
     told_private = False
     for reply in ctx.replies:
         if reply.private and user is not None:
             try:
                 await bot.send_message(user.id, reply.text, reply_markup=reply.markup)
-                told_private = True
+                told_private = told_private or not reply.quiet
                 continue
             except Forbidden:
-                await _cannot_dm(ctx, user.id)
+                await _cannot_dm(ctx, user.id, tell_in_group=not reply.quiet)
                 return
             except TelegramError as exc:
                 log.warning("update %s: private reply failed: %s", update.update_id, exc)
@@ -355,7 +396,7 @@ async def _quietly(update: Update, what: str, call: Awaitable[object]) -> None:
         log.warning("update %s: %s failed: %s", update.update_id, what, exc)
 
 
-async def _cannot_dm(ctx: Ctx, telegram_id: int) -> None:
+async def _cannot_dm(ctx: Ctx, telegram_id: int, *, tell_in_group: bool = True) -> None:
     """The person never started the bot, or blocked it: remember, and say so where they are."""
     try:
         async with ctx.services.db.session() as session:
@@ -365,7 +406,7 @@ async def _cannot_dm(ctx: Ctx, telegram_id: int) -> None:
         if not unavailable(exc):
             raise
         log.warning("could not record that %s cannot be written to: %s", telegram_id, exc)
-    if ctx.message is not None:
+    if ctx.message is not None and tell_in_group:
         await _quietly(ctx.update, "reply", ctx.message.reply_text(t("dm_first")))
 
 

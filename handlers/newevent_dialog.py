@@ -45,12 +45,12 @@ async def begin(ctx: Ctx) -> None:
     ctx.reply(t("ne_choose_kind"), markup=InlineKeyboardMarkup([buttons[:3], buttons[3:]]))
 
 
-async def on_text(ctx: Ctx) -> None:
-    """The next answer of a running dialogue (plain private text)."""
+async def on_text(ctx: Ctx) -> bool:
+    """The next answer of a running dialogue (plain private text); False if none runs."""
     state = _state(ctx)
     text = ctx.message.text if ctx.message else None
     if state is None or text is None:
-        return
+        return False
     zone = ctx.services.settings.timezone
     match state["step"]:
         case "when":
@@ -74,6 +74,7 @@ async def on_text(ctx: Ctx) -> None:
         case "place":
             state["place"] = rules.clean_text(text, rules.MAX_PLACE)
             await _confirm(ctx, state)
+    return True
 
 
 async def _confirm(ctx: Ctx, state: dict[str, Any]) -> None:

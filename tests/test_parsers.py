@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.texts import MESSAGE_LIMIT, ZH
+from bot.texts import MESSAGE_LIMIT, REPLY_WORDS, ZH
 from db import activities as activities_db
 from db import members as members_db
 from db import notices as notices_db
@@ -198,3 +198,59 @@ def test_dates_are_refused_naming_the_format_or_the_range(raw: str, key: str) ->
 def test_the_range_moves_with_today_and_survives_29_february() -> None:
     assert rules.date_range(dt.date(2028, 2, 29)) == (dt.date(2000, 1, 1), dt.date(2033, 2, 28))
     assert rules.parse_date("2033-02-28", dt.date(2028, 2, 29)) == dt.date(2033, 2, 28)
+
+
+# One-word answers typed in chat: what counts, and lookalikes that must not.
+REPLY_TABLE = [
+    ("收到", "ack"),
+    ("已收到", "ack"),
+    ("收", "ack"),
+    ("好的收到", "ack"),
+    ("好的，收到~", "ack"),
+    ("已阅", "ack"),
+    ("明白", "ack"),
+    ("明白了", "ack"),
+    ("1", "ack"),
+    ("１", "ack"),  # full width
+    ("👍", "ack"),
+    ("👍👍", "ack"),
+    ("收到！", "ack"),
+    ("收到！！！", "ack"),
+    ("收到~", "ack"),
+    ("收到～", "ack"),
+    ("收到了", "ack"),
+    ("收到啦", "ack"),
+    ("收到👌", "ack"),
+    ("收到🙏", "ack"),
+    ("  收到  ", "ack"),
+    ("收到收到", "ack"),
+    ("OK收到", "ack"),
+    ("到", "roll"),
+    ("到！", "roll"),
+    ("签到", "roll"),
+    ("已到", "roll"),
+    ("我到了", "roll"),
+    ("收到通知了吗？", None),
+    ("收到了吗", None),
+    ("我收到了吗", None),
+    ("收到，但是附件打不开", None),
+    ("不收到", None),
+    ("11", None),
+    ("到底是哪天", None),
+    ("签到在哪里", None),
+    ("好的", None),
+    ("", None),
+    ("👎", None),
+    ("收" * 20, None),
+]
+
+
+@pytest.mark.parametrize(("raw", "kind"), REPLY_TABLE)
+def test_typed_answers_are_recognised_and_lookalikes_are_not(raw: str, kind: str | None) -> None:
+    assert rules.classify_reply(raw, REPLY_WORDS) == kind
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=text)
+def test_classifying_any_text_never_fails(raw: str) -> None:
+    assert rules.classify_reply(raw, REPLY_WORDS) in (None, "ack", "roll")

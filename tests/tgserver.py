@@ -4,8 +4,8 @@ It keeps users, chats, messages with their inline keyboards and an update queue 
 `getUpdates` long polling; it enforces Telegram's limits (20 messages+edits per minute per group,
 about one message a second into a private chat after a short burst, ~30 messages per second
 overall, 4096-character messages, 64-byte callback data, 200-character toasts, one answer per
-callback) with real-shaped 429s, and records every call. `faults` makes it fail like a
-struggling Bot API: 502s, lost answers, latency.
+callback, reactions from the standard set) with real-shaped 429s, and records every call.
+`faults` makes it fail like a struggling Bot API: 502s, lost answers, latency.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ LIMITED = {
     "editMessageCaption",
 }
 JSON_FIELDS = {
+    "reaction",
     "reply_markup",
     "reply_parameters",
     "scope",
@@ -42,6 +43,7 @@ JSON_FIELDS = {
 }
 
 
+REACTIONS = {"👍", "👎", "❤", "🔥", "👏", "🎉", "🙏", "👌", "💯", "🤝", "✍", "🫡"}
 PRIVATE_LIMIT = (4, 3.0)  # at most 4 messages in any 3 s into one private chat
 
 
@@ -644,6 +646,17 @@ class FakeTelegram:
                 400, "Bad Request: not enough rights to manage pinned messages in the chat"
             )
         message["pinned"] = True
+        return True
+
+    async def api_setMessageReaction(self, params: dict[str, Any]) -> bool:
+        _chat, message = self._message(params)
+        reaction = params.get("reaction")
+        if isinstance(reaction, str):
+            reaction = json.loads(reaction)
+        for item in reaction or []:
+            if item.get("type") != "emoji" or item.get("emoji") not in REACTIONS:
+                raise ApiError(400, "Bad Request: REACTION_INVALID")
+        message["reactions"] = [item["emoji"] for item in reaction or []]
         return True
 
     async def api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
