@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import TOKEN
-from tests.processes import bot_env
+from tests.processes import bot_env, spawn
 from tests.tgserver import FakeTelegram
 
 
@@ -41,15 +41,10 @@ async def test_with_token_it_migrates_and_answers_start_and_help(tmp_path: Path)
     tg = FakeTelegram(TOKEN)
     await tg.start()
     env = env_for(tmp_path, TOKEN, tg.url) | {"LOG_LEVEL": "DEBUG"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    # The log goes to a file: a DEBUG log fills a pipe nobody reads until the end, and then
+    # the bot would block writing to it.
+    log_path = tmp_path / "bot.log"
+    process = await spawn(env, log_path, cwd=tmp_path)
     try:
         user = tg.add_user(3001, "新人")
         assert "青工委助手" in await user.ask_private("/start", timeout=60)
@@ -57,9 +52,9 @@ async def test_with_token_it_migrates_and_answers_start_and_help(tmp_path: Path)
     finally:
         process.send_signal(signal.SIGINT)
         tg.wake()
-        _out, err = await asyncio.wait_for(process.communicate(), 60)
+        await asyncio.wait_for(process.wait(), 60)
         await tg.stop()
-    log = err.decode()
+    log = log_path.read_text(errors="replace")
     assert process.returncode == 0, log
     assert "started as @qgw_test_bot" in log
     assert TOKEN not in log and TOKEN.replace(":", "%3A") not in log
