@@ -318,11 +318,12 @@ class Counts:
 
 
 def _targets(activity: Activity) -> ColumnElement[bool]:
-    """Who is expected: registered members of the activity's unit (or of every unit)."""
-    registered = Member.registered_at.is_not(None)
+    """Who is expected: the roster of the activity's unit (or of every unit), as it was by the
+    activity's end (people who joined later were not expected)."""
+    expected = and_(members_db.on_roster(), members_db.joined_at() <= activity.ends_at)
     if activity.unit_id is None:
-        return registered
-    return and_(registered, Member.unit_id == activity.unit_id)
+        return expected
+    return and_(expected, Member.unit_id == activity.unit_id)
 
 
 async def counts(session: AsyncSession, activity: Activity) -> Counts:
@@ -516,6 +517,10 @@ async def record(
 ) -> Record:
     """Check-ins, leaves and absences for activities meant for `member` that ended since `since`."""
     meant = (Activity.unit_id.is_(None)) | (Activity.unit_id == member.unit_id)
+    # Activities that ended before the person joined did not expect them (as in the reports).
+    joined = member.imported_at or member.registered_at
+    if joined is not None:
+        since = max(since, joined)
     rows = await session.execute(
         select(Attendance.status)
         .select_from(Activity)

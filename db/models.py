@@ -72,13 +72,18 @@ class Unit(Base):
 
 
 class Member(Base):
-    """Anyone who has interacted with the bot; registered once they gave name and unit."""
+    """Anyone who has interacted with the bot; registered once they gave name and unit.
+
+    Also a person imported from the committee's roster (/import) before they ever wrote to the
+    bot: no Telegram id yet, expected at activities all the same, shown as 未登记. When they
+    register (or write with the imported username) they become that record.
+    """
 
     __tablename__ = "members"
     __table_args__ = (CheckConstraint("role IN ('member', 'admin')", name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     first_name: Mapped[str] = mapped_column(String(128), default="")
     last_name: Mapped[str | None] = mapped_column(String(128))
     username: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -94,9 +99,23 @@ class Member(Base):
     # When the bot last answered this person in a group about something they typed (it does
     # so at most once a day; otherwise privately, or with a reaction).
     group_hint_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    title: Mapped[str | None] = mapped_column(String(64))  # 职务, from the roster
+    imported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id], lazy="joined")
     lead_unit: Mapped[Unit | None] = relationship(foreign_keys=[lead_unit_id], lazy="joined")
+
+    @property
+    def chat_id(self) -> int:
+        """The private chat with this person (only for those the bot has talked to)."""
+        if self.telegram_id is None:
+            raise ValueError(f"member {self.id} has no Telegram account yet")
+        return self.telegram_id
+
+    @property
+    def on_roster(self) -> bool:
+        """Expected at activities: registered, or imported from the committee's roster."""
+        return self.registered_at is not None or self.imported_at is not None
 
     @property
     def display_name(self) -> str:
@@ -181,11 +200,44 @@ class Activity(Base):
     wrong_codes: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 纪要: the minutes an evaluation asks for (/record).
+    minutes: Mapped[str | None] = mapped_column(Text)
     # The announcement card.
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class ActivityPhoto(Base):
+    """影像: a photo of an activity, sent privately with the caption /record <id>."""
+
+    __tablename__ = "activity_photos"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "file_unique_id", name="uq_activity_photos_file"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    file_id: Mapped[str] = mapped_column(String(256))
+    file_unique_id: Mapped[str] = mapped_column(String(128))
+    added_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PendingImport(Base):
+    """A roster file previewed by /import, waiting for 确认导入 (the file stays at Telegram)."""
+
+    __tablename__ = "pending_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    file_id: Mapped[str] = mapped_column(String(256))
+    file_name: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Attendance(Base):
@@ -235,7 +287,7 @@ class Notice(Base):
     media_file_id: Mapped[str | None] = mapped_column(String(256))
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
     created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # When those who have not acknowledged are reminded privately; None: never.
     remind_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     chased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

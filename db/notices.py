@@ -115,7 +115,7 @@ async def get_active(session: AsyncSession, notice_id: int) -> Notice:
 
 
 def _targets(notice: Notice) -> ColumnElement[bool]:
-    registered = Member.registered_at.is_not(None)
+    registered = members_db.on_roster()
     if notice.target == "unit":
         return and_(registered, Member.unit_id == notice.unit_id)
     return registered

@@ -226,10 +226,14 @@ async def set_hours(
     return activity
 
 
-async def hours_by_member(
-    session: AsyncSession, now: dt.datetime, since: dt.datetime | None = None
-) -> dict[int, float]:
-    """Service hours per member id for volunteer activities that ended (from `since`).
+async def credits(
+    session: AsyncSession,
+    now: dt.datetime,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> dict[tuple[int, int], float]:
+    """Service hours per (member id, activity id) for volunteer activities that ended, in
+    [since, until) when given.
 
     Everyone confirmed who checked in is credited the activity's hours once it has ended;
     a committee correction replaces that figure (and can credit someone who was not).
@@ -241,6 +245,8 @@ async def hours_by_member(
     ]
     if since is not None:
         ended.append(Activity.ends_at >= since)
+    if until is not None:
+        ended.append(Activity.ends_at < until)
     credited = await session.execute(
         select(Signup.member_id, Activity.id, Activity.hours, Activity.starts_at, Activity.ends_at)
         .join(Activity, Activity.id == Signup.activity_id)
@@ -264,8 +270,15 @@ async def hours_by_member(
     )
     for member_id, activity_id, hours in overrides.all():
         per_pair[(member_id, activity_id)] = hours
+    return per_pair
+
+
+async def hours_by_member(
+    session: AsyncSession, now: dt.datetime, since: dt.datetime | None = None
+) -> dict[int, float]:
+    """Service hours per member id for volunteer activities that ended (from `since`)."""
     totals: dict[int, float] = defaultdict(float)
-    for (member_id, _), hours in per_pair.items():
+    for (member_id, _), hours in (await credits(session, now, since)).items():
         totals[member_id] += hours
     return dict(totals)
 

@@ -182,7 +182,7 @@ async def _rights_changed(ctx: Ctx, chat_id: int, rights: chats_db.Rights) -> No
 async def _tell_committee(ctx: Ctx, key: str, text: str) -> None:
     people = await members_db.committee(ctx.session, ctx.services.settings.admin_ids)
     for person in people:
-        await outbox_db.enqueue(ctx.session, f"{key}:{person.id}", person.telegram_id, text)
+        await outbox_db.enqueue(ctx.session, f"{key}:{person.id}", person.chat_id, text)
     ctx.wake_outbox()
 
 

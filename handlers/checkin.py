@@ -156,7 +156,7 @@ async def leave(ctx: Ctx) -> None:
 @handler(where="private")
 async def start_deep_link(ctx: Ctx) -> None:
     """/start leave_12 or /start checkin_12 from a card's button: ask for the reason or code."""
-    await members_db.set_can_dm(ctx.session, ctx.member.telegram_id, True)
+    await members_db.set_can_dm(ctx.session, ctx.member.chat_id, True)
     match = DEEP_LINK.match(ctx.message.text or "") if ctx.message else None
     if match is None:  # the handler's filter lets only deep links through
         raise Refusal("button_invalid")

@@ -19,13 +19,15 @@ async def register(ctx: Ctx) -> None:
         raise Refusal("register_usage")
     # The unit is the last word; the name may contain spaces (e.g. minority names).
     real_name, unit_name = " ".join(ctx.args[:-1]), ctx.args[-1]
-    unit = await members_db.register(ctx.session, ctx.member, real_name, unit_name)
+    unit = await members_db.register(
+        ctx.session, ctx.member, real_name, unit_name, ctx.services.now()
+    )
     ctx.reply(t("register_ok", real_name=ctx.member.real_name, unit=unit.name))
 
 
 @handler()
 async def units(ctx: Ctx) -> None:
-    grouped = await members_db.registered_by_unit(ctx.session)
+    grouped = await members_db.roster_by_unit(ctx.session)
     chats = {c.unit_id for c in await chats_db.unit_chats(ctx.session)}
     if not grouped:
         ctx.reply(t("units_none"))
@@ -109,7 +111,7 @@ async def lead(ctx: Ctx) -> None:
 
 @handler(admin=True, where="private")
 async def members(ctx: Ctx) -> None:
-    grouped = await members_db.registered_by_unit(ctx.session)
+    grouped = await members_db.roster_by_unit(ctx.session)
     total = sum(len(people) for _, people in grouped)
     if total == 0:
         ctx.reply(t("members_none"))
@@ -120,10 +122,19 @@ async def members(ctx: Ctx) -> None:
             continue
         lines.append(t("members_unit", unit=unit_.name, count=len(people)))
         lines.extend(
-            t("members_line", name=m.display_name, username=f" @{m.username}" if m.username else "")
+            t(
+                "members_line",
+                name=m.display_name,
+                username=f" @{m.username}" if m.username else "",
+                state="" if m.registered_at else t("members_unregistered"),
+            )
             for m in people
         )
-    header = lambda page, pages: t("members_header", count=total, page=page, pages=pages)  # noqa: E731
+    registered = sum(1 for _, people in grouped for m in people if m.registered_at)
+
+    def header(page: int, pages: int) -> str:
+        return t("members_header", count=total, registered=registered, page=page, pages=pages)
+
     for page in paginate(header, lines):
         ctx.reply(page)
 

@@ -17,8 +17,10 @@ def _commands(pairs: list[tuple[str, str]]) -> list[BotCommand]:
     return [BotCommand(name, description) for name, description in pairs]
 
 
-async def refresh_admin_menu(bot: Bot, telegram_id: int, admin: bool) -> None:
+async def refresh_admin_menu(bot: Bot, telegram_id: int | None, admin: bool) -> None:
     """Show (or take away) the committee's commands in this person's private chat."""
+    if telegram_id is None:  # imported from the roster, never talked to the bot: no chat yet
+        return
     scope = BotCommandScopeChat(telegram_id)
     try:
         if admin:

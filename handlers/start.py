@@ -25,7 +25,7 @@ async def start(ctx: Ctx) -> None:
         ctx.reply(t("start_group"))
         return
     # A private /start is Telegram's permission for the bot to write to this person.
-    await members_db.set_can_dm(ctx.session, ctx.member.telegram_id, True)
+    await members_db.set_can_dm(ctx.session, ctx.member.chat_id, True)
     member = ctx.member
     if member.registered_at is not None and member.unit is not None:
         hint = t("register_hint_registered", real_name=member.real_name, unit=member.unit.name)

@@ -7,6 +7,7 @@ import re
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.reporting import percent
 from bot.texts import paginate, t
 from db import activities as activities_db
 from db import members as members_db
@@ -112,14 +113,17 @@ async def me(ctx: Ctx) -> None:
     lines = [t("me_header", name=member.display_name, unit=member.unit.name if member.unit else "")]
     for label, since in ((t("me_quarter"), quarter), (t("me_year"), year)):
         record = await activities_db.record(ctx.session, member, since, now)
+        attended = record.present + record.late
+        expected = attended + record.leave + record.absent
         lines.append(
             t(
                 "me_period",
                 label=label,
-                present=record.present + record.late,
+                present=attended,
                 late=record.late,
                 leave=record.leave,
                 absent=record.absent,
+                rate=percent(rules.rate(attended, expected)),
             )
         )
     signups = await volunteer_db.my_signups(ctx.session, member, now)

@@ -54,4 +54,4 @@ class ActivityCardHooks(OutboxHooks):
         if activity is None or creator is None:
             return
         text = t("activity_created_no_card", id=activity.id, title=activity.title, reason=error)
-        await outbox_db.enqueue(session, f"{row.key}:failed", creator.telegram_id, text)
+        await outbox_db.enqueue(session, f"{row.key}:failed", creator.chat_id, text)

@@ -76,7 +76,7 @@ async def repost_moved(session: AsyncSession, notice: Notice, posts: list[Notice
 
 async def _tell_creator(session: AsyncSession, notice: Notice, key_: str, text: str) -> None:
     await outbox_db.enqueue(
-        session, key_, notice.creator.telegram_id, clip(text), purpose=REPORT, ref_id=notice.id
+        session, key_, notice.creator.chat_id, clip(text), purpose=REPORT, ref_id=notice.id
     )
 
 
@@ -93,7 +93,7 @@ async def chase(session: AsyncSession, notice_id: int, now: dt.datetime) -> noti
         await outbox_db.enqueue(
             session,
             key(notice.id, "followup", round_, "member", member.id),
-            member.telegram_id,
+            member.chat_id,
             text,
             buttons=ack_button(notice.id),
             media_kind=notice.media_kind,

@@ -61,7 +61,7 @@ async def notify(
             await outbox_db.enqueue(
                 session,
                 f"activity:{activity.id}:signup:{signup.id}:promoted",
-                member.telegram_id,
+                member.chat_id,
                 text,
                 buttons=[[outbox_db.button(t("button_withdraw"), f"act:wd:{activity.id}")]],
                 purpose=PROMOTION,

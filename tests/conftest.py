@@ -27,7 +27,7 @@ from bot.services import Services, get_services
 from bot.settings import Settings
 from db.engine import Database
 from db.migrate import upgrade
-from db.models import Member, Unit, utcnow
+from db.models import Member, Unit
 from tests.tgserver import FakeTelegram, TgUser
 
 TOKEN = "123456789:AAtest-token-for-the-local-server-only"
@@ -281,7 +281,7 @@ async def seed_members(
                 first_name=f"{name}{i}",
                 real_name=f"{name}{i:03d}",
                 unit_id=unit_row.id,
-                registered_at=utcnow(),
+                registered_at=bot.services.now(),  # the bot's clock: tests move it
                 can_dm=True,
             )
             for i in range(count)

@@ -54,7 +54,7 @@ async def attendance(bot: BotHarness, activity_id: int) -> dict[int, str]:
         rows = await session.scalars(
             select(Attendance).where(Attendance.activity_id == activity_id)
         )
-        return {a.member.telegram_id: a.status for a in rows}
+        return {a.member.chat_id: a.status for a in rows}
 
 
 async def activities_count(bot: BotHarness) -> int:

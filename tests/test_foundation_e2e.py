@@ -210,7 +210,7 @@ async def test_members_list_is_private_paginated_and_within_limits(bot: BotHarne
     bot.admin.say("/members")
     pages = await bot.tg.wait_for(
         lambda: (
-            [t for t in bot.tg.texts(ADMIN_ID)[since:] if "已登记成员共 300 人" in t]
+            [t for t in bot.tg.texts(ADMIN_ID)[since:] if "成员名单共 300 人，已登记 300 人" in t]
             if any("（3/3）" in t for t in bot.tg.texts(ADMIN_ID)[since:])
             else None
         ),
@@ -268,7 +268,7 @@ async def test_our_bugs_are_reported_politely_and_logged_without_token(
     async def broken(*_args: object) -> None:
         raise RuntimeError("a bug of ours")
 
-    monkeypatch.setattr("handlers.members.members_db.registered_by_unit", broken)
+    monkeypatch.setattr("handlers.members.members_db.roster_by_unit", broken)
     reply = await bot.admin.ask(bot.group.id, "/units")
     assert "出错了" in reply and "bug" not in reply
     await bot.tg.wait_for(lambda: "error while handling update" in caplog.text, what="log")

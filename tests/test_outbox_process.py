@@ -44,7 +44,7 @@ async def test_kill_9_mid_fanout_loses_nothing(database_url: str, tmp_path: Path
         await session.flush()
         for i, member in enumerate(members):
             await outbox_db.enqueue(
-                session, f"test:{i}", member.telegram_id, f"消息 {i}", member_id=member.id
+                session, f"test:{i}", member.chat_id, f"消息 {i}", member_id=member.id
             )
         await session.commit()
 
