@@ -14,6 +14,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import reporting
 from bot.cards import CardRefresher
 from bot.ordering import PerSenderUpdateProcessor
 from bot.ratelimit import TelegramRateLimiter
@@ -33,13 +34,15 @@ from handlers import (
     notices,
     reminders,
     replies,
+    reports,
+    roster,
     start,
     volunteer,
 )
 from handlers.menus import register_menus
 from scheduler import activity_cards
 from scheduler.activity_cards import ActivityCardHooks
-from scheduler.engine import REMINDER, ReminderEngine, ReminderHooks
+from scheduler.engine import QUARTER_REPORT, REMINDER, ReminderEngine, ReminderHooks
 from scheduler.leader import Leadership
 from scheduler.notices import FOLLOWUP, POST, REPORT, NoticeHooks
 from scheduler.outbox import OutboxDispatcher
@@ -161,6 +164,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     outbox.hooks[PROMOTION] = PromotionHooks(settings.timezone)
     outbox.hooks[activity_cards.POST] = ActivityCardHooks(services.cards, activities.CARD)
     outbox.hooks[REMINDER] = ReminderHooks(settings.admin_ids)
+    outbox.renderers[QUARTER_REPORT] = lambda row: reporting.send_quarter_report(
+        application.bot, db, settings, services.now(), row
+    )
     application.bot_data["services"] = services
     # A "group chat was upgraded to a supergroup" answer to any send or edit moves the chat.
     outbox.on_migrated = services.cards.on_migrated = services.migrate_chat
@@ -178,6 +184,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         notices,
         volunteer,
         reminders,
+        reports,
+        roster,
         replies,  # after every command: typed answers in groups
     )
     for feature in features:

@@ -32,6 +32,7 @@ class Settings:
     log_level: str = "INFO"
     checkin_opens_minutes: int = 30
     late_after_minutes: int = 15
+    low_attendance_percent: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +87,14 @@ class Settings:
                 raise SettingsError(f"{name} must be a whole number of minutes (0-1440)")
             return int(raw)
 
+        def percent(name: str, default: int) -> int:
+            raw = get(name)
+            if not raw:
+                return default
+            if not raw.isdecimal() or not raw.isascii() or int(raw) > 100:
+                raise SettingsError(f"{name} must be a whole percentage (0-100)")
+            return int(raw)
+
         return cls(
             bot_token=token,
             telegram_api_url=api_url,
@@ -95,4 +104,5 @@ class Settings:
             log_level=log_level,
             checkin_opens_minutes=minutes("CHECKIN_OPENS_MINUTES", 30),
             late_after_minutes=minutes("LATE_AFTER_MINUTES", 15),
+            low_attendance_percent=percent("LOW_ATTENDANCE_PERCENT", 60),
         )

@@ -89,6 +89,13 @@ class Database:
         async with self._writer, self._sessions() as session:
             yield session
 
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for long reads (reports, the ledger): never holds SQLite's writer lock, so
+        check-ins go on meanwhile (WAL lets readers and the writer work at once)."""
+        async with self._sessions() as session:  # closing it ends the read transaction
+            yield session
+
     async def retrying(
         self, what: str, work: Callable[[AsyncSession], Awaitable[T]], *, patience: float = 30.0
     ) -> T:

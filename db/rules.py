@@ -313,3 +313,71 @@ def parse_local_datetime(text: str, zone: ZoneInfo, today: dt.date) -> dt.dateti
 
 def local_today(now: dt.datetime, zone: ZoneInfo) -> dt.date:
     return now.astimezone(zone).date()
+
+
+_PERIOD = re.compile(r"^([0-9]{4})(?:-?[qQ]([1-4]))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A quarter (Q1 = January–March) or a whole year, in the configured time zone."""
+
+    year: int
+    quarter: int | None = None
+
+    @property
+    def key(self) -> str:
+        """`2026-Q4` or `2026`: how it is written in commands and file names."""
+        return f"{self.year}-Q{self.quarter}" if self.quarter else str(self.year)
+
+    def days(self) -> tuple[dt.date, dt.date]:
+        """First day, and the first day after."""
+        if self.quarter is None:
+            return dt.date(self.year, 1, 1), dt.date(self.year + 1, 1, 1)
+        return quarter_bounds(dt.date(self.year, self.quarter * 3 - 2, 1))
+
+    def bounds(self, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) in UTC."""
+        first, after = self.days()
+        return local_day_start(first, zone), local_day_start(after, zone)
+
+    def quarters(self) -> list[Period]:
+        """The quarters of its year (a report shows them side by side)."""
+        return [Period(self.year, q) for q in range(1, 5)]
+
+    def previous(self) -> Period:
+        if self.quarter is None:
+            return Period(self.year - 1)
+        if self.quarter == 1:
+            return Period(self.year - 1, 4)
+        return Period(self.year, self.quarter - 1)
+
+
+def quarter_of(day: dt.date) -> Period:
+    return Period(day.year, (day.month - 1) // 3 + 1)
+
+
+def parse_period(raw: str | None, today: dt.date) -> Period:
+    """`2026-Q4`, `2026Q4` or `2026`; none: the current quarter. Years within the date range."""
+    if not raw:
+        return quarter_of(today)
+    match = _PERIOD.match(raw.strip())
+    if match is None:
+        raise Refusal("period_invalid", text=raw[:20])
+    first, last = date_range(today)
+    year = int(match[1])
+    if not first.year <= year <= last.year:
+        raise Refusal("period_out_of_range", text=raw[:20], first=first.year, last=last.year)
+    return Period(year, int(match[2]) if match[2] else None)
+
+
+def quota_status(held: int, scheduled: int) -> str:
+    """A duty of at least one in the period: `done`, `scheduled` (not yet held) or `missing`."""
+    if held:
+        return "done"
+    return "scheduled" if scheduled else "missing"
+
+
+def rate(part: int, whole: int) -> float | None:
+    """A fraction 0..1, or None when there is nothing to divide by."""
+    return part / whole if whole else None

@@ -23,6 +23,7 @@ TARGETS = {
     rules.MEETING_QUOTA: "target_committee",
     rules.UNITY: "target_main_committee",
     rules.LEIFENG: "target_main",
+    rules.QUARTER_REPORT: "target_committee",
     rules.BEFORE_24H: "target_activity",
     rules.BEFORE_1H: "target_activity",
     rules.SIGNUP_CLOSING: "target_activity",

@@ -43,6 +43,7 @@ HORIZON = dt.timedelta(days=400)  # how far ahead jobs are scheduled (every annu
 SWEEP = dt.timedelta(minutes=10)  # a safety net: look for due occurrences this often
 JOB_PREFIX = "reminder:"
 REMINDER = "reminder"  # the outbox purpose of reminder messages
+QUARTER_REPORT = "quarter_report"  # rendered when sent: the report, its chart, the ledger
 
 
 class ReminderEngine:
@@ -222,6 +223,16 @@ class ReminderEngine:
             activities = "\n".join(lines) or t("remind_leifeng_none")
             text = clip(t("remind_leifeng", activities=activities))
             await send.group_or_committee(main, committee, text)
+        elif rule == rules.QUARTER_REPORT:
+            ended = db_rules.quarter_of(local_day).previous()
+            assert ended.quarter is not None
+            text = t(
+                "quarter_report_text",
+                period=t("period_quarter", year=ended.year, quarter=ended.quarter),
+            )
+            await send.members(
+                committee, text, ref=ended.year * 10 + ended.quarter, purpose=QUARTER_REPORT
+            )
         elif rule == rules.ACTIVITY_ENDED:
             if occurrence.ref is not None:
                 self._on_activity_ended(occurrence.ref)
@@ -319,7 +330,7 @@ class ReminderEngine:
             await outbox_db.enqueue(
                 session,
                 notices_sched.key(notice_id, "followup-missed"),
-                notice.creator.telegram_id,
+                notice.creator.chat_id,
                 t("notice_followup_missed", id=notice_id),
                 purpose=notices_sched.REPORT,
                 ref_id=notice_id,
@@ -438,7 +449,12 @@ class _Sender:
             await self.members(committee, text)
 
     async def members(
-        self, people: list[Member], text: str, ref: int | None = None, part: str = "member"
+        self,
+        people: list[Member],
+        text: str,
+        ref: int | None = None,
+        part: str = "member",
+        purpose: str = REMINDER,
     ) -> list[Member]:
         """Private messages to those the bot may write to; returns the others."""
         unreachable = []
@@ -449,9 +465,9 @@ class _Sender:
             added = await outbox_db.enqueue(
                 self._session,
                 f"reminder:{self._key}:{part}:{member.id}",
-                member.telegram_id,
+                member.chat_id,
                 clip(text),
-                purpose=REMINDER,
+                purpose=purpose,
                 ref_id=ref,
                 member_id=member.id,
             )
@@ -480,7 +496,7 @@ class ReminderHooks(OutboxHooks):
         )
         for person in await organisers_of(session, activity, self._admin_ids):
             key = f"{row.key}:unreachable:{person.id}"
-            await outbox_db.enqueue(session, key, person.telegram_id, text, purpose=REMINDER)
+            await outbox_db.enqueue(session, key, person.chat_id, text, purpose=REMINDER)
 
 
 async def organisers_of(

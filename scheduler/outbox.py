@@ -102,6 +102,8 @@ class OutboxDispatcher:
         self._outage = False
         # Set by the composition root: move a chat that Telegram says was upgraded.
         self.on_migrated: Migrated = _nothing_to_migrate
+        # Messages made when they are sent (a report, a ledger), by purpose.
+        self.renderers: dict[str, Callable[[OutboxMessage], Awaitable[Message]]] = {}
 
     def wake(self) -> None:
         """New rows were committed: look now rather than at the next poll."""
@@ -180,6 +182,9 @@ class OutboxDispatcher:
         return picked
 
     async def _deliver(self, row: OutboxMessage) -> Message:
+        renderer = self.renderers.get(row.purpose or "")
+        if renderer is not None:
+            return await renderer(row)
         reply_markup = markup(row.buttons)
         if row.media_kind == "photo" and row.media_file_id:
             return await self._bot.send_photo(

@@ -19,7 +19,8 @@ STUDY_QUOTA = "study_quota"
 MEETING_QUOTA = "meeting_quota"
 UNITY = "unity"
 LEIFENG = "leifeng"
-CALENDAR_RULES = (QUARTER_KICKOFF, STUDY_QUOTA, MEETING_QUOTA, UNITY, LEIFENG)
+QUARTER_REPORT = "quarter_report"  # the quarter that ended: report and ledger, privately
+CALENDAR_RULES = (QUARTER_KICKOFF, STUDY_QUOTA, MEETING_QUOTA, UNITY, LEIFENG, QUARTER_REPORT)
 
 # Per-activity rules: follow the activity, never moved.
 BEFORE_24H = "activity_24h"
@@ -77,6 +78,11 @@ def calendar_days(
     years = range(first.year - 1, last.year + 2)
     if rule == QUARTER_KICKOFF:
         days = [(f"{rule}:{y}Q{q}", cal.on_or_after(start)) for y, q, start, _ in quarters]
+    elif rule == QUARTER_REPORT:  # on the new quarter's first working day, for the one before
+        days = [
+            (f"{rule}:{y - (q == 1)}Q{4 if q == 1 else q - 1}", cal.on_or_after(start))
+            for y, q, start, _ in quarters
+        ]
     elif rule in (STUDY_QUOTA, MEETING_QUOTA):
         days = [
             (f"{rule}:{y}Q{q}:d{before}", cal.on_or_after(end - dt.timedelta(days=before)))

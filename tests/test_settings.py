@@ -35,6 +35,13 @@ def test_values_are_parsed() -> None:
     assert settings.admin_ids == frozenset({1, 22, 333})
     assert settings.log_level == "DEBUG"
     assert settings.checkin_opens_minutes == 45
+    assert Settings.from_env({"BOT_TOKEN": TOKEN}).low_attendance_percent == 60
+    assert (
+        Settings.from_env(
+            {"BOT_TOKEN": TOKEN, "LOW_ATTENDANCE_PERCENT": "75"}
+        ).low_attendance_percent
+        == 75
+    )
 
 
 @pytest.mark.parametrize(
@@ -48,6 +55,8 @@ def test_values_are_parsed() -> None:
         ("TIMEZONE", "Mars/Olympus"),
         ("LOG_LEVEL", "LOUD"),
         ("LATE_AFTER_MINUTES", "-5"),
+        ("LOW_ATTENDANCE_PERCENT", "101"),
+        ("LOW_ATTENDANCE_PERCENT", "６０"),
     ],
 )
 def test_bad_values_name_the_setting(name: str, value: str) -> None:

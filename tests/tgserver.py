@@ -28,6 +28,7 @@ LIMITED = {
     "sendMessage",
     "sendDocument",
     "sendPhoto",
+    "sendMediaGroup",
     "editMessageText",
     "editMessageReplyMarkup",
     "editMessageCaption",
@@ -184,6 +185,7 @@ class FakeTelegram:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -429,6 +431,46 @@ class FakeTelegram:
         chat.messages[message["message_id"]] = message
         self.push_update({"message": message})
         return message
+
+    def user_document(
+        self,
+        user_id: int,
+        chat_id: int,
+        file_name: str,
+        content: bytes,
+        caption: str | None = None,
+    ) -> dict[str, Any]:
+        """A user sends a file, optionally with a caption (e.g. "/import")."""
+        chat = self.chats[chat_id] if chat_id < 0 else self.private_chat(user_id)
+        file_id = f"userdoc{len(self.files) + 1}"
+        self.files[file_id] = content
+        message: dict[str, Any] = {
+            "message_id": next(chat.next_message_id),
+            "from": self.users[user_id],
+            "chat": chat.as_json(self.users),
+            "date": int(time.time()),
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": file_name,
+                "file_size": len(content),
+            },
+        }
+        if caption is not None:
+            message["caption"] = caption
+            if caption.startswith("/"):
+                length = len(caption.split()[0])
+                message["caption_entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": length}
+                ]
+        chat.messages[message["message_id"]] = message
+        self.push_update({"message": message})
+        return message
+
+    def sent_file(self, message: dict[str, Any]) -> bytes:
+        """The bytes of a document or photo the bot sent."""
+        media = message.get("document") or (message.get("photo") or [{}])[-1]
+        return self.files[media["file_id"]]
 
     def fail_for(self, method: str, chat_id: int, *errors: ApiError) -> None:
         """Make the next calls of `method` into `chat_id` fail with `errors`, in order."""
@@ -793,6 +835,40 @@ class FakeTelegram:
                 }
             ]
         return self._post(chat, params, **content)
+
+    async def api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = params.get("file_id")
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_size": len(self.files[file_id]),
+            "file_path": f"documents/{file_id}",
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id])
+
+    async def api_sendMediaGroup(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        chat = self._chat(params.get("chat_id"))
+        media = params.get("media")
+        items = json.loads(media) if isinstance(media, str) else media
+        if not isinstance(items, list) or not 2 <= len(items) <= 10:
+            raise ApiError(400, "Bad Request: MEDIA_GROUP_INVALID (2 to 10 items)")
+        sent = []
+        for item in items:
+            file_id = item.get("media")
+            if file_id not in self.files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            photo = [{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 600}]
+            sent.append(self._post(chat, params, photo=photo))
+        return sent
 
     async def api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         return await self._send_file(params, "document")

@@ -1,0 +1,202 @@
+"""/report, /export, /history and /record: the committee's proof, privately.
+
+The committee sees every unit; a unit's lead sees their own unit only. Reports and ledgers are
+built after the update's commit, on a read session, and sent privately; a long export does not
+hold anything up (see bot.reporting).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, InputMediaPhoto, Message
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import CommandHandler, MessageHandler, filters
+
+from bot import reporting
+from bot.settings import Settings
+from bot.texts import paginate, t
+from db import activities as activities_db
+from db import members as members_db
+from db import records as records_db
+from db import reports as reports_db
+from db import rules
+from db.engine import Database
+from db.errors import Refusal, unavailable
+from db.models import Unit
+from db.rules import Period
+from handlers.common import Ctx, Handlers, handler
+
+log = logging.getLogger(__name__)
+
+PHOTOS_PER_ALBUM = 10  # Telegram's media group limit
+Sender = Callable[
+    [Bot, int, Database, Settings, dt.datetime, Period, Unit | None], Awaitable[Message]
+]
+
+
+def scope(ctx: Ctx) -> Unit | None:
+    """Whose data: every unit (None) for the committee, their own unit for a unit's lead."""
+    if ctx.is_admin:
+        return None
+    if ctx.member.lead_unit is not None:
+        return ctx.member.lead_unit
+    raise Refusal("not_admin_or_lead")
+
+
+def _period(ctx: Ctx, usage: str) -> Period:
+    if len(ctx.args) > 1:
+        raise Refusal(usage)
+    today = rules.local_today(ctx.services.now(), ctx.services.settings.timezone)
+    return rules.parse_period(ctx.args[0] if ctx.args else None, today)
+
+
+async def _privately(ctx: Ctx, send: Callable[[int], Awaitable[object]]) -> None:
+    """Send to the person's private chat; if the bot may not, say how to allow it."""
+    user = ctx.update.effective_user
+    assert user is not None
+    try:
+        await send(user.id)
+    except Forbidden:
+        if ctx.message is not None:
+            await ctx.message.reply_text(t("dm_first"))
+
+
+async def _or_busy(ctx: Ctx, work: Callable[[], Awaitable[None]]) -> None:
+    """Run after-commit work; a database or Telegram outage meanwhile is told, not raised."""
+    try:
+        await work()
+    except TelegramError as exc:
+        log.warning("could not send %s: %s", ctx.update.update_id, exc)
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        log.warning("report for update %s: database unavailable", ctx.update.update_id)
+        await _privately(ctx, lambda chat: ctx.context.bot.send_message(chat, t("busy")))
+
+
+@handler()
+async def report(ctx: Ctx) -> None:
+    period = _period(ctx, "report_usage")
+    unit = scope(ctx)
+    if not ctx.in_private:
+        ctx.reply(t("ledger_preparing"))
+    ctx.after_commit(lambda: _send(ctx, reporting.send_report, period, unit))
+
+
+@handler()
+async def export(ctx: Ctx) -> None:
+    period = _period(ctx, "export_usage")
+    unit = scope(ctx)
+    ctx.reply(t("ledger_preparing"))
+    ctx.after_commit(lambda: _send(ctx, reporting.send_ledger, period, unit))
+
+
+async def _send(ctx: Ctx, what: Sender, period: Period, unit: Unit | None) -> None:
+    """Make and send it privately after the commit; an outage meanwhile is told, not raised."""
+    services, now = ctx.services, ctx.services.now()
+
+    async def send(chat: int) -> None:
+        await what(ctx.context.bot, chat, services.db, services.settings, now, period, unit)
+
+    await _or_busy(ctx, lambda: _privately(ctx, send))
+
+
+@handler()
+async def history(ctx: Ctx) -> None:
+    """One person's record by quarter of this year (the committee; a lead for their unit)."""
+    if len(ctx.args) != 1:
+        raise Refusal("history_usage")
+    person = await members_db.find_member(ctx.session, ctx.args[0])
+    unit = scope(ctx)
+    if unit is not None and person.unit_id != unit.id:
+        raise Refusal("not_admin_or_lead")
+    zone, now = ctx.services.settings.timezone, ctx.services.now()
+    year = rules.local_today(now, zone).year
+    lines = []
+    for quarter in Period(year).quarters():
+        start, end = quarter.bounds(zone)
+        if start > now:
+            break
+        found = await reports_db.tallies_by_member(
+            ctx.session, start, end, now, member_id=person.id
+        )
+        tally = found.get(person.id, reports_db.Tally())
+        lines.append(
+            t(
+                "history_line",
+                period=reporting.period_name(quarter),
+                tally=reporting.tally_text(tally),
+            )
+        )
+    header = t(
+        "history_header",
+        name=person.display_name,
+        unit=person.unit.name if person.unit else t("no_unit"),
+        state=t("registered_yes") if person.registered_at else t("answer_unregistered"),
+    )
+    for page in paginate(lambda _p, _n: header, lines):
+        ctx.reply(page, private=True)
+
+
+@handler()
+async def record(ctx: Ctx) -> None:
+    """/record 编号 纪要… stores the minutes; a photo with the caption /record 编号 is kept;
+    /record 编号 alone shows them."""
+    message = ctx.message
+    words = records_db.split_command((message.text or message.caption or "") if message else "")
+    if words is None:
+        raise Refusal("record_usage")
+    activity_id, minutes = words
+    activity = await activities_db.get(ctx.session, activity_id)
+    if not activities_db.may_manage(ctx.member, ctx.is_admin, activity.unit_id):
+        raise Refusal("not_admin_or_lead")
+    photo = message.photo[-1] if message is not None and message.photo else None
+    if photo is not None:
+        if not ctx.in_private:
+            raise Refusal("record_photo_private")
+        count = await records_db.add_photo(
+            ctx.session, activity, photo.file_id, photo.file_unique_id, ctx.member
+        )
+        ctx.reply(t("record_photo_added", id=activity.id, count=count))
+    if minutes:
+        records_db.set_minutes(activity, minutes)
+        ctx.reply(t("record_minutes_saved", id=activity.id, title=activity.title))
+    if photo is None and not minutes:
+        await _show(ctx, activity.id)
+
+
+async def _show(ctx: Ctx, activity_id: int) -> None:
+    activity, photos = await records_db.show(ctx.session, activity_id)
+    text = t(
+        "record_show",
+        id=activity.id,
+        title=activity.title,
+        minutes=activity.minutes or t("record_no_minutes"),
+        count=len(photos),
+    )
+    ctx.reply(text, private=True)
+    if photos:
+        bot = ctx.context.bot
+
+        async def send(chat: int) -> None:
+            for i in range(0, len(photos), PHOTOS_PER_ALBUM):
+                chunk = photos[i : i + PHOTOS_PER_ALBUM]
+                if len(chunk) == 1:  # an album needs two or more
+                    await bot.send_photo(chat, chunk[0])
+                else:
+                    await bot.send_media_group(chat, [InputMediaPhoto(p) for p in chunk])
+
+        ctx.after_commit(lambda: _or_busy(ctx, lambda: _privately(ctx, send)))
+
+
+def handlers() -> Handlers:
+    return [
+        CommandHandler("report", report),
+        CommandHandler("export", export),
+        CommandHandler("history", history),
+        CommandHandler("record", record),
+        MessageHandler(filters.PHOTO & filters.CaptionRegex(r"^/record(@\w+)?(\s|$)"), record),
+    ]

@@ -1,0 +1,407 @@
+"""End-to-end: reports, charts, the Excel ledger, roster import, activity records.
+
+A small known world in 2026's fourth quarter, checked line by line and cell by cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import openpyxl
+import pytest
+import xlsxwriter
+from sqlalchemy import func, select
+
+from db.models import Member, Unit
+from tests.conftest import BotHarness, clock, seed_members, use_clock
+from tests.test_checkin_e2e import create
+from tests.test_notices_e2e import card, post
+from tests.tgserver import TgUser
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+SHEETS = ["活动", "签到明细", "志愿服务", "通知回执", "成员", "考核"]
+
+
+def local(text: str) -> dt.datetime:
+    """A naive Shanghai time, as the ledger stores dates."""
+    return dt.datetime.fromisoformat(text)
+
+
+async def imported(bot: BotHarness, name: str, unit: str, username: str | None = None) -> None:
+    """A person on the committee's roster who never wrote to the bot."""
+    async with bot.services.db.session() as session:
+        unit_row = await session.scalar(select(Unit).where(Unit.name == unit))
+        assert unit_row is not None
+        session.add(
+            Member(
+                telegram_id=None,
+                first_name="",
+                real_name=name,
+                unit_id=unit_row.id,
+                username=username,
+                imported_at=bot.services.now(),
+            )
+        )
+        await session.commit()
+
+
+async def named(bot: BotHarness, telegram_id: int, name: str) -> None:
+    async with bot.services.db.session() as session:
+        member = await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
+        assert member is not None
+        member.real_name = name
+        await session.commit()
+
+
+class World:
+    """Units 办公室 (A, B), 康复中心 (C, and D imported), 财务科 (nobody); a study session and
+    a meeting held, a study session scheduled, a volunteer activity, a notice — in 2026 Q4."""
+
+    def __init__(self, bot: BotHarness) -> None:
+        self.bot = bot
+        self.a: TgUser
+        self.b: TgUser
+        self.c: TgUser
+
+    async def build(self) -> None:
+        bot = self.bot
+        use_clock(bot, "2026-10-09 10:00")  # after the quarter's first-day reminders
+        await bot.add_units("办公室", "康复中心", "财务科")
+        await bot.setup_main_group()
+        self.a, self.b = await seed_members(bot, 2, "办公室", name="办")
+        (self.c,) = await seed_members(bot, 1, "康复中心", first_id=600000, name="康")
+        await named(bot, self.b.id, "=1+1")  # a formula-looking name stays text in the ledger
+        await imported(bot, "丁导入", "康复中心")
+        self.study, self.study_card = await create(bot, "学习 2026-10-10 09:00 四季度学习")
+        self.meeting, self.meeting_card = await create(bot, "会议 2026-10-15 09:00 四季度会议")
+        self.future, _ = await create(bot, "学习 2026-12-20 09:00 年底学习 unit=康复中心")
+        self.volunteer, volunteer_card = await create(
+            bot, "志愿 2026-10-12 09:00 助残志愿 end=11:00 cap=5"
+        )
+        self.notice, _ = await post(bot, "remind=off 四季度通知")
+        await self.a.toast(self.a.press(card(bot, self.notice, bot.group.id), "收到"))
+        for person in (self.a, self.b):
+            await person.toast(person.press(volunteer_card, "报名"))
+        await self.c.ask_private(f"/leave {self.study} 出差")
+        clock(bot).set_local("2026-10-10 09:05")
+        await self.a.toast(self.a.press(self.study_card, "签到"))
+        clock(bot).set_local("2026-10-10 09:20")
+        await self.b.toast(self.b.press(self.study_card, "签到"))
+        clock(bot).set_local("2026-10-12 09:00")
+        await self.a.ask_private(f"/checkin {self.volunteer}")
+        clock(bot).set_local("2026-10-15 09:00")
+        await self.a.toast(self.a.press(self.meeting_card, "签到"))
+        clock(bot).set_local("2026-10-16 10:00")
+        await bot.admin.ask_private(f"/record {self.study} 学习了二十大报告。\n讨论热烈。")
+        bot.tg.user_photo(bot.admin.id, bot.admin.id, f"/record {self.study}")
+        await bot.tg.wait_for(
+            lambda: any("添加照片" in x for x in bot.tg.texts(bot.admin.id)), 10, "photo kept"
+        )
+        clock(bot).set_local("2026-12-07 14:00")
+
+
+@pytest.fixture
+async def world(bot: BotHarness) -> World:
+    built = World(bot)
+    await built.build()
+    return built
+
+
+async def report_of(user: TgUser, bot: BotHarness, command: str = "/report") -> tuple[str, Any]:
+    """Send /report privately; the report's text and its chart photo message."""
+    since = len(bot.tg.bot_messages(user.id))
+    user.say(command)
+    photo = await bot.tg.wait_for(
+        lambda: next((m for m in bot.tg.bot_messages(user.id)[since:] if m.get("photo")), None),
+        30,
+        "the chart",
+    )
+    text = "\n".join(m.get("text", "") for m in bot.tg.bot_messages(user.id)[since:])
+    return text, photo
+
+
+async def ledger_of(user: TgUser, bot: BotHarness, command: str) -> openpyxl.Workbook:
+    since = len(bot.tg.bot_messages(user.id))
+    user.say(command)
+    document = await bot.tg.wait_for(
+        lambda: next((m for m in bot.tg.bot_messages(user.id)[since:] if m.get("document")), None),
+        60,
+        "the ledger",
+    )
+    assert document["document"]["file_name"].startswith("青工委台账_")
+    return openpyxl.load_workbook(io.BytesIO(bot.tg.sent_file(document)))
+
+
+def rows(book: openpyxl.Workbook, sheet: str) -> list[list[Any]]:
+    return [list(r) for r in book[sheet].iter_rows(values_only=True)]
+
+
+async def test_the_quarterly_report_says_what_each_unit_did(world: World) -> None:
+    bot = world.bot
+    text, photo = await report_of(bot.admin, bot)
+    assert "2026年第4季度青年工作报告" in text
+    assert "办公室：理论学习 已完成 ✓" in text
+    assert "应到 4 · 已签到 3 · 迟到 1 · 请假 0 · 缺席 1 · 出勤率 75%" in text
+    assert "康复中心：理论学习 已完成 ✓" in text  # the study session for everyone counts
+    assert "应到 4 · 已签到 0 · 迟到 0 · 请假 1 · 缺席 3 · 出勤率 0%" in text
+    assert "财务科：理论学习 已完成 ✓" in text and "出勤率 无数据" in text
+    assert "青工委会议（每季度 1 次）：已完成 ✓" in text
+    assert "民族团结教育（2026年至少 1 次）：未开展 ✗" in text
+    assert "志愿服务：1 人 · 1 人次 · 2 小时" in text
+    assert "通知：1 条 · 收到率 25%" in text
+    assert f"#{world.meeting}「四季度会议」缺纪要和照片" in text
+    assert f"#{world.volunteer}「助残志愿」缺纪要和照片" in text
+    assert f"#{world.study}「四季度学习」" not in text  # it has both
+    # Only the committee sees who came to less than 60 %; nobody is ranked.
+    assert "出勤率低于 60% 的人" in text
+    low = text.split("出勤率低于 60% 的人")[1]
+    assert "=1+1（办公室）出勤率 50%" in low and "康000（康复中心）出勤率 0%" in low
+    assert "丁导入（康复中心）出勤率 0%" in low and "办000" not in low
+    assert bot.tg.sent_file(photo).startswith(b"\x89PNG")
+    assert photo.get("caption", "").startswith("出勤率图表")
+
+
+async def test_a_year_report_counts_the_quarters_that_met_the_quota(world: World) -> None:
+    bot = world.bot
+    text, _ = await report_of(bot.admin, bot, "/report 2026")
+    assert "2026年度青年工作报告" in text
+    assert "办公室：理论学习 1 次，1/4 个季度达标" in text
+    assert "青工委会议（每季度 1 次）：1 次，1/4 个季度达标" in text
+
+
+async def test_a_leads_report_and_ledger_are_their_units_only(world: World) -> None:
+    bot = world.bot
+    await bot.admin.ask_private(f"/lead 康复中心 {world.c.id}")
+    text, _ = await report_of(world.c, bot)
+    assert "（康复中心）" in text and "办公室：" not in text
+    assert "出勤率低于" not in text  # the committee's copy only
+    book = await ledger_of(world.c, bot, "/export")
+    names = {row[4] for row in rows(book, "签到明细")[1:]}
+    assert names == {"康000", "丁导入"}
+    assert "仅限青工委成员或该分组组长" in await world.a.ask_private("/report")
+    assert "仅限青工委成员或该分组组长" in await world.a.ask_private("/export")
+
+
+async def test_the_ledger_has_every_sheet_cell_by_cell(world: World) -> None:
+    bot = world.bot
+    book = await ledger_of(bot.admin, bot, "/export 2026-Q4")
+    assert book.sheetnames == SHEETS
+    for name in SHEETS:
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
+    activities = rows(book, "活动")
+    assert activities[0][:8] == ["活动编号", "类型", "标题", "对象", "开始", "结束", "地点", "状态"]
+    by_id = {row[0]: row for row in activities[1:]}
+    study = by_id[world.study]
+    assert study[1:8] == [
+        "理论学习",
+        "四季度学习",
+        "全体成员",
+        local("2026-10-10 09:00"),
+        local("2026-10-10 11:00"),
+        None,
+        "正常",
+    ]
+    assert study[8:15] == [4, 2, 1, 1, 1, "学习了二十大报告。\n讨论热烈。", 1]
+    assert by_id[world.future][8] is None  # not held yet: no counts
+    attendance = rows(book, "签到明细")
+    assert attendance[0] == [
+        "活动编号",
+        "活动",
+        "开始",
+        "单位",
+        "姓名",
+        "签到状态",
+        "签到时间",
+        "请假原因",
+    ]
+    study_rows = [r for r in attendance[1:] if r[0] == world.study]
+    assert [(r[3], r[4], r[5], r[6], r[7]) for r in study_rows] == [
+        ("办公室", "=1+1", "迟到", local("2026-10-10 09:20"), None),
+        ("办公室", "办000", "已签到", local("2026-10-10 09:05"), None),
+        ("康复中心", "丁导入", "未登记", None, None),
+        ("康复中心", "康000", "请假", None, "出差"),
+    ]
+    assert book["签到明细"]["E2"].data_type == "s"  # "=1+1" is text, never a formula
+    volunteering = rows(book, "志愿服务")[1:]
+    assert [(r[3], r[5], r[6], r[7]) for r in volunteering] == [
+        ("办000", "已确认", "是", 2.0),
+        ("=1+1", "已确认", "否", 0.0),
+    ]
+    receipts = rows(book, "通知回执")[1:]
+    assert [(r[4], r[5]) for r in receipts] == [
+        ("=1+1", "未收到"),
+        ("办000", "已收到"),
+        ("丁导入", "未登记"),
+        ("康000", "未收到"),
+    ]
+    roster = rows(book, "成员")
+    assert roster[0][:5] == ["姓名", "单位", "职务", "用户名", "登记状态"]
+    assert [(r[0], r[1], r[4]) for r in roster[1:]] == [
+        ("=1+1", "办公室", "已登记"),
+        ("办000", "办公室", "已登记"),
+        ("丁导入", "康复中心", "未登记"),
+        ("康000", "康复中心", "已登记"),
+    ]
+    assessment = rows(book, "考核")
+    assert assessment[1][:3] == ["办公室", "理论学习：每季度至少 1 次", "已完成 ✓"]
+    assert assessment[1][3:9] == [4, 3, 1, 0, 1, 0.75]
+    assert assessment[4][:3] == ["青工委会议", "每季度 1 次", "已完成 ✓"]
+    assert assessment[5][:3] == ["民族团结教育", "每年至少 1 次", "未开展 ✗"]
+
+
+async def test_bad_periods_are_refused(world: World) -> None:
+    bot = world.bot
+    assert "时期“2026-Q5”无效" in await bot.admin.ask_private("/report 2026-Q5")
+    assert "超出范围" in await bot.admin.ask_private("/export 9999")
+    assert "用法" in await bot.admin.ask_private("/report 2026 2027")
+
+
+async def test_history_and_me_show_the_rate(world: World) -> None:
+    bot = world.bot
+    history = await bot.admin.ask_private(f"/history {world.b.id}")
+    assert "=1+1（办公室，已登记）" in history
+    assert "2026年第4季度：应到 2 · 已签到 1 · 迟到 1 · 请假 0 · 缺席 1 · 出勤率 50%" in history
+    assert "出勤率 50%" in await world.b.ask_private("/me")
+
+
+async def test_records_keep_minutes_and_photos(world: World) -> None:
+    bot = world.bot
+    shown = await bot.admin.ask_private(f"/record {world.study}")
+    assert "学习了二十大报告。\n讨论热烈。" in shown and "照片：1 张" in shown
+    await bot.tg.wait_for(
+        lambda: sum(1 for m in bot.tg.bot_messages(bot.admin.id) if m.get("photo")) >= 1
+    )
+    assert "仅限青工委成员或该分组组长" in await world.a.ask_private(f"/record {world.study} 乱写")
+    assert "用法" in await bot.admin.ask_private("/record")
+
+
+def workbook(rows_: list[list[str]], sheet: str = "名单") -> bytes:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    page = book.add_worksheet(sheet)
+    for r, row in enumerate(rows_):
+        for c, value in enumerate(row):
+            page.write_string(r, c, value)
+    book.close()
+    return out.getvalue()
+
+
+async def import_preview(bot: BotHarness, name: str, content: bytes) -> dict[str, Any]:
+    """Send a roster file with the caption /import; the preview message."""
+    since = len(bot.tg.bot_messages(bot.admin.id))
+    bot.tg.user_document(bot.admin.id, bot.admin.id, name, content, "/import")
+    return dict(
+        await bot.tg.wait_for(
+            lambda: next(
+                (m for m in bot.tg.bot_messages(bot.admin.id)[since:] if "导入预览" in m["text"]),
+                None,
+            ),
+            20,
+            "the preview",
+        )
+    )
+
+
+async def members(bot: BotHarness) -> int:
+    async with bot.services.db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(Member)) or 0)
+
+
+async def test_import_previews_then_writes_and_registration_merges(world: World) -> None:
+    bot = world.bot
+    content = workbook(
+        [
+            ["姓名", "单位", "职务", "用户名"],
+            ["新同事", "办公室", "干事", ""],
+            ["另一位", "新成立科", "", "another_one"],
+            ["", "办公室", "", ""],
+            ["康000", "康复中心", "组长", ""],
+        ]
+    )
+    before = await members(bot)
+    preview = await import_preview(bot, "名单.xlsx", content)
+    assert "新增 2 · 更新 1 · 未变 0 · 错误 1" in preview["text"]
+    assert "将新建单位：新成立科" in preview["text"] and "第 4 行：缺少姓名" in preview["text"]
+    assert await members(bot) == before  # nothing written yet
+    answer = await bot.admin.toast(bot.admin.press(preview, "确认导入"))
+    assert answer["text"] == "已导入"
+    assert await members(bot) == before + 2
+    assert (
+        "这次导入已处理过" in (await bot.admin.toast(bot.admin.press(preview, "确认导入")))["text"]
+    )
+    listing = await bot.admin.ask_private("/members")
+    assert "新同事 · 未登记" in listing
+    # The imported person registers: the same record, no duplicate.
+    newcomer = bot.user(777001, "小新")
+    assert "登记成功" in await newcomer.ask_private("/register 新同事 办公室")
+    assert await members(bot) == before + 2  # the Telegram account took over the record
+    async with bot.services.db.session() as session:
+        merged = await session.scalar(select(Member).where(Member.telegram_id == 777001))
+        assert merged is not None and merged.title == "干事" and merged.imported_at is not None
+    # ... or by username, the first time they write.
+    another = bot.user(777002, "另", username="another_one")
+    await another.ask_private("/start")
+    assert await members(bot) == before + 2
+
+
+async def test_import_export_import_changes_nothing(world: World) -> None:
+    bot = world.bot
+    book = await ledger_of(bot.admin, bot, "/export")
+    exported = io.BytesIO()
+    book.save(exported)
+    preview = await import_preview(bot, "台账.xlsx", exported.getvalue())
+    assert "新增 0 · 更新 0 · 未变 4 · 错误 0" in preview["text"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("名单.pdf", b"%PDF", "只能导入 .xlsx 或 .csv"),
+        ("名单.xlsx", b"not a zip", "无法读取"),
+        ("名单.csv", "姓名,部门\n".encode(), "文件里没有数据"),
+        ("名单.csv", "名字,电话\n王,1\n".encode(), "缺少必需的列：单位"),
+    ],
+)
+async def test_bad_import_files_get_a_reason(
+    world: World, name: str, content: bytes, expected: str
+) -> None:
+    bot = world.bot
+    before = await members(bot)
+    since = len(bot.tg.bot_messages(bot.admin.id))
+    bot.tg.user_document(bot.admin.id, bot.admin.id, name, content, "/import")
+    reply = await bot.admin.reply_in(bot.admin.id, since)
+    assert expected in reply
+    assert await members(bot) == before
+
+
+async def test_import_template_and_who_may_import(world: World) -> None:
+    bot = world.bot
+    since = len(bot.tg.bot_messages(bot.admin.id))
+    bot.admin.say("/import template")
+    template = await bot.tg.wait_for(
+        lambda: next(
+            (m for m in bot.tg.bot_messages(bot.admin.id)[since:] if m.get("document")), None
+        ),
+        20,
+        "the template",
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(bot.tg.sent_file(template))).active
+    assert sheet is not None and [c.value for c in sheet[1]] == ["姓名", "单位", "职务", "用户名"]
+    assert "仅限青工委" in await world.a.ask_private("/import template")
+    assert "私聊" in await bot.admin.ask(bot.group.id, "/import template")
+
+
+async def test_the_quarter_report_rule_sends_the_report_and_ledger(world: World) -> None:
+    bot = world.bot
+    clock(bot).set_local("2027-01-04 09:00")  # Q1 2027's first working day (1 Jan is a holiday)
+    handled = dict(await bot.services.reminders.fire_due())
+    assert handled["quarter_report:2026Q4"] == "sent"
+    await bot.services.outbox.drain(60)
+    sent = bot.tg.bot_messages(bot.admin.id)
+    assert any("2026年第4季度已结束" in (m.get("text") or "") for m in sent)
+    assert any("2026年第4季度青年工作报告" in (m.get("text") or "") for m in sent)
+    document = next(m for m in sent if m.get("document"))
+    assert document["document"]["file_name"] == "青工委台账_2026-Q4.xlsx"
