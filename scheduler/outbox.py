@@ -161,8 +161,9 @@ class OutboxDispatcher:
                 await asyncio.sleep(0)
                 continue
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+            with contextlib.suppress(TimeoutError):  # not wait_for: it can eat a cancel
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()
 
     async def _pick(self) -> list[OutboxMessage]:
         """Due rows, at most one per chat, skipping chats busy or written to a moment ago."""
