@@ -1,12 +1,19 @@
-"""`python -m bot`: read settings, configure logging, run the bot (long polling)."""
+"""`python -m bot`: read settings, configure logging, run the bot (long polling, or webhook
+mode when WEBHOOK_URL is set)."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
+from typing import TYPE_CHECKING
 
 from dotenv import find_dotenv, load_dotenv
 
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
 
 
 def main() -> int:
@@ -23,8 +30,41 @@ def main() -> int:
 
     configure_logging(settings.log_level, settings.bot_token)
     application = build_application(settings)
-    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    if settings.webhook_url is not None:
+        asyncio.run(run_webhook(application, settings))
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
+
+
+async def run_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Serve the webhook until SIGTERM or SIGINT, in the order run_polling keeps: start up,
+    take updates; on a signal stop taking them, finish those taken, flush, shut down."""
+    from bot.app import web_server
+    from bot.services import get_services
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    services = get_services(application.bot_data)
+    server = web_server(application, services, settings.webhook_listen, webhook=True)
+    await application.initialize()
+    try:
+        assert application.post_init is not None
+        await application.post_init(application)
+        await application.start()
+        await server.start()
+        await stop.wait()
+        await server.stop()  # what was answered 200 is stored; what is queued runs now
+        await application.stop()
+        assert application.post_stop is not None
+        await application.post_stop(application)
+    finally:
+        await server.stop()
+        await application.shutdown()
+        assert application.post_shutdown is not None
+        await application.post_shutdown(application)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import logging
 
-from telegram import Update
+from telegram import Bot, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -16,14 +20,19 @@ from telegram.ext import (
 
 from bot import reporting
 from bot.cards import CardRefresher
+from bot.cluster import Cluster
 from bot.ordering import PerSenderUpdateProcessor
 from bot.ratelimit import TelegramRateLimiter
 from bot.services import Services, get_services
 from bot.settings import Settings
+from bot.web import WebServer
+from db import cluster as cluster_db
 from db import members as members_db
 from db import updates as updates_db
 from db.engine import Database
+from db.errors import unavailable
 from db.migrate import upgrade
+from db.models import utcnow
 from handlers import (
     activities,
     chats,
@@ -63,21 +72,79 @@ async def forget_old_updates(services: Services) -> None:
     """Keep the de-duplication table small: Telegram never redelivers days-old updates."""
     async with services.db.session() as session:
         removed = await updates_db.prune(session, services.now())
+        removed += await cluster_db.prune(session, services.now())
         await session.commit()
     if removed:
         log.info("forgot %d old update ids", removed)
 
 
+async def register_webhook(bot: Bot, services: Services) -> None:
+    """Point Telegram at the webhook, only when what it has differs (the leader does this).
+
+    Pending updates are never dropped. Telegram does not tell the secret it holds, so a
+    fingerprint of what was registered is kept in the database: a new secret re-registers.
+    """
+    settings = services.settings
+    url, secret = settings.webhook_url, settings.webhook_secret
+    assert url is not None and secret is not None
+    fingerprint = hashlib.sha256(
+        "\n".join([url, secret, *sorted(ALLOWED_UPDATES)]).encode()
+    ).hexdigest()
+    info = await bot.get_webhook_info()
+    async with services.db.session() as session:
+        registered = await cluster_db.state(session, cluster_db.WEBHOOK_KEY)
+    same = (
+        info.url == url
+        and sorted(info.allowed_updates or []) == sorted(ALLOWED_UPDATES)
+        and registered == fingerprint
+    )
+    if same:
+        return
+    await bot.set_webhook(
+        url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+    )
+    async with services.db.session() as session:
+        await cluster_db.set_state(session, cluster_db.WEBHOOK_KEY, fingerprint)
+        await session.commit()
+    log.info("webhook registered with Telegram")
+
+
+async def keep_registering(bot: Bot, services: Services) -> None:
+    """Register the webhook; while Telegram cannot be reached, try again every few seconds
+    (updates wait at Telegram meanwhile, none is lost)."""
+    delay = 2.0
+    while True:
+        try:
+            await register_webhook(bot, services)
+            return
+        except TelegramError as exc:
+            log.warning("could not register the webhook (%s); trying again in %.0fs", exc, delay)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("could not register the webhook (%s); trying again", type(exc).__name__)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 60.0)
+
+
 async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
-    """Migrate the database, register command menus (run before polling starts)."""
+    """Migrate the database, register command menus (run before updates are taken)."""
     services = get_services(application.bot_data)
     await upgrade(services.db)
     async with services.db.session() as session:
         admins = await members_db.admin_telegram_ids(session, services.settings.admin_ids)
     await register_menus(application.bot, admins)
     services.cards.start()
+    cluster = services.cluster
+    if cluster is not None:
+        await cluster.start()
 
     async def elected() -> None:
+        if cluster is not None:
+            cluster.leading = True
+            if services.settings.webhook_url is not None:
+                registering = asyncio.create_task(keep_registering(application.bot, services))
+                application.bot_data["registering"] = registering  # a reference keeps it
         services.outbox.start()
         services.reminders.attach(application.job_queue)
         await services.reminders.start()
@@ -91,6 +158,9 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
             )
 
     async def deposed() -> None:
+        if cluster is not None:
+            cluster.leading = False
+            services.cards.hand_over()  # the next leader edits what was left
         services.reminders.attach(None)
         if application.job_queue is not None:
             for job in application.job_queue.scheduler.get_jobs():
@@ -100,7 +170,36 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     leadership = Leadership(services.db, elected, deposed)
     application.bot_data["leadership"] = leadership
     await leadership.start()
+    listen = services.settings.metrics_listen
+    if services.settings.webhook_url is None and listen is not None:
+        server = web_server(application, services, listen, webhook=False)
+        await server.start()
+        application.bot_data["web"] = server
     log.info("started as @%s", application.bot.username)
+
+
+def web_server(
+    application: Application,  # type: ignore[type-arg]
+    services: Services,
+    listen: tuple[str, int],
+    *,
+    webhook: bool,
+) -> WebServer:
+    """The HTTP server: the webhook (in webhook mode), /healthz and /metrics."""
+    settings = services.settings
+
+    def is_leader() -> bool:
+        leadership = application.bot_data.get("leadership")
+        return isinstance(leadership, Leadership) and leadership.is_leader
+
+    return WebServer(
+        application,
+        services,
+        listen,
+        webhook_path=settings.webhook_path if webhook else None,
+        secret=settings.webhook_secret,
+        is_leader=is_leader,
+    )
 
 
 async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
@@ -112,37 +211,48 @@ async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
         await leadership.stop()
     await services.outbox.stop()
     await services.cards.stop()
+    if services.cluster is not None:
+        await services.cluster.stop()
 
 
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    """Release the database."""
+    """Stop serving metrics, release the database."""
+    server = application.bot_data.get("web")
+    if isinstance(server, WebServer):
+        await server.stop()
     await get_services(application.bot_data).db.dispose()
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
     """The bot, wired: settings, database, rate limiter and every feature's handlers."""
-    application = (
+    webhook = settings.webhook_url is not None
+    limiter = TelegramRateLimiter()
+    processor = PerSenderUpdateProcessor(CONCURRENT_UPDATES, WAITING_UPDATES)
+    builder = (
         ApplicationBuilder()
         .token(settings.bot_token)
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
-        .rate_limiter(TelegramRateLimiter())
-        # A second connection for getUpdates: on stop, the call that marks the fetched updates
-        # as read must not wait behind the long poll being cancelled (or they come back).
-        .get_updates_connection_pool_size(2)
-        .concurrent_updates(PerSenderUpdateProcessor(CONCURRENT_UPDATES, WAITING_UPDATES))
+        .rate_limiter(limiter)
+        .concurrent_updates(processor)
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
-        .build()
     )
+    # Webhook mode: updates arrive through our own server (bot.web), not an Updater.
+    # Polling: a second connection for getUpdates, so that on stop the call that marks the
+    # fetched updates as read need not wait behind the long poll being cancelled.
+    builder = builder.updater(None) if webhook else builder.get_updates_connection_pool_size(2)
+    application = builder.build()
     db = Database(settings.database_url)
     outbox = OutboxDispatcher(application.bot, db)
+    cluster = Cluster(db) if webhook else None
     services = Services(
         settings=settings,
         db=db,
         cards=CardRefresher(application.bot),
         outbox=outbox,
+        cluster=cluster,
         # The clock is read through `services` so tests can move it.
         reminders=ReminderEngine(
             db,
@@ -168,6 +278,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         application.bot, db, settings, services.now(), row
     )
     application.bot_data["services"] = services
+    if cluster is not None:
+        wire_cluster(application, cluster, services, limiter, processor)
     # A "group chat was upgraded to a supergroup" answer to any send or edit moves the chat.
     outbox.on_migrated = services.cards.on_migrated = services.migrate_chat
 
@@ -195,6 +307,36 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     application.add_handler(CallbackQueryHandler(common.unknown_button))
     application.add_error_handler(common.on_error)
     return application
+
+
+def wire_cluster(
+    application: Application,  # type: ignore[type-arg]
+    cluster: Cluster,
+    services: Services,
+    limiter: TelegramRateLimiter,
+    processor: PerSenderUpdateProcessor,
+) -> None:
+    """Webhook mode: stored updates marked done, orphans adopted, one shared budget."""
+    limiter.cluster = services.cards.cluster = cluster
+
+    def done(update: object) -> None:
+        if isinstance(update, Update):
+            cluster.done(update.update_id)
+
+    async def adopt(orphans: list[tuple[int, str]]) -> None:
+        for _update_id, payload in orphans:
+            update = Update.de_json(json.loads(payload), application.bot)
+            await application.update_queue.put(update)
+
+    def share() -> None:
+        paused = cluster.paused_until
+        seconds = (paused - utcnow()).total_seconds() if paused is not None else 0.0
+        limiter.share(cluster.instances, seconds)
+
+    processor.on_done = done
+    cluster.on_orphans = adopt
+    cluster.on_cards = services.cards.requested
+    cluster.on_sync = share
 
 
 # What the bot asks Telegram for; everything else is never sent to it.

@@ -12,13 +12,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, TelegramError
 
 from bot.ratelimit import describe
 from db.errors import unavailable
+
+if TYPE_CHECKING:
+    from bot.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class CardRefresher:
         self._shown: dict[tuple[int, int], str] = {}
         # Set by the composition root: move a chat that Telegram says was upgraded.
         self.on_migrated: Callable[[int, int], Awaitable[None]] | None = None
+        # Webhook mode on PostgreSQL: only the leader edits; the others send it requests.
+        self.cluster: Cluster | None = None
 
     def register(self, kind: str, renderer: Renderer) -> None:
         self._renderers[kind] = renderer
@@ -67,8 +72,23 @@ class CardRefresher:
 
     def touch(self, kind: str, item_id: int) -> None:
         """Mark a card as needing an edit."""
-        self._dirty.add((kind, item_id))
+        cluster = self.cluster
+        if cluster is not None and cluster.shared and not cluster.leading:
+            cluster.request_card((kind, item_id))  # two instances never edit one card
+            return
+        self.requested([(kind, item_id)])
+
+    def requested(self, keys: Sequence[Key]) -> None:
+        """Cards to edit here (touched here, or requested by other instances)."""
+        self._dirty.update(keys)
         self._wake.set()
+
+    def hand_over(self) -> None:
+        """No longer leading: the cards still to edit become requests for the next leader."""
+        if self.cluster is not None:
+            for key in self._dirty:
+                self.cluster.request_card(key)
+        self._dirty.clear()
 
     def start(self) -> None:
         if self._task is None:

@@ -13,11 +13,14 @@ that actually run at once (`max_running`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot import metrics
 
 
 def sender_key(update: object) -> int | None:
@@ -37,8 +40,17 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
         self._running = asyncio.Semaphore(max_running)
         self._turns: dict[int, asyncio.Lock] = {}
         self._queued: dict[int, int] = {}
+        # Webhook mode: told when an update was processed (so it is marked done).
+        self.on_done: Callable[[object], None] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        started = time.monotonic()
+        await self._in_turn(update, coroutine)  # a cancelled update is not done
+        metrics.HANDLER_SECONDS.observe(time.monotonic() - started)
+        if self.on_done is not None:
+            self.on_done(update)
+
+    async def _in_turn(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = sender_key(update)
         if key is None:
             async with self._running:

@@ -21,10 +21,16 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
+
+from bot import metrics
+from db.errors import unavailable
+
+if TYPE_CHECKING:
+    from bot.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,8 @@ NETWORK_DEADLINE = 10.0  # seconds for one call and its retries after transient 
 FIRST_BACKOFF = 0.25
 MAX_BACKOFF = 1.0  # many quick tries beat a few long waits within the deadline
 ALL_IN_FLIGHT_POLL = 0.02
+# A little more than 60 s: our clock and Telegram's never start the minute together.
+GROUP_PERIOD = 61.0
 
 
 def transient(exc: BaseException) -> bool:
@@ -131,14 +139,53 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._overall = SlidingWindow(overall_per_second, 1.0, clock)
         # A restarted bot cannot know what its previous process sent in its last second.
         self._overall.block(1.0)
-        # A little more than 60 s: our clock and Telegram's never start the minute together.
-        self._groups = _Windows(group_per_minute, 61.0, clock)
+        self._groups = _Windows(group_per_minute, GROUP_PERIOD, clock)
         # About one a second into one private chat, after a burst of `private_burst`.
         self._privates = _Windows(private_burst, float(private_burst), clock)
+        self._group_window = (group_per_minute, GROUP_PERIOD)
+        self._private_window = (private_burst, float(private_burst))
         self._max_retries = max_retries
         self._network_deadline = network_deadline
+        self._overall_per_second = overall_per_second
         self.retries_after_429 = 0
         self.retries_after_faults = 0
+        # Webhook mode on PostgreSQL: the budget is the deployment's, not this process's.
+        self.cluster: Cluster | None = None
+
+    def share(self, instances: int, paused_seconds: float) -> None:
+        """Several instances: each takes its part of the overall rate, and all hold their
+        sends while any of them was told 429."""
+        self._overall.limit = max(1, self._overall_per_second // max(1, instances))
+        if paused_seconds > 0:
+            self._overall.block(paused_seconds)
+
+    async def _shared_slot(self, data: dict[str, Any]) -> int | None:
+        """A place in the chat's window that every instance shares (its slot id)."""
+        cluster = self.cluster
+        if cluster is None or not cluster.shared:
+            return None
+        chat = data.get("chat_id")
+        with contextlib.suppress(TypeError, ValueError):
+            chat = int(chat)  # type: ignore[arg-type]
+        if not isinstance(chat, int):
+            return None
+        window = self._group_window if chat < 0 else self._private_window
+        try:
+            return await cluster.take_slot(chat, *window)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("shared chat window unavailable (%s); local limits only", exc)
+            return None
+
+    async def _answered(self, slot: int | None) -> None:
+        if slot is not None and self.cluster is not None:
+            try:
+                await self.cluster.slot_answered(slot)
+            except Exception as exc:
+                if not unavailable(exc):
+                    raise
+                log.warning("shared chat window unavailable (%s)", exc)
 
     async def initialize(self) -> None:
         pass
@@ -173,19 +220,28 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         backoff = FIRST_BACKOFF
         attempt = 0
         while True:
+            slot = await self._shared_slot(data) if limited else None
             for window in windows:
                 await window.acquire()
             try:
-                return await callback(*args, **kwargs)
+                result = await callback(*args, **kwargs)
+                metrics.API_CALLS.labels(endpoint, "ok").inc()
+                return result
             except TelegramError as exc:
                 error = exc
+                metrics.API_CALLS.labels(endpoint, _status(exc)).inc()
             finally:
                 for window in windows:
                     window.release()
-            if isinstance(error, RetryAfter) and attempt < retries:
-                attempt += 1
+                await self._answered(slot)
+            if isinstance(error, RetryAfter):
                 delay = error.retry_after
                 seconds = float(delay.total_seconds() if isinstance(delay, timedelta) else delay)
+                metrics.RATE_LIMITED.inc()
+                metrics.PAUSED_SECONDS.inc(seconds)
+                await self._pause_everyone(seconds)
+            if isinstance(error, RetryAfter) and attempt < retries:
+                attempt += 1
                 self.retries_after_429 += 1
                 log.warning("429 on %s; waiting %.1fs as Telegram asked", endpoint, seconds)
                 if chat is not None:
@@ -199,3 +255,26 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 backoff = min(backoff * 2, MAX_BACKOFF)
             else:
                 raise error
+
+    async def _pause_everyone(self, seconds: float) -> None:
+        if self.cluster is None or not self.cluster.shared:
+            return
+        try:
+            await self.cluster.pause_all(seconds)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("could not share the 429 pause (%s)", exc)
+
+
+def _status(exc: TelegramError) -> str:
+    """A metrics label for a failed call: 429, 400, 403, 5xx or network."""
+    if isinstance(exc, RetryAfter):
+        return "429"
+    if isinstance(exc, BadRequest):
+        return "400"
+    if isinstance(exc, Forbidden):
+        return "403"
+    if "Bad Gateway" in exc.message or "Internal" in exc.message:
+        return "5xx"
+    return "network" if isinstance(exc, NetworkError) else "error"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.cards import CardRefresher
+from bot.cluster import Cluster
 from bot.settings import Settings
 from db import chats as chats_db
 from db.engine import Database
@@ -27,6 +28,8 @@ class Services:
     cards: CardRefresher
     outbox: OutboxDispatcher
     reminders: ReminderEngine
+    # Webhook mode: this instance among the others (None when polling).
+    cluster: Cluster | None = None
     # Tests replace the clock; everything that asks "what time is it" asks this.
     clock: Callable[[], dt.datetime] = field(default=utcnow)
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_API_URL = "https://api.telegram.org"
@@ -14,6 +15,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'bot.sqlite3'}"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+DEFAULT_WEBHOOK_LISTEN = "0.0.0.0:8080"
 
 
 class SettingsError(Exception):
@@ -33,6 +36,17 @@ class Settings:
     checkin_opens_minutes: int = 30
     late_after_minutes: int = 15
     low_attendance_percent: int = 60
+    # Webhook mode (several instances behind a load balancer); polling when unset.
+    webhook_url: str | None = None
+    webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
+    webhook_secret: str | None = None
+    # Polling mode: where /healthz and /metrics are served, if anywhere.
+    metrics_listen: tuple[str, int] | None = None
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook is served on: the path of WEBHOOK_URL."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -95,6 +109,29 @@ class Settings:
                 raise SettingsError(f"{name} must be a whole percentage (0-100)")
             return int(raw)
 
+        def listen(name: str, default: str) -> tuple[str, int]:
+            raw = get(name) or default
+            host, _, port = raw.rpartition(":")
+            if not host or not port.isdecimal() or not 0 < int(port) < 65536:
+                raise SettingsError(f"{name} must be host:port, such as {DEFAULT_WEBHOOK_LISTEN}")
+            return host.strip("[]"), int(port)
+
+        webhook_url = get("WEBHOOK_URL") or None
+        webhook_secret = get("WEBHOOK_SECRET") or None
+        if webhook_url is not None:
+            parts = urlsplit(webhook_url)
+            if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+                raise SettingsError(
+                    "WEBHOOK_URL must be a public https URL such as https://bot.example.org/tg"
+                )
+            if webhook_secret is None:
+                raise SettingsError(
+                    "WEBHOOK_SECRET is required with WEBHOOK_URL: 1-256 characters "
+                    "of A-Z a-z 0-9 _ - that Telegram sends with every update"
+                )
+        if webhook_secret is not None and not _SECRET_RE.match(webhook_secret):
+            raise SettingsError("WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -")
+
         return cls(
             bot_token=token,
             telegram_api_url=api_url,
@@ -105,4 +142,8 @@ class Settings:
             checkin_opens_minutes=minutes("CHECKIN_OPENS_MINUTES", 30),
             late_after_minutes=minutes("LATE_AFTER_MINUTES", 15),
             low_attendance_percent=percent("LOW_ATTENDANCE_PERCENT", 60),
+            webhook_url=webhook_url,
+            webhook_listen=listen("WEBHOOK_LISTEN", DEFAULT_WEBHOOK_LISTEN),
+            webhook_secret=webhook_secret,
+            metrics_listen=listen("METRICS_LISTEN", "") if get("METRICS_LISTEN") else None,
         )

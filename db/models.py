@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Text,
@@ -267,6 +268,65 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class WebhookUpdate(Base):
+    """An update received by webhook, stored before Telegram is answered 200 (webhook mode).
+
+    The instance that stored it processes it; if that instance dies first, the leader takes
+    it over (its `owner` no longer holds its presence lock). Kept two days once done, so a
+    second delivery of the same update is recognised and ignored.
+    """
+
+    __tablename__ = "webhook_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str] = mapped_column(Text)
+    owner: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index(
+            "ix_webhook_updates_pending",
+            "update_id",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
+    )
+
+
+class ChatSend(Base):
+    """One message or edit into a chat, by any instance: the deployment's shared windows
+    (20 a minute per group, a few a second per private chat) in webhook mode."""
+
+    __tablename__ = "chat_sends"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_chat_sends_chat_id_at", "chat_id", "at"),)
+
+
+class ClusterState(Base):
+    """Small facts every instance shares (webhook mode): when Telegram's 429 ends, which
+    webhook configuration the leader registered."""
+
+    __tablename__ = "cluster_state"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class CardRequest(Base):
+    """A card whose counts changed on some instance; the leader edits it, coalesced."""
+
+    __tablename__ = "card_requests"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Notice(Base):

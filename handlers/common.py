@@ -18,6 +18,8 @@ from telegram.constants import ChatType
 from telegram.error import Forbidden, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes
 
+from bot import metrics
+from bot.ordering import sender_key
 from bot.services import Services, get_services
 from bot.texts import MESSAGE_LIMIT, TOAST_LIMIT, clip, t
 from db import members as members_db
@@ -213,13 +215,22 @@ async def _handle(
     options: Options,
 ) -> Ctx | None:
     """One attempt in one transaction; None if this update was already handled."""
-    deduplicate = update.callback_query is None and not options.idempotent
+    cluster = services.cluster
+    # Several instances may each be given the update (Telegram or the load balancer
+    # delivering twice, or the leader taking over a dead instance's updates): then every
+    # update is claimed, so that exactly one transaction takes effect.
+    deduplicate = (update.callback_query is None and not options.idempotent) or (
+        cluster is not None and cluster.shared
+    )
     async with services.db.session() as session:
+        if cluster is not None:  # one person's updates in order across instances too
+            await cluster.wait_turn(session, sender_key(update))
         # Button presses are idempotent by the database's unique constraints (a second
         # 签到 or 收到 changes nothing), so only messages pay for de-duplication.
         first_time = not deduplicate or await updates_db.claim(session, update.update_id, utcnow())
         if not first_time:
             log.info("update %s was already handled; ignored", update.update_id)
+            _count(update, "duplicate")
             return None
         member = await _record_caller(session, update, user)
         ctx = Ctx(update, context, session, member, services, list(context.args or []))
@@ -238,7 +249,9 @@ async def _handle(
                     raise Refusal("button_invalid")
                 raise Refusal("private_only" if options.where == "private" else "group_only")
             await fn(ctx)
+            _count(update, "handled")
         except Refusal as refusal:
+            _count(update, "refused")
             await session.rollback()
             ctx.forget()
             text = render_refusal(refusal)
@@ -315,6 +328,7 @@ async def _with_retries(
             log.warning(
                 "update %s: database unavailable (%s); answered busy", update.update_id, exc
             )
+        _count(update, "busy")
         await tell_busy(update)
         return None
 
@@ -328,6 +342,10 @@ async def tell_busy(update: Update) -> None:
             await update.effective_message.reply_text(t("busy"))
     except TelegramError as exc:
         log.warning("update %s: could not say busy: %s", update.update_id, exc)
+
+
+def _count(update: Update, outcome: str) -> None:
+    metrics.UPDATES.labels(metrics.update_type(update), outcome).inc()
 
 
 def render_refusal(refusal: Refusal) -> str:
@@ -422,6 +440,7 @@ async def on_error(update: object, context: Context) -> None:
     log.error("error while handling update %s", _describe(update), exc_info=error)
     if not isinstance(update, Update):
         return
+    _count(update, "error")
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(t("error_internal"), show_alert=True)

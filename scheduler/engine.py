@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import JobQueue
 
+from bot import metrics
 from bot.texts import clip, t
 from db import activities as activities_db
 from db import chats as chats_db
@@ -140,6 +141,12 @@ class ReminderEngine:
             return results
 
     async def _handle(self, occurrence: Occurrence, now: dt.datetime) -> str | None:
+        outcome = await self._handle_once(occurrence, now)
+        if outcome is not None:
+            metrics.REMINDERS.labels(outcome).inc()
+        return outcome
+
+    async def _handle_once(self, occurrence: Occurrence, now: dt.datetime) -> str | None:
         late = now - occurrence.at
         async with self._db.session() as session:
             if late > GRACE and occurrence.rule not in rules.CATCH_UP:

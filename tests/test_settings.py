@@ -70,3 +70,34 @@ def test_bad_values_name_the_setting(name: str, value: str) -> None:
 def test_missing_token_says_how_to_get_one() -> None:
     with pytest.raises(SettingsError, match="@BotFather"):
         Settings.from_env({})
+
+
+def test_webhook_mode_needs_an_https_url_and_a_secret() -> None:
+    base = {"BOT_TOKEN": TOKEN}
+    polling = Settings.from_env(base)
+    assert polling.webhook_url is None and polling.metrics_listen is None
+    hook = {"WEBHOOK_URL": "https://bot.example.org/tg/x1", "WEBHOOK_SECRET": "s3cret_-X"}
+    settings = Settings.from_env(base | hook)
+    assert settings.webhook_path == "/tg/x1"
+    assert settings.webhook_listen == ("0.0.0.0", 8080)
+    assert Settings.from_env(base | hook | {"WEBHOOK_LISTEN": "127.0.0.1:9000"}).webhook_listen == (
+        "127.0.0.1",
+        9000,
+    )
+    assert Settings.from_env(base | {"METRICS_LISTEN": "[::1]:9100"}).metrics_listen == (
+        "::1",
+        9100,
+    )
+    for bad, named in (
+        ({"WEBHOOK_URL": "https://bot.example.org/tg"}, "WEBHOOK_SECRET is required"),
+        ({"WEBHOOK_URL": "http://bot.example.org/tg", "WEBHOOK_SECRET": "a"}, "WEBHOOK_URL"),
+        ({"WEBHOOK_URL": "https://bot.example.org/?a=1", "WEBHOOK_SECRET": "a"}, "WEBHOOK_URL"),
+        (hook | {"WEBHOOK_SECRET": "has space"}, "WEBHOOK_SECRET must be"),
+        (hook | {"WEBHOOK_SECRET": "x" * 257}, "WEBHOOK_SECRET must be"),
+        (hook | {"WEBHOOK_LISTEN": "8080"}, "WEBHOOK_LISTEN"),
+        (hook | {"WEBHOOK_LISTEN": "0.0.0.0:99999"}, "WEBHOOK_LISTEN"),
+        ({"METRICS_LISTEN": "localhost:x"}, "METRICS_LISTEN"),
+    ):
+        with pytest.raises(SettingsError, match=named) as raised:
+            Settings.from_env(base | bad)
+        assert "\n" not in str(raised.value)

@@ -6,6 +6,11 @@ about one message a second into a private chat after a short burst, ~30 messages
 overall, 4096-character messages, 64-byte callback data, 200-character toasts, one answer per
 callback, reactions from the standard set) with real-shaped 429s, and records every call.
 `faults` makes it fail like a struggling Bot API: 502s, lost answers, latency.
+
+Webhook mode: once the bot calls `setWebhook`, updates are POSTed instead of polled, with the
+secret header, by several connections at once, round-robin over `webhook_targets` like a load
+balancer in front of several instances; an answer other than 200 sends the update again (to
+the next target), as Telegram does. `webhook_copies = 2` delivers every update twice.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 BOT_ID = 7000000001
@@ -179,6 +186,15 @@ class FakeTelegram:
         self.private_windows: defaultdict[int, Window] = defaultdict(lambda: Window(*PRIVATE_LIMIT))
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # Webhook mode (see the module's docstring).
+        self.webhook: dict[str, Any] | None = None
+        self.webhook_targets: list[str] = []  # http://127.0.0.1:port of each instance
+        self.webhook_copies = 1
+        self.webhook_connections = 8
+        self.webhook_posts: list[tuple[int, str, int]] = []  # update id, target, status
+        self._next_target = itertools.count()
+        self._deliverers: list[asyncio.Task[None]] = []
+        self._client: aiohttp.ClientSession | None = None
 
     # ------------------------------------------------------------------ server lifecycle
     async def start(self) -> str:
@@ -200,8 +216,75 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         self._new_update.set()
+        for task in self._deliverers:
+            task.cancel()
+        await asyncio.gather(*self._deliverers, return_exceptions=True)
+        self._deliverers = []
+        if self._client is not None:
+            await self._client.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    # ------------------------------------------------------------------ webhook delivery
+    def _start_delivering(self) -> None:
+        if self._deliverers:
+            return
+        self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        self._deliverers = [
+            asyncio.create_task(self._deliver()) for _ in range(self.webhook_connections)
+        ]
+
+    async def _deliver(self) -> None:
+        while True:
+            if self.webhook is None or not self.updates or not self.webhook_targets:
+                self._new_update.clear()
+                with contextlib.suppress(TimeoutError):  # not wait_for: it can eat a cancel
+                    async with asyncio.timeout(0.5):
+                        await self._new_update.wait()
+                continue
+            update = self.updates.pop(0)
+            delivered = False
+            for copy in range(self.webhook_copies):
+                status = await self._post_update(update)
+                delivered = delivered or status == 200
+                if copy == 0 and status != 200:
+                    break
+            if not delivered:  # Telegram keeps it and tries again a little later
+                self.updates.insert(0, update)
+                await asyncio.sleep(0.1)
+
+    async def _post_update(self, update: dict[str, Any]) -> int:
+        assert self.webhook is not None and self._client is not None
+        target = self.webhook_targets[next(self._next_target) % len(self.webhook_targets)]
+        url = target + (urlsplit(self.webhook["url"]).path or "/")
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.get("secret_token") or ""}
+        try:
+            async with self._client.post(url, json=update, headers=headers) as response:
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError):
+            status = 0
+        self.webhook_posts.append((update["update_id"], target, status))
+        return status
+
+    async def api_setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = {
+            "url": params["url"],
+            "secret_token": params.get("secret_token"),
+            "allowed_updates": params.get("allowed_updates") or [],
+        }
+        self._start_delivering()
+        self._new_update.set()
+        return True
+
+    async def api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.webhook is None:
+            return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        return {
+            "url": self.webhook["url"],
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates),
+            "allowed_updates": self.webhook["allowed_updates"],
+        }
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -615,12 +698,15 @@ class FakeTelegram:
         }
 
     async def api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
         return True
 
     async def api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         if not self.updates and timeout > 0:
             self._new_update.clear()
