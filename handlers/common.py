@@ -249,9 +249,9 @@ async def _handle(
                     raise Refusal("button_invalid")
                 raise Refusal("private_only" if options.where == "private" else "group_only")
             await fn(ctx)
-            _count(update, "handled")
+            outcome = "handled"
         except Refusal as refusal:
-            _count(update, "refused")
+            outcome = "refused"
             await session.rollback()
             ctx.forget()
             text = render_refusal(refusal)
@@ -266,6 +266,7 @@ async def _handle(
             else:
                 ctx.reply(text)
         await session.commit()
+    _count(update, outcome)  # after the commit: an attempt tried again counts once
     return ctx
 
 
