@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot import texts_certificates, texts_qr, texts_quiet, texts_series
+
 MESSAGE_LIMIT = 4096
 TOAST_LIMIT = 200
 
@@ -299,8 +301,9 @@ ZH: dict[str, str] = {
     "newevent_usage": (
         "用法：/newevent 类型 日期 时间 标题 [选项]\n"
         "类型：study 学习 · meeting 会议 · unity 民族团结 · volunteer 志愿 · other 其他\n"
-        "选项：place=地点 end=结束时间 unit=单位 code=签到码\n"
-        "志愿活动：cap=名额 deadline=报名截止(YYYY-MM-DDTHH:MM) hours=服务时长\n"
+        "选项：place=地点 end=结束时间 unit=单位 code=签到码 leave=approve(请假需审批) qr=on(扫码签到)\n"
+        "系列：repeat=weekly|biweekly|monthly count=次数\n"
+        "志愿活动：cap=名额 deadline=报名截止(YYYY-MM-DDTHH:MM) hours=服务时长 checkout=on(签退计时)\n"
         "例如：/newevent 学习 2026-12-05 15:00 学习二十大报告 place=三楼会议室\n"
         "在私聊中只发 /newevent 可按步骤创建。"
     ),
@@ -317,6 +320,10 @@ ZH: dict[str, str] = {
     "hours_invalid": "服务时长须是 0–24 之间的数字。",
     "hours_volunteer_only": "hours= 只适用于志愿服务活动。",
     "option_unknown": "不认识的选项“{option}=”。可用：{known}",
+    "option_value_invalid": "选项 {option}= 只能是：{values}",
+    "not_volunteer": "{option}= 不适用于志愿服务活动（志愿者取消报名即可）。",
+    "series_usage": "系列活动须同时写 repeat=weekly|biweekly|monthly 和 count=次数，例如 repeat=weekly count=8。",
+    "count_invalid": "count= 须是 2–{max} 的整数。",
     "end_before_start": "结束时间必须晚于开始时间。",
     "activity_in_past": "活动时间已经过去，请检查日期和时间。",
     "no_main_group": "还没有设置主群：请在群里发送 /setup 后再创建活动。",
@@ -340,7 +347,7 @@ ZH: dict[str, str] = {
     "events_open": " · 🟢签到中",
     "events_target": " · {unit}",
     "event_usage": "用法：\n/event cancel 编号\n/event edit 编号 key=value …（可改 title date time end place code cap deadline hours）",
-    "edit_usage": "用法：/event edit 编号 key=value …（可改 title date time end place code cap deadline hours；code=off 取消签到码）",
+    "edit_usage": "用法：/event edit 编号 key=value …（可改 title date time end place code cap deadline hours leave qr checkout；code=off 取消签到码）",
     "event_cancelled": "已取消活动 #{id}「{title}」。",
     "event_edited": "已更新活动 #{id}：\n{card}",
     "id_invalid": "编号无效：请写不超过 9 位的数字编号，例如 12 或 #12。",
@@ -352,6 +359,7 @@ ZH: dict[str, str] = {
     "checkin_not_open": "#{id} 签到尚未开始，将于 {opens} 开放。",
     "checkin_closed": "#{id} 签到已结束。",
     "checkin_need_code": "#{id} 需要签到码：请私聊我发送 /checkin {id} 签到码",
+    "checkin_need_qr": "活动 #{id} 须扫码签到：请扫描现场展示的二维码；无法扫码时，在与我的私聊中发送 /checkin {id} 六位数字（二维码下方的代码）。",
     "checkin_wrong_code": "签到码不对，未签到。请向活动组织者确认。",
     "checkin_code_in_group": "签到码请在私聊中发送（群里发出去大家都能看到）：/checkin {id} 签到码",
     "checkin_none_open": "现在没有你可以签到的活动。发送 /events 查看近期活动。",
@@ -602,6 +610,17 @@ COMMANDS_ADMIN: list[tuple[str, str]] = [
     ("hours", "更正服务时长"),
     ("remind", "提醒：列表 / 添加 / 开关"),
 ]
+
+
+def _merge(*catalogs: dict[str, str]) -> None:
+    """Feature catalogs kept in their own modules join the main one; a clash is a bug."""
+    for catalog in catalogs:
+        clash = ZH.keys() & catalog.keys()
+        assert not clash, f"text keys defined twice: {sorted(clash)}"
+        ZH.update(catalog)
+
+
+_merge(texts_certificates.ZH, texts_qr.ZH, texts_quiet.ZH, texts_series.ZH)
 
 
 def t(key: str, **params: Any) -> str:

@@ -33,6 +33,12 @@ class ActivitySpec:
     hours: float | None = None
     capacity: int | None = None
     signup_deadline: dt.datetime | None = None
+    leave_mode: str = "free"
+    qr: bool = False
+    checkout: bool = False
+    # A series: `repeat` (weekly, biweekly, monthly) and how many activities in all.
+    repeat: str | None = None
+    count: int | None = None
 
 
 def _apply_end(starts_at: dt.datetime, end: str | None, zone: ZoneInfo) -> dt.datetime:
@@ -45,9 +51,36 @@ def _apply_end(starts_at: dt.datetime, end: str | None, zone: ZoneInfo) -> dt.da
     return ends_at
 
 
-KNOWN_OPTIONS = ("place", "end", "unit", "code", "hours", "cap", "deadline")
-EDITABLE = ("title", "date", "time", "end", "place", "code", "cap", "deadline", "hours")
-VOLUNTEER_ONLY = {"hours", "cap", "deadline"}
+KNOWN_OPTIONS = (
+    "place",
+    "end",
+    "unit",
+    "code",
+    "hours",
+    "cap",
+    "deadline",
+    "leave",
+    "qr",
+    "checkout",
+    "repeat",
+    "count",
+)
+EDITABLE = (
+    "title",
+    "date",
+    "time",
+    "end",
+    "place",
+    "code",
+    "cap",
+    "deadline",
+    "hours",
+    "leave",
+    "qr",
+    "checkout",
+)
+VOLUNTEER_ONLY = {"hours", "cap", "deadline", "checkout"}
+NOT_VOLUNTEER = {"leave"}  # volunteers cancel their sign-up instead of asking for leave
 
 
 def _refuse_unknown(options: dict[str, str], known: tuple[str, ...]) -> None:
@@ -59,6 +92,18 @@ def _refuse_unknown(options: dict[str, str], known: tuple[str, ...]) -> None:
 def _refuse_volunteer_only(kind: str, options: dict[str, str]) -> None:
     if kind != "volunteer" and VOLUNTEER_ONLY & set(options):
         raise Refusal("volunteer_only", option=sorted(VOLUNTEER_ONLY & set(options))[0])
+    if kind == "volunteer" and NOT_VOLUNTEER & set(options):
+        raise Refusal("not_volunteer", option=sorted(NOT_VOLUNTEER & set(options))[0])
+
+
+def _apply_switches(target: ActivitySpec | Activity, options: dict[str, str]) -> None:
+    """leave=, qr= and checkout=: the same on /newevent and /event edit."""
+    if "leave" in options:
+        target.leave_mode = rules.parse_choice("leave", options["leave"], rules.LEAVE_MODES)
+    if "qr" in options:
+        target.qr = rules.parse_switch("qr", options["qr"])
+    if "checkout" in options:
+        target.checkout = rules.parse_switch("checkout", options["checkout"])
 
 
 def parse_words(args: list[str], zone: ZoneInfo, today: dt.date) -> ActivitySpec:
@@ -89,6 +134,12 @@ def parse_words(args: list[str], zone: ZoneInfo, today: dt.date) -> ActivitySpec
         spec.capacity = rules.parse_capacity(options["cap"])
     if "deadline" in options:
         spec.signup_deadline = _parse_deadline(options["deadline"], starts_at, zone, today)
+    _apply_switches(spec, options)
+    if ("repeat" in options) != ("count" in options):
+        raise Refusal("series_usage")
+    if "repeat" in options:
+        spec.repeat = rules.parse_choice("repeat", options["repeat"], rules.REPEATS)
+        spec.count = rules.parse_series_count(options["count"])
     return spec
 
 
@@ -138,6 +189,9 @@ async def create(
         hours=spec.hours,
         capacity=spec.capacity,
         signup_deadline=spec.signup_deadline,
+        leave_mode=spec.leave_mode,
+        qr=spec.qr,
+        checkout=spec.checkout,
         created_by=creator.id,
         # The same clock the reminder rules read: none falls before the activity existed.
         created_at=now,
@@ -192,6 +246,7 @@ class Outcome(Enum):
     WRONG_CODE = "wrong_code"
     NOT_OPEN = "not_open"
     CLOSED = "closed"
+    NEED_QR = "need_qr"  # qr=on: only by scanning the rotating code (or typing its digits)
 
 
 @dataclass
@@ -233,8 +288,13 @@ async def check_in(
     *,
     code: str | None = None,
     via_button: bool = False,
+    qr_ok: bool = False,
 ) -> CheckinResult:
-    """Check `member` in; never twice (the unique constraint decides under concurrency)."""
+    """Check `member` in; never twice (the unique constraint decides under concurrency).
+
+    `qr_ok`: the caller verified a current QR token or code (db.qr); an activity with qr=on
+    takes no other check-in, and its own code= is then not asked for.
+    """
     activity = await get_active(session, activity_id)
     _require_registered(member)
     window = policy.window(now, activity.starts_at, activity.ends_at)
@@ -242,7 +302,12 @@ async def check_in(
         return CheckinResult(Outcome.NOT_OPEN, activity)
     if window is rules.Window.CLOSED:
         return CheckinResult(Outcome.CLOSED, activity)
-    if activity.code is not None:
+    if activity.qr and not qr_ok:
+        existing = await _answer(session, activity.id, member.id)
+        if existing is not None and existing.status != "leave":
+            return CheckinResult(Outcome.ALREADY, activity, existing.at)
+        return CheckinResult(Outcome.NEED_QR, activity)
+    if activity.code is not None and not activity.qr:
         existing = await _answer(session, activity.id, member.id)
         if existing is not None and existing.status != "leave":
             return CheckinResult(Outcome.ALREADY, activity, existing.at)
@@ -491,6 +556,7 @@ async def edit(
         activity.signup_deadline = _parse_deadline(
             options["deadline"], activity.starts_at, zone, today
         )
+    _apply_switches(activity, options)
     return activity
 
 

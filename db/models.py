@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -182,6 +183,7 @@ class Activity(Base):
         CheckConstraint("kind IN ('study', 'meeting', 'unity', 'volunteer', 'other')", name="kind"),
         CheckConstraint("status IN ('active', 'cancelled')", name="status"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("leave_mode IN ('free', 'approve')", name="leave_mode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -206,6 +208,13 @@ class Activity(Base):
     # The announcement card.
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Options (issue 12): `approve` sends leave to an approver; `qr` allows check-in only by
+    # scanning the rotating code; `checkout` (volunteering) credits the real hours.
+    leave_mode: Mapped[str] = mapped_column(String(8), default="free", server_default="free")
+    qr: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    checkout: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The first activity of the series this one belongs to (repeat=…); None: a single one.
+    series_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
 
@@ -257,8 +266,80 @@ class Attendance(Base):
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(256))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 补签: present by an approved make-up request (the Approval row says who approved, when).
+    makeup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # 签退 (activities with checkout=on): the real hours are the time between `at` and this.
+    checked_out_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     member: Mapped[Member] = relationship(lazy="joined")
+
+
+APPROVAL_KINDS = ("leave", "makeup")
+APPROVAL_STATUSES = ("pending", "approved", "rejected")
+
+
+class Approval(Base):
+    """A request someone must decide: leave for an activity with leave=approve, or 补签.
+
+    One per (kind, activity, person); asking again after a rejection makes it pending again.
+    The first decision wins (an UPDATE … WHERE status = 'pending').
+    """
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        UniqueConstraint("kind", "activity_id", "member_id", name="uq_approvals_request"),
+        CheckConstraint("kind IN ('leave', 'makeup')", name="kind"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        Index("ix_approvals_pending", "status", "activity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Each round of asking (a request made pending again) has its own outbox keys.
+    round: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id], lazy="joined")
+    decider: Mapped[Member | None] = relationship(foreign_keys=[decided_by], lazy="joined")
+
+
+class QrDisplay(Base):
+    """A rotating check-in QR code (/qr) shown in a chat; its photo is replaced each period."""
+
+    __tablename__ = "qr_displays"
+    __table_args__ = (UniqueConstraint("activity_id", "chat_id", name="uq_qr_displays_chat"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The period whose code the photo shows now (periods count QR_ROTATE_SECONDS from 1970).
+    period: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class Certificate(Base):
+    """A volunteer-hours certificate issued by /certificate; /verify looks its code up."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    year: Mapped[int] = mapped_column()
+    # As certified (the name and hours at issue; later corrections make a new certificate).
+    name: Mapped[str] = mapped_column(String(64))
+    hours: Mapped[float] = mapped_column()
+    activities: Mapped[int] = mapped_column()
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ProcessedUpdate(Base):
@@ -351,6 +432,8 @@ class Notice(Base):
     # When those who have not acknowledged are reminded privately; None: never.
     remind_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     chased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # /notice urgent: its automatic follow-ups are not held during quiet hours.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Each follow-up round (scheduled or /chase) has its own outbox keys.
     chase_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
@@ -406,6 +489,9 @@ class OutboxMessage(Base):
     media_kind: Mapped[str | None] = mapped_column(String(16))
     media_file_id: Mapped[str | None] = mapped_column(String(256))
     pin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An automatic private message (reminder, follow-up, nudge, promotion): held during
+    # QUIET_HOURS and sent when they end, in order. Explicit and urgent sends are not.
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # What to do once sent (e.g. "notice_post" records the message) and for whom.
     purpose: Mapped[str | None] = mapped_column(String(32))
     ref_id: Mapped[int | None] = mapped_column()

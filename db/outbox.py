@@ -32,8 +32,12 @@ async def enqueue(
     ref_id: int | None = None,
     member_id: int | None = None,
     not_before: dt.datetime | None = None,
+    quiet: bool = False,
 ) -> bool:
-    """Add a message unless one with `key` exists; True if added. Commit with the change."""
+    """Add a message unless one with `key` exists; True if added. Commit with the change.
+
+    `quiet`: an automatic private message, held during QUIET_HOURS.
+    """
     return await insert_ignore(
         session,
         OutboxMessage,
@@ -47,6 +51,7 @@ async def enqueue(
         purpose=purpose,
         ref_id=ref_id,
         member_id=member_id,
+        quiet=quiet,
         status="pending",
         attempts=0,
         next_attempt_at=not_before or utcnow(),

@@ -162,6 +162,35 @@ def parse_hours(raw: str, *, allow_zero: bool = False) -> float:
     return hours
 
 
+SWITCH = {"on": True, "off": False, "开": True, "关": False}
+LEAVE_MODES = ("free", "approve")
+REPEATS = ("weekly", "biweekly", "monthly")
+MAX_SERIES = 52
+
+
+def parse_switch(option: str, raw: str) -> bool:
+    """`on` / `off` (开 / 关) for an option such as qr= or checkout=."""
+    value = SWITCH.get(raw.strip().lower())
+    if value is None:
+        raise Refusal("option_value_invalid", option=option, values="on off")
+    return value
+
+
+def parse_choice(option: str, raw: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` for an option such as leave= or repeat=, else a refusal listing them."""
+    value = raw.strip().lower()
+    if value not in choices:
+        raise Refusal("option_value_invalid", option=option, values=" ".join(choices))
+    return value
+
+
+def parse_series_count(raw: str) -> int:
+    """count= of a series: 2 to 52 activities."""
+    if not _COUNT.match(raw.strip()) or not 2 <= int(raw) <= MAX_SERIES:
+        raise Refusal("count_invalid", max=MAX_SERIES)
+    return int(raw)
+
+
 def parse_remind(raw: str) -> dt.timedelta | None:
     """`remind=` of a notice: hours until the follow-up (0 < h ≤ 720), or `off` (None)."""
     value = raw.strip().lower()

@@ -41,6 +41,8 @@ def checkin_text(ctx: Ctx, result: CheckinResult) -> str:
             return t("checkin_need_code", id=activity.id)
         case Outcome.WRONG_CODE:
             return t("checkin_wrong_code")
+        case Outcome.NEED_QR:
+            return t("checkin_need_qr", id=activity.id)
 
 
 def refusal_for(ctx: Ctx, result: CheckinResult) -> Refusal:
@@ -88,7 +90,8 @@ async def on_button(ctx: Ctx) -> None:
             if result.outcome is Outcome.NEED_CODE
             else None
         )
-        ctx.toast(checkin_text(ctx, result), alert=result.outcome is Outcome.NEED_CODE, url=url)
+        alert = result.outcome in (Outcome.NEED_CODE, Outcome.NEED_QR)
+        ctx.toast(checkin_text(ctx, result), alert=alert, url=url)
         return
     # 请假: the reason is asked for privately, never in the group.
     activity = await activities_db.get_active(ctx.session, activity_id)
