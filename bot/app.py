@@ -35,12 +35,15 @@ from db.migrate import upgrade
 from db.models import utcnow
 from handlers import (
     activities,
+    approvals,
+    certificates,
     chats,
     checkin,
     common,
     members,
     newevent_dialog,
     notices,
+    qr,
     reminders,
     replies,
     reports,
@@ -56,6 +59,7 @@ from scheduler.leader import Leadership
 from scheduler.notices import FOLLOWUP, POST, REPORT, NoticeHooks
 from scheduler.outbox import OutboxDispatcher
 from scheduler.promotions import PROMOTION, PromotionHooks
+from scheduler.qr_rotation import QrRotation
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +131,13 @@ async def keep_registering(bot: Bot, services: Services) -> None:
         delay = min(delay * 2, 60.0)
 
 
+def qr_rotation(application: Application) -> QrRotation:  # type: ignore[type-arg]
+    """The leader's loop that replaces the check-in QR photos (/qr) every period."""
+    rotation = application.bot_data["qr_rotation"]
+    assert isinstance(rotation, QrRotation)
+    return rotation
+
+
 async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
     """Migrate the database, register command menus (run before updates are taken)."""
     services = get_services(application.bot_data)
@@ -146,6 +157,7 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
                 registering = asyncio.create_task(keep_registering(application.bot, services))
                 application.bot_data["registering"] = registering  # a reference keeps it
         services.outbox.start()
+        qr_rotation(application).start()
         services.reminders.attach(application.job_queue)
         await services.reminders.start()
         if application.job_queue is not None:
@@ -165,6 +177,7 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
         if application.job_queue is not None:
             for job in application.job_queue.scheduler.get_jobs():
                 job.remove()
+        await qr_rotation(application).stop()
         await services.outbox.stop()
 
     leadership = Leadership(services.db, elected, deposed)
@@ -278,16 +291,20 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         application.bot, db, settings, services.now(), row
     )
     application.bot_data["services"] = services
+    application.bot_data["qr_rotation"] = QrRotation(application.bot, services)
     if cluster is not None:
         wire_cluster(application, cluster, services, limiter, processor)
     # A "group chat was upgraded to a supergroup" answer to any send or edit moves the chat.
     outbox.on_migrated = services.cards.on_migrated = services.migrate_chat
+    # Quiet hours are judged by the services' clock (tests move it).
+    outbox.set_quiet_hours(settings.quiet_hours, settings.timezone, services.now)
 
     # First: drop edited messages, channel posts and anonymous senders before any feature.
     application.add_handler(TypeHandler(Update, common.gatekeeper), group=-1)
     # checkin before start: its /start handler takes the deep links from the cards' buttons.
     features = (
         checkin,
+        qr,  # before start too: its /start handler takes the scanned QR codes' deep links
         start,
         members,
         chats,
@@ -298,6 +315,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         reminders,
         reports,
         roster,
+        approvals,
+        certificates,
         replies,  # after every command: typed answers in groups
     )
     for feature in features:

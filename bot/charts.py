@@ -26,9 +26,9 @@ _PACKAGED_FONT = "NotoSansCJKsc-Regular.otf"
 # Lower-cased substrings of system font file names, best first.
 _SYSTEM_FONTS = ("notosanscjk", "sourcehansans", "wqy-microhei", "wqy-zenhei")
 _INSTALL_HINT = (
-    "No CJK font for charts: install the Python package mplfonts (pip install mplfonts), "
-    "or a system font: Noto Sans CJK (fonts-noto-cjk), Source Han Sans or WenQuanYi "
-    "(fonts-wqy-microhei)"
+    "No CJK font for charts and certificates: install the Python package mplfonts "
+    "(pip install mplfonts), or a system font: Noto Sans CJK (fonts-noto-cjk), Source Han Sans "
+    "or WenQuanYi (fonts-wqy-microhei)"
 )
 
 _DPI = 100
@@ -72,10 +72,24 @@ def _cjk_font() -> str:
     """Finds the CJK font file and registers it with matplotlib, once."""
     from matplotlib import font_manager
 
-    path = _packaged_font() or _system_font(font_manager.findSystemFonts())
+    path = find_cjk_font()
+    font_manager.fontManager.addfont(path)
+    return path
+
+
+def find_cjk_font() -> str:
+    """The path of the CJK font every Chinese image or document is drawn with (charts here,
+    certificates in bot.certificate): Noto Sans CJK SC from mplfonts, else the best system font.
+
+    Looked up afresh on each call: callers keep what they need.
+    """
+    path = _packaged_font()
+    if path is None:
+        from matplotlib import font_manager
+
+        path = _system_font(font_manager.findSystemFonts())
     if path is None:
         raise RuntimeError(_INSTALL_HINT)
-    font_manager.fontManager.addfont(path)
     return path
 
 

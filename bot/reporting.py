@@ -42,6 +42,7 @@ ANSWER_KEYS = {
     "leave": "answer_leave",
     None: "answer_absent",
     "unregistered": "answer_unregistered",
+    "makeup": "answer_makeup",
 }
 
 
@@ -60,14 +61,18 @@ def hours_text(hours: float) -> str:
 
 
 def tally_text(tally: Tally) -> str:
-    return t(
-        "report_tally",
-        expected=tally.expected,
-        present=tally.present,
-        late=tally.late,
-        leave=tally.leave,
-        absent=tally.absent,
-        rate=percent(tally.rate),
+    makeup = t("report_tally_makeup", makeup=tally.makeup) if tally.makeup else ""
+    return (
+        t(
+            "report_tally",
+            expected=tally.expected,
+            present=tally.present,
+            late=tally.late,
+            leave=tally.leave,
+            absent=tally.absent,
+            rate=percent(tally.rate),
+        )
+        + makeup
     )
 
 
@@ -276,6 +281,7 @@ async def write_ledger(
             counts = await reports_db.tallies_by_activity(session, where, unit_id)
             await _activities(session, writer, start, end, unit_id, counts, zone)
             await _attendance(session, writer, start, end, now, unit_id)
+            await _approvals(session, writer, start, end, unit_id)
             await _volunteering(session, writer, start, end, now, unit_id)
             await _receipts(session, writer, start, end, unit_id)
             await _roster(session, writer, start, end, now, unit_id)
@@ -373,8 +379,11 @@ async def _attendance(
     sheet = await _sheet(writer, "sheet_attendance", columns)
 
     def shape(row: tuple[Any, ...]) -> list[object]:
-        activity_id, title, starts, unit_name, real, first, registered, status, at, reason = row
+        activity_id, title, starts, unit_name, real, first = row[:6]
+        registered, status, at, reason, makeup = row[6:]
         answer = status if status is not None or registered else "unregistered"
+        if makeup:
+            answer = "makeup"
         return [
             activity_id,
             title,
@@ -383,11 +392,55 @@ async def _attendance(
             exports.name_of(real, first),
             t(ANSWER_KEYS[answer]),
             at if status in ("present", "late") else None,
-            reason if status == "leave" else None,
+            reason if status == "leave" or makeup else None,
         ]
 
     stmt = exports.attendance(start, end, now, unit_id)
     await _fill(sheet, exports.stream(session, stmt), shape)
+
+
+async def _approvals(
+    session: AsyncSession,
+    writer: LedgerWriter,
+    start: dt.datetime,
+    end: dt.datetime,
+    unit_id: int | None,
+) -> None:
+    """审批记录: each leave or 补签 request, who decided and when (the audit trail)."""
+    columns = [
+        _col("col_id", "int"),
+        _col("col_title"),
+        _col("col_starts", "datetime"),
+        _col("col_unit"),
+        _col("col_name"),
+        _col("col_request"),
+        _col("col_request_reason"),
+        _col("col_decision"),
+        _col("col_asked_at", "datetime"),
+        _col("col_decider"),
+        _col("col_decided_at", "datetime"),
+    ]
+    sheet = await _sheet(writer, "sheet_approvals", columns)
+
+    def shape(row: tuple[Any, ...]) -> list[object]:
+        activity_id, title, starts, unit_name, real, first = row[:6]
+        kind, reason, status, asked, decider_real, decider_first, decided_at = row[6:]
+        decided = decider_real is not None or decider_first is not None
+        return [
+            activity_id,
+            title,
+            starts,
+            unit_name or t("no_unit"),
+            exports.name_of(real, first),
+            t(f"approval_kind_{kind}"),
+            reason,
+            t(f"approval_status_{status}"),
+            asked,
+            exports.name_of(decider_real, decider_first) if decided else None,
+            decided_at,
+        ]
+
+    await _fill(sheet, exports.stream(session, exports.approvals(start, end, unit_id)), shape)
 
 
 async def _volunteering(

@@ -12,6 +12,7 @@ from bot.cards import CardRefresher
 from bot.cluster import Cluster
 from bot.settings import Settings
 from db import chats as chats_db
+from db.approvals import MakeupPolicy
 from db.engine import Database
 from db.models import utcnow
 from db.rules import CheckinPolicy
@@ -39,6 +40,10 @@ class Services:
             opens_before=dt.timedelta(minutes=self.settings.checkin_opens_minutes),
             late_after=dt.timedelta(minutes=self.settings.late_after_minutes),
         )
+
+    @property
+    def makeup(self) -> MakeupPolicy:
+        return MakeupPolicy(self.settings.makeup_days, self.settings.makeup_per_quarter)
 
     def now(self) -> dt.datetime:
         return self.clock()

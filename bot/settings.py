@@ -10,6 +10,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from scheduler import quiet
+from scheduler.quiet import QuietHours
+
 DEFAULT_API_URL = "https://api.telegram.org"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'bot.sqlite3'}"
@@ -36,6 +39,14 @@ class Settings:
     checkin_opens_minutes: int = 30
     late_after_minutes: int = 15
     low_attendance_percent: int = 60
+    # Automatic private messages wait out this window. From the environment the default is
+    # 21:00-08:00; a Settings built in code (tests) has none unless it asks for one.
+    quiet_hours: QuietHours | None = None
+    # 补签: how many days after an activity's end it may be asked, and how often a quarter.
+    makeup_days: int = 3
+    makeup_per_quarter: int = 3
+    # qr=on check-in: the QR code and its 6-digit code change this often (seconds).
+    qr_rotate_seconds: int = 30
     # Webhook mode (several instances behind a load balancer); polling when unset.
     webhook_url: str | None = None
     webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
@@ -109,6 +120,22 @@ class Settings:
                 raise SettingsError(f"{name} must be a whole percentage (0-100)")
             return int(raw)
 
+        def whole(name: str, default: int, low: int, high: int) -> int:
+            raw = get(name)
+            if not raw:
+                return default
+            if not raw.isdecimal() or not raw.isascii() or not low <= int(raw) <= high:
+                raise SettingsError(f"{name} must be a whole number from {low} to {high}")
+            return int(raw)
+
+        try:
+            quiet_hours = quiet.parse(get("QUIET_HOURS") or str(quiet.DEFAULT))
+        except ValueError:
+            raise SettingsError(
+                "QUIET_HOURS must be HH:MM-HH:MM with different start and end "
+                "(e.g. 21:00-08:00), or off"
+            ) from None
+
         def listen(name: str, default: str) -> tuple[str, int]:
             raw = get(name) or default
             host, _, port = raw.rpartition(":")
@@ -142,6 +169,10 @@ class Settings:
             checkin_opens_minutes=minutes("CHECKIN_OPENS_MINUTES", 30),
             late_after_minutes=minutes("LATE_AFTER_MINUTES", 15),
             low_attendance_percent=percent("LOW_ATTENDANCE_PERCENT", 60),
+            quiet_hours=quiet_hours,
+            makeup_days=whole("MAKEUP_DAYS", 3, 1, 30),
+            makeup_per_quarter=whole("MAKEUP_PER_QUARTER", 3, 0, 50),
+            qr_rotate_seconds=whole("QR_ROTATE_SECONDS", 30, 10, 600),
             webhook_url=webhook_url,
             webhook_listen=listen("WEBHOOK_LISTEN", DEFAULT_WEBHOOK_LISTEN),
             webhook_secret=webhook_secret,

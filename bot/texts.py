@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot import texts_certificates, texts_qr, texts_quiet, texts_series
+from bot import (
+    texts_certificates,
+    texts_muster,
+    texts_needs,
+    texts_qr,
+    texts_quiet,
+    texts_series,
+)
 
 MESSAGE_LIMIT = 4096
 TOAST_LIMIT = 200
@@ -40,17 +47,21 @@ ZH: dict[str, str] = {
         "/units — 查看单位（分组）列表\n"
         "/events — 近期活动及编号\n"
         "/checkin [编号] [签到码] — 签到（也可点群里活动公告的“签到”按钮）\n"
-        "/leave 编号 原因 — 请假\n"
+        "/leave 编号 原因 — 请假（部分活动需审批）\n"
+        "/makeup 编号 原因 — 活动结束后申请补签（需审批）\n"
         "/signup 编号 · /withdraw 编号 — 志愿活动报名 / 取消报名（也可点卡片按钮）\n"
+        "/checkout 编号 — 志愿服务签退，按实际时长计时（也可点卡片按钮）\n"
         "在群里引用通知回复“收到”、引用活动卡片回复“到”，和点按钮一样算数\n"
         "/me — 我的签到、请假、报名和志愿服务时长\n"
         "/top — 本年志愿服务时长榜\n"
+        "/certificate [年份] — 我的志愿服务证明（PDF，私聊）· /verify 验证码 — 核验证明\n"
         "/cancel — 退出当前操作\n"
         "/help — 显示本帮助"
     ),
     "help_lead": (
         "\n\n【分组组长】\n你是 {unit} 的组长，可为本分组创建活动、查看名单和报告：\n"
-        "/newevent 类型 日期 时间 标题 unit={unit} …\n/roster 编号\n"
+        "本组成员需审批的请假和补签申请会私信发给你，点“批准”或“驳回”即可。\n"
+        "/newevent 类型 日期 时间 标题 unit={unit} …\n/roster 编号\n/qr 编号 — 现场签到二维码\n"
         "/report · /export · /history @用户名 · /record 编号 纪要…（仅本分组）"
     ),
     "help_admin": (
@@ -71,10 +82,14 @@ ZH: dict[str, str] = {
         "/lead off @用户名|ID（或回复其消息）— 取消组长\n"
         "/members — 按单位列出已登记成员（私聊）\n"
         "/newevent 类型 日期 时间 标题 [place= end= unit= code=] — 新建活动（私聊中只发 /newevent 可按步骤创建）\n"
-        "  志愿活动另有 cap=名额 deadline=YYYY-MM-DDTHH:MM hours=服务时长\n"
+        "  leave=approve 请假需审批 · qr=on 只能扫码签到\n"
+        "  志愿活动另有 cap=名额 deadline=YYYY-MM-DDTHH:MM hours=服务时长 checkout=on 签退按实际计时\n"
+        "  系列活动加 repeat=weekly|biweekly|monthly count=次数（2–52）\n"
         "/hours 编号 @用户名|ID 小时数 — 更正某人的服务时长\n"
         "/event cancel 编号 · /event edit 编号 key=value — 取消 / 修改活动\n"
+        "/event cancel 编号 all — 取消系列中从该活动起的各次 · /event clone 编号 日期 [时间] — 复制活动\n"
         "/roster 编号 — 签到、请假、未签到名单（私聊）\n"
+        "/qr 编号 — 现场签到二维码（私聊发送，每隔一段时间自动更换）\n"
         "/notice [@单位|all] [remind=小时|off] 内容 — 发布通知（带“收到”按钮，可附图片/文件）\n"
         "/notice edit 编号 内容 · /notice delete 编号 — 修改 / 删除通知\n"
         "/acks 编号 — 谁还没回复“收到”（私聊）\n"
@@ -150,6 +165,7 @@ ZH: dict[str, str] = {
     "report_unit_line": "{unit}：理论学习 {study}",
     "report_unit_attendance": "　出勤：{tally}",
     "report_tally": "应到 {expected} · 已签到 {present} · 迟到 {late} · 请假 {leave} · 缺席 {absent} · 出勤率 {rate}",
+    "report_tally_makeup": "（其中补签 {makeup}）",
     "report_quota_year": "{held} 次，{met}/{due} 个季度达标",
     "status_done": "已完成 ✓",
     "status_scheduled": "已安排（尚未举行）",
@@ -182,6 +198,13 @@ ZH: dict[str, str] = {
     "ledger_preparing": "正在生成，稍候私信发给你。",
     "sheet_activities": "活动",
     "sheet_attendance": "签到明细",
+    "sheet_approvals": "审批记录",
+    "col_request": "申请类型",
+    "col_request_reason": "申请原因",
+    "col_decision": "审批结果",
+    "col_asked_at": "申请时间",
+    "col_decider": "审批人",
+    "col_decided_at": "审批时间",
     "sheet_volunteering": "志愿服务",
     "sheet_receipts": "通知回执",
     "sheet_roster": "成员",
@@ -252,6 +275,9 @@ ZH: dict[str, str] = {
     "history_usage": "用法：/history @用户名|ID",
     "history_header": "{name}（{unit}，{state}）今年各季度的出勤",
     "history_line": "{period}：{tally}",
+    "history_requests": "请假审批与补签：",
+    "history_request_line": "{date} #{id}「{title}」{what}（{reason}）：{status}{decided}",
+    "history_decided": "，{decider} {at}",
     "record_usage": "用法：/record 编号 纪要内容（保存纪要）；私聊发照片并写说明 /record 编号（添加照片）；/record 编号（查看）。",
     "record_photo_private": "照片请在与我的私聊中发送，说明写 /record 编号。",
     "record_photo_added": "已为活动 #{id} 添加照片，共 {count} 张。",
@@ -334,6 +360,9 @@ ZH: dict[str, str] = {
     "card": "【{kind}】#{id} {title}\n🕒 {when}\n📍 {place}\n👥 {target}\n{counts}{status}",
     "card_counts": "已签到 {present} · 迟到 {late} · 请假 {leave} · 应到 {expected}",
     "card_code_hint": "\n🔑 本活动需签到码：请私聊机器人发送 /checkin {id} 签到码",
+    "card_qr_hint": "\n📷 扫码签到：请扫描现场展示的二维码；无法扫码时私聊机器人发送 /checkin {id} 六位代码",
+    "card_leave_approve_hint": "\n📝 请假需审批：点“请假”写明原因，由组长或青工委批准",
+    "card_checkout_hint": "\n⏱ 结束时请点“签退”，服务时长按实际计时",
     "card_cancelled": "\n❌ 活动已取消",
     "card_ended": "\n✅ 活动已结束",
     "place_none": "待定",
@@ -346,7 +375,7 @@ ZH: dict[str, str] = {
     "events_line": "#{id} {kind}「{title}」{when} · {place}{state}",
     "events_open": " · 🟢签到中",
     "events_target": " · {unit}",
-    "event_usage": "用法：\n/event cancel 编号\n/event edit 编号 key=value …（可改 title date time end place code cap deadline hours）",
+    "event_usage": "用法：\n/event cancel 编号\n/event cancel 编号 all（连同系列中之后的活动一起取消）\n/event edit 编号 key=value …（可改 title date time end place code cap deadline hours）\n/event clone 编号 YYYY-MM-DD [HH:MM]（复制到新的日期）",
     "edit_usage": "用法：/event edit 编号 key=value …（可改 title date time end place code cap deadline hours leave qr checkout；code=off 取消签到码）",
     "event_cancelled": "已取消活动 #{id}「{title}」。",
     "event_edited": "已更新活动 #{id}：\n{card}",
@@ -373,6 +402,54 @@ ZH: dict[str, str] = {
     "leave_button": "请在与我的私聊中写请假原因。",
     "leave_closed": "#{id} 已结束，不能再请假。",
     "leave_but_present": "你已签到 #{id}，无需请假。",
+    # --- leave approval and 补签 ---
+    "leave_asked": "已提交 #{id}「{title}」的请假申请（原因：{reason}），待审批。审批结果会私信告诉你。",
+    "leave_pending": "你对 #{id} 的请假申请正在审批中，请耐心等待。",
+    "leave_approved_already": "你对 #{id} 的请假已获批准。",
+    "makeup_usage": "用法：/makeup 编号 原因 — 活动结束后 {days} 天内申请补签，经审批后计为已签到。",
+    "makeup_asked": "已提交 #{id}「{title}」的补签申请（原因：{reason}），待审批。审批结果会私信告诉你。",
+    "makeup_pending": "你对 #{id} 的补签申请正在审批中，请耐心等待。",
+    "makeup_approved_already": "你对 #{id} 的补签已获批准。",
+    "makeup_volunteer": "志愿服务活动不办理补签；服务时长有误请联系青工委更正。",
+    "makeup_not_yours": "活动 #{id} 不是你所在单位的活动，无需补签。",
+    "makeup_still_open": "活动 #{id} 尚未结束，请直接签到（/checkin {id}）。",
+    "makeup_too_late": "活动 #{id} 已结束超过 {days} 天，不能再申请补签。",
+    "makeup_on_leave": "你已请假 #{id}，不能补签。",
+    "makeup_present": "你已签到 #{id}，无需补签。",
+    "makeup_quota": "本季度的补签次数已用完（每人每季度最多 {limit} 次）。",
+    "approval_kind_leave": "请假",
+    "approval_kind_makeup": "补签",
+    "approval_request": "【{what}申请】{name}（{unit}）\n活动：#{id}「{title}」{when}\n原因：{reason}",
+    "approval_decided_card": "{request}\n—— {decision}（{decider}，{at}）",
+    "approval_status_approved": "已批准",
+    "approval_status_rejected": "已驳回",
+    "approval_status_pending": "待审批",
+    "button_approve": "批准",
+    "button_reject": "驳回",
+    "approval_done_approved": "已批准 {name} 的申请。",
+    "approval_done_rejected": "已驳回 {name} 的申请。",
+    "approval_decided_before": "该申请已由 {decider} 处理：{decision}。",
+    "approval_not_yours": "抱歉，只有该成员所在单位的组长或青工委成员可以审批。",
+    "approval_nobody": "\n目前没有可以审批的人（本单位无组长，青工委成员也未启用机器人），请直接联系青工委。",
+    "approval_stale": "这是一次较早的申请，已失效；请处理最新的那条消息。",
+    "approval_told_ok_leave": "你对 #{id}「{title}」的请假申请已批准（{decider}）。",
+    "approval_told_no_leave": "你对 #{id}「{title}」的请假申请被驳回（{decider}）。如能参加，请按时签到。",
+    "approval_told_ok_makeup": "你对 #{id}「{title}」的补签已批准（{decider}），计为已签到。",
+    "approval_told_no_makeup": "你对 #{id}「{title}」的补签申请被驳回（{decider}）。",
+    "approval_pending_reminder": "活动 #{id}「{title}」已结束，以下请假申请仍待你审批：{names}。请在之前的消息中点“批准”或“驳回”。",
+    "card_pending": " · 待审批 {pending}",
+    # --- 签退 (checkout=on) ---
+    "button_checkout": "签退",
+    "checkout_usage": "用法：/checkout 编号 — 志愿服务结束时签退，按实际时长计入服务时长。",
+    "checkout_done": "已签退 #{id}（{time}），计入服务时长 {hours} 小时。",
+    "checkout_already": "你已于 {time} 签退 #{id}，服务时长 {hours} 小时。",
+    "checkout_off": "活动 #{id} 无需签退：服务时长按计划计入。",
+    "checkout_not_checked_in": "你还没有签到 #{id}，请先签到再签退。",
+    "checkout_closed": "活动 #{id} 已结束超过 2 小时，不能再签退；已按计划时长计入。",
+    "checkout_missed": "你没有在活动 #{id}「{title}」结束后 2 小时内签退，已按计划时长 {hours} 小时计入服务时长。如有出入请联系青工委。",
+    "roster_pending": "【待审批】",
+    "roster_pending_line": "{index}. {name}（{unit}）{what}：{reason}",
+    "roster_makeup_mark": "（补签，{decider} 批准）",
     "dialog_cancelled": "已取消。",
     "dialog_nothing": "当前没有进行中的操作。",
     "button_invalid": "按钮无效或已过期。",
@@ -403,9 +480,10 @@ ZH: dict[str, str] = {
     "ne_group_hint": "按步骤创建请在私聊中发送 /newevent；或直接写全：\n{usage}",
     # --- notices ---
     "notice_usage": (
-        "用法：/notice [@单位|all] [remind=小时|remind=off] 通知内容（可多行）\n"
+        "用法：/notice [@单位|all] [remind=小时|remind=off] [urgent|紧急] 通知内容（可多行）\n"
         "@单位：发到该单位的分组群；all：发到主群和所有分组群；默认发到主群。\n"
         "remind=：多少小时后私信提醒未回复“收到”的人（默认 24，off 为不提醒）。\n"
+        "urgent/紧急：提醒不受免打扰时段限制。\n"
         "也可以发送图片或文件，并以 /notice … 作为说明文字。\n"
         "/notice edit 编号 新内容 · /notice delete 编号"
     ),
@@ -581,10 +659,14 @@ COMMANDS_MEMBER: list[tuple[str, str]] = [
     ("events", "近期活动"),
     ("checkin", "签到：编号 [签到码]"),
     ("leave", "请假：编号 原因"),
+    ("makeup", "补签申请：编号 原因"),
     ("signup", "志愿活动报名：编号"),
     ("withdraw", "取消报名：编号"),
+    ("checkout", "志愿服务签退：编号"),
     ("me", "我的记录"),
     ("top", "志愿服务时长榜"),
+    ("certificate", "志愿服务证明：[YYYY]"),
+    ("verify", "核验志愿服务证明：验证码"),
     ("cancel", "退出当前操作"),
 ]
 COMMANDS_ADMIN: list[tuple[str, str]] = [
@@ -597,6 +679,7 @@ COMMANDS_ADMIN: list[tuple[str, str]] = [
     ("newevent", "新建活动"),
     ("event", "取消 / 修改活动"),
     ("roster", "活动签到名单"),
+    ("qr", "现场签到二维码：编号"),
     ("notice", "发布通知"),
     ("acks", "通知回复情况"),
     ("chase", "立即提醒未回复的人"),
@@ -620,7 +703,14 @@ def _merge(*catalogs: dict[str, str]) -> None:
         ZH.update(catalog)
 
 
-_merge(texts_certificates.ZH, texts_qr.ZH, texts_quiet.ZH, texts_series.ZH)
+_merge(
+    texts_certificates.ZH,
+    texts_muster.ZH,
+    texts_needs.ZH,
+    texts_qr.ZH,
+    texts_quiet.ZH,
+    texts_series.ZH,
+)
 
 
 def t(key: str, **params: Any) -> str:

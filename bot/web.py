@@ -149,7 +149,8 @@ class WebServer:
     async def _read_backlogs(self) -> None:
         services = self._services
         async with services.db.read_session() as session:
-            stats = await outbox_db.stats(session)
+            holding = services.outbox.quiet_until() is not None
+            stats = await outbox_db.stats(session, services.now(), holding=holding)
             metrics.OUTBOX_PENDING.set(stats.by_status.get("pending", 0))
             oldest = stats.oldest_pending
             age = (services.now() - oldest).total_seconds() if oldest is not None else 0.0

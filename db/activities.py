@@ -14,7 +14,7 @@ from db import chats as chats_db
 from db import members as members_db
 from db import rules
 from db.errors import Refusal
-from db.models import Activity, Attendance, Member, Unit
+from db.models import Activity, Approval, Attendance, Member, Unit
 from db.sql import insert_ignore
 
 
@@ -380,6 +380,7 @@ class Counts:
     late: int = 0
     leave: int = 0
     expected: int = 0
+    pending: int = 0  # leave waiting for an approver (leave=approve)
 
 
 def _targets(activity: Activity) -> ColumnElement[bool]:
@@ -401,11 +402,26 @@ async def counts(session: AsyncSession, activity: Activity) -> Counts:
     expected = await session.scalar(
         select(func.count()).select_from(Member).where(_targets(activity))
     )
+    pending = 0
+    if activity.leave_mode == "approve":
+        pending = int(
+            await session.scalar(
+                select(func.count())
+                .select_from(Approval)
+                .where(
+                    Approval.activity_id == activity.id,
+                    Approval.kind == "leave",
+                    Approval.status == "pending",
+                )
+            )
+            or 0
+        )
     return Counts(
         present=by_status.get("present", 0) + by_status.get("late", 0),
         late=by_status.get("late", 0),
         leave=by_status.get("leave", 0),
         expected=int(expected or 0),
+        pending=pending,
     )
 
 
@@ -415,6 +431,8 @@ class Roster:
     present: list[Attendance] = field(default_factory=list)  # in check-in order, late included
     leave: list[Attendance] = field(default_factory=list)
     absent: list[Member] = field(default_factory=list)  # by unit, then name
+    pending: list[Approval] = field(default_factory=list)  # leave or 补签 awaiting a decision
+    makeups: dict[int, Approval] = field(default_factory=dict)  # member id → approved 补签
 
     @property
     def late(self) -> int:
@@ -439,11 +457,20 @@ async def roster(session: AsyncSession, activity_id: int, member: Member, is_adm
         .where(_targets(activity), Member.id.not_in(answered))
         .order_by(Unit.id, Member.real_name, Member.id)
     )
+    requests = list(
+        await session.scalars(
+            select(Approval)
+            .where(Approval.activity_id == activity.id, Approval.status != "rejected")
+            .order_by(Approval.created_at, Approval.id)
+        )
+    )
     return Roster(
         activity=activity,
         present=[a for a in answers if a.status != "leave"],
         leave=[a for a in answers if a.status == "leave"],
         absent=list(absent),
+        pending=[r for r in requests if r.status == "pending"],
+        makeups={r.member_id: r for r in requests if r.kind == "makeup" and r.status == "approved"},
     )
 
 

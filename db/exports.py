@@ -20,6 +20,7 @@ from db.models import (
     Acknowledgement,
     Activity,
     ActivityPhoto,
+    Approval,
     Attendance,
     Member,
     Notice,
@@ -96,6 +97,7 @@ def attendance(
             Attendance.status,
             Attendance.at,
             Attendance.reason,
+            Attendance.makeup,
         )
         .select_from(Activity)
         .join(Member, reports_db.expected())
@@ -106,6 +108,39 @@ def attendance(
         )
         .where(*ended_in_period(start, end, now, unit_id))
         .order_by(Activity.starts_at, Activity.id, member_unit.id, Member.real_name, Member.id)
+    )
+    if unit_id is not None:
+        stmt = stmt.where(Member.unit_id == unit_id)
+    return stmt
+
+
+def approvals(start: dt.datetime, end: dt.datetime, unit_id: int | None) -> Query:
+    """审批记录: every leave or 补签 request for an activity of the period, and its decision."""
+    member_unit = aliased(Unit)
+    decider = aliased(Member)
+    stmt: Query = (
+        select(
+            Activity.id,
+            Activity.title,
+            Activity.starts_at,
+            member_unit.name,
+            Member.real_name,
+            Member.first_name,
+            Approval.kind,
+            Approval.reason,
+            Approval.status,
+            Approval.created_at,
+            decider.real_name,
+            decider.first_name,
+            Approval.decided_at,
+        )
+        .select_from(Approval)
+        .join(Activity, Activity.id == Approval.activity_id)
+        .join(Member, Member.id == Approval.member_id)
+        .outerjoin(member_unit, member_unit.id == Member.unit_id)
+        .outerjoin(decider, decider.id == Approval.decided_by)
+        .where(*_in_period(start, end, unit_id))
+        .order_by(Activity.starts_at, Activity.id, Approval.created_at, Approval.id)
     )
     if unit_id is not None:
         stmt = stmt.where(Member.unit_id == unit_id)

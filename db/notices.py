@@ -18,6 +18,7 @@ from db.sql import insert_ignore
 MAX_TEXT = 3000  # leaves room in a 4096-character message for the header and counts
 MAX_CAPTION_TEXT = 800  # a photo or document caption holds 1024
 DEFAULT_REMIND = dt.timedelta(hours=24)
+URGENT_WORDS = ("urgent", "紧急")  # its follow-ups are not held by quiet hours
 
 
 @dataclass
@@ -29,28 +30,47 @@ class NoticeRequest:
     remind_after: dt.timedelta | None
     text: str
     unit: Unit | None = None  # once looked up
+    urgent: bool = False
 
 
 def text_limit(media: bool) -> int:
     return MAX_CAPTION_TEXT if media else MAX_TEXT
 
 
+def _option(word: str) -> str | None:
+    """Which leading option `word` is (target, remind, urgent), or None: the text begins."""
+    lowered = word.lower()
+    if word.startswith("@") or lowered == "all":
+        return "target"
+    if lowered.startswith("remind="):
+        return "remind"
+    if lowered in URGENT_WORDS:
+        return "urgent"
+    return None
+
+
 def parse_words(raw: str, media: bool) -> NoticeRequest:
-    """`[@单位|all] [remind=<hours>|remind=off] <text>`; the text keeps its line breaks."""
+    """`[@单位|all] [remind=<hours>|remind=off] [urgent|紧急] <text>`, options in any order,
+    each once; the text keeps its line breaks."""
     rest = raw.strip()
     target, unit_name = "main", None
-    head = rest.split(None, 1)
-    if head and head[0].startswith("@"):
-        target, unit_name, rest = "unit", head[0][1:], head[1] if len(head) > 1 else ""
-    elif head and head[0].lower() == "all":
-        target, rest = "all", head[1] if len(head) > 1 else ""
     remind: dt.timedelta | None = DEFAULT_REMIND
-    head = rest.split(None, 1)
-    if head and head[0].lower().startswith("remind="):
-        remind = rules.parse_remind(head[0].split("=", 1)[1])
-        rest = head[1] if len(head) > 1 else ""
+    urgent = False
+    seen: set[str] = set()
+    while (head := rest.split(None, 1)) and (option := _option(head[0])) not in (None, *seen):
+        assert option is not None
+        seen.add(option)
+        word, rest = head[0], head[1] if len(head) > 1 else ""
+        if option == "target" and word.startswith("@"):
+            target, unit_name = "unit", word[1:]
+        elif option == "target":
+            target = "all"
+        elif option == "remind":
+            remind = rules.parse_remind(word.split("=", 1)[1])
+        else:
+            urgent = True
     text = rules.clean_multiline(rest, text_limit(media), "notice_usage")
-    return NoticeRequest(target, unit_name, remind, text)
+    return NoticeRequest(target, unit_name, remind, text, urgent=urgent)
 
 
 async def parse_request(session: AsyncSession, raw: str, media: bool) -> NoticeRequest:
@@ -96,6 +116,7 @@ async def create(
         created_by=creator.id,
         created_at=now,
         remind_at=now + request.remind_after if request.remind_after else None,
+        urgent=request.urgent,
     )
     session.add(notice)
     await session.flush()

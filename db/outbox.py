@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OUTBOX_STATUSES, OutboxMessage, utcnow
@@ -87,10 +87,23 @@ async def ref_of_message(
     )
 
 
+def _held() -> ColumnElement[bool]:
+    """Rows quiet hours hold back: automatic messages to a private chat."""
+    return and_(OutboxMessage.quiet.is_(True), OutboxMessage.chat_id > 0)
+
+
 async def due(
-    session: AsyncSession, now: dt.datetime, limit: int, skip_chats: set[int]
+    session: AsyncSession,
+    now: dt.datetime,
+    limit: int,
+    skip_chats: set[int],
+    *,
+    hold_quiet: bool = False,
 ) -> list[OutboxMessage]:
-    """Pending messages whose time has come, oldest first, not for the chats in `skip_chats`."""
+    """Pending messages whose time has come, oldest first, not for the chats in `skip_chats`.
+
+    `hold_quiet`: quiet hours are on; leave the automatic private messages where they are.
+    """
     stmt = (
         select(OutboxMessage)
         .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
@@ -99,7 +112,19 @@ async def due(
     )
     if skip_chats:
         stmt = stmt.where(OutboxMessage.chat_id.not_in(skip_chats))
+    if hold_quiet:
+        stmt = stmt.where(~_held())
     return list(await session.scalars(stmt))
+
+
+async def held_count(session: AsyncSession) -> int:
+    """Pending automatic private messages: what quiet hours hold while they are on."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == "pending", _held())
+    )
+    return int(found or 0)
 
 
 async def mark_sent(
@@ -156,13 +181,19 @@ class OutboxStats:
     oldest_pending: dt.datetime | None
 
 
-async def stats(session: AsyncSession) -> OutboxStats:
+async def stats(session: AsyncSession, now: dt.datetime, *, holding: bool = False) -> OutboxStats:
+    """Counts by status, and since when the longest-waiting due message waits: rows planned
+    for later (a series' cards) are not late, nor, while `holding` (quiet hours are on), the
+    night's held reminders, so neither looks like a stuck queue."""
     rows = await session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
-    oldest = await session.scalar(
-        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending")
+    waiting = select(func.min(OutboxMessage.next_attempt_at)).where(
+        OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now
     )
+    if holding:
+        waiting = waiting.where(~_held())
+    oldest = await session.scalar(waiting)
     return OutboxStats({status: int(n) for status, n in rows.all()}, oldest)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import members as members_db
@@ -45,11 +45,13 @@ class Tally:
     leave: int = 0
     absent: int = 0
     unregistered: int = 0
+    makeup: int = 0  # present by an approved 补签 (counted in `present` too)
 
     def add(self, status: str | None, registered: bool, count: int = 1) -> None:
         self.expected += count
-        if status in ("present", "late"):
+        if status in ("present", "late", "makeup"):
             self.present += count
+            self.makeup += count if status == "makeup" else 0
             self.late += count if status == "late" else 0
         elif status == "leave":
             self.leave += count
@@ -128,17 +130,19 @@ def expected() -> ColumnElement[bool]:
 
 
 def answers(*keys: Any) -> Select[Any]:
-    """Expected answers grouped by `keys`: rows of (*keys, registered, status, how many)."""
+    """Expected answers grouped by `keys`: rows of (*keys, registered, status, how many);
+    a present made by 补签 has the status `makeup`."""
     registered = Member.registered_at.is_not(None)
+    status = case((Attendance.makeup.is_(True), "makeup"), else_=Attendance.status)
     return (
-        select(*keys, registered, Attendance.status, func.count())
+        select(*keys, registered, status, func.count())
         .select_from(Activity)
         .join(Member, expected())
         .outerjoin(
             Attendance,
             and_(Attendance.activity_id == Activity.id, Attendance.member_id == Member.id),
         )
-        .group_by(*keys, registered, Attendance.status)
+        .group_by(*keys, registered, status)
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Collection, Mapping
@@ -154,9 +155,10 @@ def parse_capacity(raw: str) -> int:
 
 def parse_hours(raw: str, *, allow_zero: bool = False) -> float:
     """Service hours: a plain decimal number, more than 0 (or 0 when allowed) and at most 24."""
-    if not _DECIMAL.match(raw.strip()):
+    value = raw.strip()
+    if not _DECIMAL.match(value):
         raise Refusal("hours_invalid")
-    hours = float(raw)
+    hours = float(value)
     if not (hours >= 0 if allow_zero else hours > 0) or hours > MAX_HOURS:
         raise Refusal("hours_invalid")
     return hours
@@ -186,9 +188,10 @@ def parse_choice(option: str, raw: str, choices: tuple[str, ...]) -> str:
 
 def parse_series_count(raw: str) -> int:
     """count= of a series: 2 to 52 activities."""
-    if not _COUNT.match(raw.strip()) or not 2 <= int(raw) <= MAX_SERIES:
+    value = raw.strip()
+    if not _COUNT.match(value) or not 2 <= int(value) <= MAX_SERIES:
         raise Refusal("count_invalid", max=MAX_SERIES)
-    return int(raw)
+    return int(value)
 
 
 def parse_remind(raw: str) -> dt.timedelta | None:
@@ -306,6 +309,19 @@ def places_to_fill(capacity: int | None, confirmed: int, waitlisted: int) -> int
 def signup_status(capacity: int | None, confirmed: int) -> str:
     """A new sign-up is confirmed while places remain, else waitlisted."""
     return "confirmed" if capacity is None or confirmed < capacity else "waitlisted"
+
+
+CHECKOUT_GRACE = dt.timedelta(hours=2)  # 签退 stays possible this long after the end
+
+
+def worked_hours(
+    checked_in: dt.datetime, checked_out: dt.datetime, starts_at: dt.datetime, ends_at: dt.datetime
+) -> float:
+    """Real hours (签退): check-in to check-out, rounded down to the half hour, at most the
+    activity's length."""
+    worked = max(0.0, (checked_out - checked_in).total_seconds())
+    length = (ends_at - starts_at).total_seconds()
+    return math.floor(min(worked, length) / 1800) / 2
 
 
 def default_hours(starts_at: dt.datetime, ends_at: dt.datetime) -> float:

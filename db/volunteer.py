@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import activities as activities_db
@@ -20,6 +20,13 @@ from db.sql import upsert
 def require_volunteer(activity: Activity) -> None:
     if activity.kind != "volunteer":
         raise Refusal("signup_not_volunteer", id=activity.id)
+
+
+def planned_hours(activity: Activity) -> float:
+    """The hours a volunteer activity credits by plan: as stated, else its length."""
+    if activity.hours is not None:
+        return activity.hours
+    return rules.default_hours(activity.starts_at, activity.ends_at)
 
 
 def deadline(activity: Activity) -> dt.datetime:
@@ -248,7 +255,16 @@ async def credits(
     if until is not None:
         ended.append(Activity.ends_at < until)
     credited = await session.execute(
-        select(Signup.member_id, Activity.id, Activity.hours, Activity.starts_at, Activity.ends_at)
+        select(
+            Signup.member_id,
+            Activity.id,
+            Activity.hours,
+            Activity.starts_at,
+            Activity.ends_at,
+            Activity.checkout,
+            Attendance.at,
+            Attendance.checked_out_at,
+        )
         .join(Activity, Activity.id == Signup.activity_id)
         .join(
             Attendance,
@@ -257,12 +273,13 @@ async def credits(
         )
         .where(Signup.status == "confirmed", Attendance.status != "leave", *ended)
     )
-    per_pair: dict[tuple[int, int], float] = {
-        (member_id, activity_id): hours
-        if hours is not None
-        else rules.default_hours(starts_at, ends_at)
-        for member_id, activity_id, hours, starts_at, ends_at in credited.all()
-    }
+    per_pair: dict[tuple[int, int], float] = {}
+    for member_id, activity_id, hours, starts_at, ends_at, checkout, at, out in credited.all():
+        if checkout and out is not None:  # 签退: the real time, not the plan
+            per_pair[(member_id, activity_id)] = rules.worked_hours(at, out, starts_at, ends_at)
+        else:
+            planned = hours if hours is not None else rules.default_hours(starts_at, ends_at)
+            per_pair[(member_id, activity_id)] = planned
     overrides = await session.execute(
         select(HoursOverride.member_id, HoursOverride.activity_id, HoursOverride.hours)
         .join(Activity, Activity.id == HoursOverride.activity_id)
@@ -271,6 +288,76 @@ async def credits(
     for member_id, activity_id, hours in overrides.all():
         per_pair[(member_id, activity_id)] = hours
     return per_pair
+
+
+@dataclass
+class Checkout:
+    activity: Activity
+    at: dt.datetime
+    hours: float
+    already: bool
+
+
+async def check_out(
+    session: AsyncSession, activity_id: int, member: Member, now: dt.datetime
+) -> Checkout:
+    """签退 on a volunteer activity with checkout=on: once, after checking in, until two
+    hours after the end. The hours are the real time, rounded down to the half hour."""
+    activity = await activities_db.get_active(session, activity_id)
+    require_volunteer(activity)
+    if not activity.checkout:
+        raise Refusal("checkout_off", id=activity.id)
+    answer = (
+        await session.execute(
+            select(Attendance.status, Attendance.at, Attendance.checked_out_at).where(
+                Attendance.activity_id == activity.id, Attendance.member_id == member.id
+            )
+        )
+    ).first()
+    if answer is None or answer.status == "leave":
+        raise Refusal("checkout_not_checked_in", id=activity.id)
+    if answer.checked_out_at is not None:
+        hours = rules.worked_hours(
+            answer.at, answer.checked_out_at, activity.starts_at, activity.ends_at
+        )
+        return Checkout(activity, answer.checked_out_at, hours, already=True)
+    if now > activity.ends_at + rules.CHECKOUT_GRACE:
+        raise Refusal("checkout_closed", id=activity.id)
+    moved = await session.execute(
+        update(Attendance)
+        .where(
+            Attendance.activity_id == activity.id,
+            Attendance.member_id == member.id,
+            Attendance.checked_out_at.is_(None),
+        )
+        .values(checked_out_at=now)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]  # a double press, decided first
+        return await check_out(session, activity_id, member, now)
+    hours = rules.worked_hours(answer.at, now, activity.starts_at, activity.ends_at)
+    return Checkout(activity, now, hours, already=False)
+
+
+async def not_checked_out(session: AsyncSession, activity: Activity) -> list[Member]:
+    """Who checked in but never checked out (credited the planned hours)."""
+    return list(
+        await session.scalars(
+            select(Member)
+            .join(Attendance, Attendance.member_id == Member.id)
+            .join(
+                Signup,
+                (Signup.activity_id == Attendance.activity_id)
+                & (Signup.member_id == Attendance.member_id),
+            )
+            .where(
+                Attendance.activity_id == activity.id,
+                Attendance.status != "leave",
+                Attendance.checked_out_at.is_(None),
+                Signup.status == "confirmed",
+            )
+            .order_by(Member.id)
+        )
+    )
 
 
 async def hours_by_member(

@@ -12,8 +12,9 @@ from db import members as members_db
 from db import volunteer as volunteer_db
 from db.activities import CheckinResult, Outcome
 from db.errors import Refusal
-from db.models import Member, Signup
+from db.models import Attendance, Member, Signup
 from db.rules import parse_id
+from handlers import approvals
 from handlers.activities import CARD, kind_name, local_time, when
 from handlers.common import Ctx, Handlers, handler
 
@@ -112,6 +113,13 @@ async def checkin(ctx: Ctx) -> None:
         if code is not None and not ctx.in_private:
             # Never record a code typed where everyone can read it.
             raise Refusal("checkin_code_in_group", id=activity_id)
+        if code is not None:
+            from handlers.qr import code_check_in  # handlers.qr imports this module
+
+            answer = await code_check_in(ctx, activity_id, code)  # qr=on: the rotating code
+            if answer is not None:
+                ctx.reply(answer)
+                return
         ctx.reply(await _check_in(ctx, activity_id, code, via_button=False))
         return
     await check_in_the_open_one(ctx)
@@ -141,6 +149,10 @@ async def check_in_the_open_one(ctx: Ctx) -> None:
 
 
 async def _leave(ctx: Ctx, activity_id: int, reason: str) -> None:
+    activity = await activities_db.get_active(ctx.session, activity_id)
+    if activity.leave_mode == "approve":
+        await approvals.ask_leave(ctx, activity, reason)
+        return
     activity, updated = await activities_db.request_leave(
         ctx.session, activity_id, ctx.member, reason, ctx.services.now()
     )
@@ -199,6 +211,15 @@ async def cancel_dialog(ctx: Ctx) -> None:
     had = user_data.pop(PENDING, None) is not None
     had = user_data.pop("newevent", None) is not None or had
     ctx.reply(t("dialog_cancelled" if had else "dialog_nothing"))
+
+
+def _mark(answer: Attendance, roster: activities_db.Roster) -> str:
+    """迟到, or 补签 with who approved it."""
+    if answer.makeup:
+        approval = roster.makeups.get(answer.member_id)
+        decider = approval.decider.display_name if approval and approval.decider else ""
+        return t("roster_makeup_mark", decider=decider)
+    return t("roster_late_mark") if answer.status == "late" else ""
 
 
 def unit_of(member: Member) -> str:
@@ -264,10 +285,23 @@ async def roster(ctx: Ctx) -> None:
             name=a.member.display_name,
             unit=unit_of(a.member),
             time=local_time(a.at, zone),
-            late=t("roster_late_mark") if a.status == "late" else "",
+            late=_mark(a, result),
         )
         for i, a in enumerate(result.present, 1)
     ] or [t("roster_none")]
+    if result.pending:
+        lines.append(t("roster_pending"))
+        lines += [
+            t(
+                "roster_pending_line",
+                index=i,
+                name=r.member.display_name,
+                unit=unit_of(r.member),
+                what=t(f"approval_kind_{r.kind}"),
+                reason=r.reason,
+            )
+            for i, r in enumerate(result.pending, 1)
+        ]
     lines.append(t("roster_leave"))
     lines += [
         t(
@@ -299,7 +333,7 @@ async def roster(ctx: Ctx) -> None:
             late=result.late,
             leave=len(result.leave),
             absent=len(result.absent),
-        )
+        ) + (t("card_pending", pending=len(result.pending)) if result.pending else "")
 
     for page in paginate(header, lines):
         ctx.reply(page, private=True)

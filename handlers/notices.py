@@ -16,6 +16,7 @@ from db.models import Member, Notice
 from db.rules import parse_id
 from handlers.common import Ctx, Handlers, handler
 from scheduler import notices as notices_sched
+from scheduler import quiet
 from scheduler.outbox import markup as outbox_markup
 
 CARD = "notice"
@@ -99,7 +100,25 @@ async def notice(ctx: Ctx) -> None:
         if created.remind_at
         else t("notice_remind_off")
     )
+    if created.remind_at is not None:
+        remind += _quiet_note(ctx, created)
     ctx.reply(t("notice_posted", id=created.id, chats=where, pin=pin, remind=remind))
+
+
+def _quiet_note(ctx: Ctx, created: Notice) -> str:
+    """Whether the follow-up goes at its time or waits out quiet hours."""
+    if created.urgent:
+        return t("quiet_notice_urgent")
+    settings = ctx.services.settings
+    assert created.remind_at is not None
+    until = quiet.quiet_until(settings.quiet_hours, created.remind_at, settings.timezone)
+    if until is None:
+        return ""
+    return t(
+        "quiet_notice_held",
+        window=str(settings.quiet_hours),
+        until=until.astimezone(settings.timezone).strftime("%m-%d %H:%M"),
+    )
 
 
 async def _edit(ctx: Ctx, notice_id: int, text: str) -> None:
@@ -192,13 +211,31 @@ async def chase(ctx: Ctx) -> None:
 
 @handler(admin=True)
 async def outbox(ctx: Ctx) -> None:
-    stats = await outbox_db.stats(ctx.session)
+    holding = ctx.services.outbox.quiet_until() is not None
+    stats = await outbox_db.stats(ctx.session, ctx.services.now(), holding=holding)
     oldest = t("outbox_oldest_none")
     if stats.oldest_pending is not None:
         minutes = int((ctx.services.now() - stats.oldest_pending).total_seconds() // 60)
         oldest = t("outbox_oldest_age", minutes=max(minutes, 0))
     counts = {s: stats.by_status.get(s, 0) for s in outbox_db.STATUSES}
-    ctx.reply(t("outbox_stats", oldest=oldest, **counts))
+    ctx.reply(t("outbox_stats", oldest=oldest, **counts) + await _quiet_line(ctx))
+
+
+async def _quiet_line(ctx: Ctx) -> str:
+    """How many automatic private messages quiet hours hold, and until when."""
+    settings = ctx.services.settings
+    if settings.quiet_hours is None:
+        return t("quiet_outbox_off")
+    window = str(settings.quiet_hours)
+    until = ctx.services.outbox.quiet_until()
+    if until is None:
+        return t("quiet_outbox_window", window=window)
+    return t(
+        "quiet_outbox_held",
+        window=window,
+        count=await outbox_db.held_count(ctx.session),
+        until=until.astimezone(settings.timezone).strftime("%m-%d %H:%M"),
+    )
 
 
 def handlers() -> Handlers:

@@ -19,6 +19,7 @@ from bot import reporting
 from bot.settings import Settings
 from bot.texts import paginate, t
 from db import activities as activities_db
+from db import approvals as approvals_db
 from db import members as members_db
 from db import records as records_db
 from db import reports as reports_db
@@ -129,6 +130,30 @@ async def history(ctx: Ctx) -> None:
                 "history_line",
                 period=reporting.period_name(quarter),
                 tally=reporting.tally_text(tally),
+            )
+        )
+    year_start, year_end = Period(year).bounds(zone)
+    requests = await approvals_db.of_member(ctx.session, person.id, year_start, year_end)
+    if requests:
+        lines.append(t("history_requests"))
+    for approval, activity in requests:
+        decided = ""
+        if approval.decider is not None and approval.decided_at is not None:
+            decided = t(
+                "history_decided",
+                decider=approval.decider.display_name,
+                at=approval.decided_at.astimezone(zone).strftime("%m-%d %H:%M"),
+            )
+        lines.append(
+            t(
+                "history_request_line",
+                date=activity.starts_at.astimezone(zone).strftime("%m-%d"),
+                id=activity.id,
+                title=activity.title,
+                what=t(f"approval_kind_{approval.kind}"),
+                reason=approval.reason,
+                status=t(f"approval_status_{approval.status}"),
+                decided=decided,
             )
         )
     header = t(

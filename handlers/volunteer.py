@@ -19,7 +19,7 @@ from handlers.activities import CARD, when
 from handlers.common import Ctx, Handlers, handler
 from scheduler import promotions
 
-BUTTON = re.compile(r"^act:(su|wd):(\d{1,9})$")
+BUTTON = re.compile(r"^act:(su|wd|co):(\d{1,9})$")
 
 
 def hours_text(hours: float) -> str:
@@ -57,8 +57,28 @@ async def _withdraw(ctx: Ctx, activity_id: int) -> str:
 async def on_button(ctx: Ctx) -> None:
     match = ctx.button(BUTTON)
     action, activity_id = match[1], int(match[2])
-    text = await (_sign_up if action == "su" else _withdraw)(ctx, activity_id)
-    ctx.toast(text)
+    actions = {"su": _sign_up, "wd": _withdraw, "co": _check_out}
+    ctx.toast(await actions[action](ctx, activity_id))
+
+
+async def _check_out(ctx: Ctx, activity_id: int) -> str:
+    result = await volunteer_db.check_out(ctx.session, activity_id, ctx.member, ctx.services.now())
+    zone = ctx.services.settings.timezone
+    key = "checkout_already" if result.already else "checkout_done"
+    return t(
+        key,
+        id=result.activity.id,
+        time=result.at.astimezone(zone).strftime("%H:%M"),
+        hours=hours_text(result.hours),
+    )
+
+
+@handler()
+async def checkout(ctx: Ctx) -> None:
+    """/checkout 编号: 签退, as the card's button."""
+    if len(ctx.args) != 1:
+        raise Refusal("checkout_usage")
+    ctx.reply(await _check_out(ctx, parse_id(ctx.args[0])))
 
 
 @handler()
@@ -178,7 +198,8 @@ async def top(ctx: Ctx) -> None:
 
 def handlers() -> Handlers:
     return [
-        CallbackQueryHandler(on_button, pattern=r"^act:(su|wd):"),
+        CallbackQueryHandler(on_button, pattern=r"^act:(su|wd|co):"),
+        CommandHandler("checkout", checkout),
         CommandHandler("signup", signup),
         CommandHandler("withdraw", withdraw),
         CommandHandler("hours", hours),

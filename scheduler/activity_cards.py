@@ -1,7 +1,16 @@
-"""Activity cards are posted through the outbox, so a crash after "created" cannot lose them."""
+"""Activity cards are posted through the outbox, so a crash after "created" cannot lose them.
+
+A series posts its later cards `LEAD` before each start (a durable `not_before` on the outbox
+row), not 52 at once. Such a row waits weeks, so its text is kept current: whenever the card is
+touched before it is posted (an edit, a sign-up) the pending row is rendered again, and once
+posted the card is touched once more, so a count that moved meanwhile is edited in at once.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import CardRefresher
@@ -13,16 +22,34 @@ from db.outbox import Buttons
 from scheduler.outbox import OutboxHooks
 
 POST = "activity_card"
+LEAD = dt.timedelta(days=7)  # a series' later card is posted this long before its start
 
 
 def key(activity_id: int, chat_id: int) -> str:
     return f"activity:{activity_id}:card:{chat_id}"
 
 
+def _prefix(activity_id: int) -> str:
+    return f"activity:{activity_id}:card:"
+
+
+def posting_time(starts_at: dt.datetime, now: dt.datetime) -> dt.datetime | None:
+    """When a series' later card is posted: `LEAD` before the start; None: at once."""
+    at = starts_at - LEAD
+    return at if at > now else None
+
+
 async def enqueue(
-    session: AsyncSession, activity: Activity, chat_id: int, text: str, buttons: Buttons | None
+    session: AsyncSession,
+    activity: Activity,
+    chat_id: int,
+    text: str,
+    buttons: Buttons | None,
+    *,
+    not_before: dt.datetime | None = None,
 ) -> None:
-    """The card of a new activity, posted in `chat_id` once this transaction commits."""
+    """The card of a new activity, posted in `chat_id` once this transaction commits (and not
+    before `not_before`)."""
     await outbox_db.enqueue(
         session,
         key(activity.id, chat_id),
@@ -31,7 +58,35 @@ async def enqueue(
         buttons=buttons,
         purpose=POST,
         ref_id=activity.id,
+        not_before=not_before,
     )
+
+
+async def refresh_pending(
+    session: AsyncSession,
+    activity: Activity,
+    text: str,
+    buttons: Buttons | None,
+    now: dt.datetime,
+) -> None:
+    """A card not posted yet: its pending row gets the current text, and a row still waiting
+    for its time moves with the activity's start."""
+    pending = (
+        OutboxMessage.purpose == POST,
+        OutboxMessage.ref_id == activity.id,
+        OutboxMessage.status == "pending",
+    )
+    await session.execute(update(OutboxMessage).where(*pending).values(text=text, buttons=buttons))
+    await session.execute(
+        update(OutboxMessage)
+        .where(*pending, OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at > now)
+        .values(next_attempt_at=posting_time(activity.starts_at, now) or now)
+    )
+
+
+async def cancel_unposted(session: AsyncSession, activity_id: int) -> int:
+    """A cancelled activity's card that is not posted yet never will be; how many rows."""
+    return await outbox_db.cancel_pending(session, _prefix(activity_id))
 
 
 class ActivityCardHooks(OutboxHooks):

@@ -30,6 +30,7 @@ from db import volunteer as volunteer_db
 from db.engine import Database
 from db.errors import unavailable
 from db.models import Activity, Chat, Member, Notice, OneOffReminder, OutboxMessage
+from scheduler import approvals as approvals_sched
 from scheduler import notices as notices_sched
 from scheduler import rules
 from scheduler.calendar import WorkCalendar
@@ -90,6 +91,7 @@ class ReminderEngine:
                 activity.ends_at,
                 activity.created_at,
                 volunteer_db.deadline(activity),
+                activity.checkout,
             )
             found += [o for o in rules.activity_occurrences(times, enabled) if start <= o.at <= end]
         for reminder in await reminders_db.one_offs(session, start, end):
@@ -241,9 +243,28 @@ class ReminderEngine:
                 committee, text, ref=ended.year * 10 + ended.quarter, purpose=QUARTER_REPORT
             )
         elif rule == rules.ACTIVITY_ENDED:
-            if occurrence.ref is not None:
-                self._on_activity_ended(occurrence.ref)
-            return "the card now says the activity ended"
+            if occurrence.ref is None:
+                return "no activity"
+            self._on_activity_ended(occurrence.ref)
+            # Leave still pending at the end: its approvers are reminded, once.
+            over = await session.get(Activity, occurrence.ref)
+            if over is None or over.status != "active" or over.leave_mode != "approve":
+                return "the card now says the activity ended"
+            send.count += await approvals_sched.remind_pending(
+                session, over, self._zone, self._admin_ids
+            )
+            if not send.count:
+                return "the card now says the activity ended; no leave pending"
+        elif rule == rules.CHECKOUT_DUE:
+            over = await session.get(Activity, occurrence.ref)
+            if over is None or over.status != "active" or not over.checkout:
+                return "activity cancelled or without 签退"
+            people = await volunteer_db.not_checked_out(session, over)
+            hours = volunteer_db.planned_hours(over)
+            text = t("checkout_missed", id=over.id, title=over.title, hours=f"{hours:g}")
+            await send.members(people, text, over.id)
+            if not send.count:
+                return "everyone checked out"
         elif rule in rules.ACTIVITY_RULES:
             return await self._fire_activity(session, occurrence, send, now)
         elif rule == rules.ONE_OFF:
@@ -259,7 +280,7 @@ class ReminderEngine:
             notice = await session.get(Notice, occurrence.ref)
             if notice is None or notice.status != "active":
                 return "notice deleted"
-            followup = await notices_sched.chase(session, notice.id, now)
+            followup = await notices_sched.chase(session, notice.id, now, scheduled=True)
             send.count += len(followup.reachable) + 1  # the follow-ups and the report
         return None
 
@@ -341,6 +362,7 @@ class ReminderEngine:
                 t("notice_followup_missed", id=notice_id),
                 purpose=notices_sched.REPORT,
                 ref_id=notice_id,
+                quiet=not notice.urgent,
             )
             self._wake_outbox()
 
@@ -443,6 +465,7 @@ class _Sender:
             chat_id,
             clip(text),
             purpose=REMINDER,
+            quiet=chat_id > 0,  # a group is never held; a person is, during quiet hours
         )
         self.count += int(added)
 
@@ -477,6 +500,7 @@ class _Sender:
                 purpose=purpose,
                 ref_id=ref,
                 member_id=member.id,
+                quiet=True,  # automatic and private: waits out quiet hours
             )
             self.count += int(added)
         return unreachable
@@ -503,7 +527,9 @@ class ReminderHooks(OutboxHooks):
         )
         for person in await organisers_of(session, activity, self._admin_ids):
             key = f"{row.key}:unreachable:{person.id}"
-            await outbox_db.enqueue(session, key, person.chat_id, text, purpose=REMINDER)
+            await outbox_db.enqueue(
+                session, key, person.chat_id, text, purpose=REMINDER, quiet=True
+            )
 
 
 async def organisers_of(

@@ -26,11 +26,16 @@ def ack_button(notice_id: int) -> list[list[dict[str, str]]]:
     return [[outbox_db.button(t("button_ack"), f"nt:ack:{notice_id}")]]
 
 
+def shown_text(notice: Notice) -> str:
+    """The notice's text as people see it: an urgent one says so first."""
+    return t("quiet_urgent_mark") + notice.text if notice.urgent else notice.text
+
+
 def card_text(notice: Notice, counts: notices_db.AckCounts) -> str:
     return t(
         "notice_card",
         id=notice.id,
-        text=notice.text,
+        text=shown_text(notice),
         acknowledged=counts.acknowledged,
         expected=counts.expected,
     )
@@ -74,9 +79,17 @@ async def repost_moved(session: AsyncSession, notice: Notice, posts: list[Notice
     return len(afresh)
 
 
-async def _tell_creator(session: AsyncSession, notice: Notice, key_: str, text: str) -> None:
+async def _tell_creator(
+    session: AsyncSession, notice: Notice, key_: str, text: str, *, quiet: bool = False
+) -> None:
     await outbox_db.enqueue(
-        session, key_, notice.creator.chat_id, clip(text), purpose=REPORT, ref_id=notice.id
+        session,
+        key_,
+        notice.creator.chat_id,
+        clip(text),
+        purpose=REPORT,
+        ref_id=notice.id,
+        quiet=quiet,
     )
 
 
@@ -84,11 +97,18 @@ def _names(people: list[Member]) -> str:
     return "、".join(m.display_name for m in people)
 
 
-async def chase(session: AsyncSession, notice_id: int, now: dt.datetime) -> notices_db.Followup:
-    """Remind privately everyone targeted who has not acknowledged; report the unreachable."""
+async def chase(
+    session: AsyncSession, notice_id: int, now: dt.datetime, *, scheduled: bool = False
+) -> notices_db.Followup:
+    """Remind privately everyone targeted who has not acknowledged; report the unreachable.
+
+    `scheduled`: the automatic follow-up, held by quiet hours unless the notice is urgent
+    (a /chase is someone asking now: it goes at once).
+    """
     followup = await notices_db.start_followup(session, notice_id, now)
     notice, round_ = followup.notice, followup.notice.chase_count
-    text = t("notice_followup", id=notice.id, text=notice.text)
+    quiet = scheduled and not notice.urgent
+    text = t("notice_followup", id=notice.id, text=shown_text(notice))
     for member in followup.reachable:
         await outbox_db.enqueue(
             session,
@@ -101,6 +121,7 @@ async def chase(session: AsyncSession, notice_id: int, now: dt.datetime) -> noti
             purpose=FOLLOWUP,
             ref_id=notice.id,
             member_id=member.id,
+            quiet=quiet,
         )
     report = t("notice_followup_report", id=notice.id, count=len(followup.reachable))
     if followup.unreachable:
@@ -109,7 +130,8 @@ async def chase(session: AsyncSession, notice_id: int, now: dt.datetime) -> noti
             count=len(followup.unreachable),
             names=_names(followup.unreachable),
         )
-    await _tell_creator(session, notice, key(notice.id, "followup", round_, "report"), report)
+    report_key = key(notice.id, "followup", round_, "report")
+    await _tell_creator(session, notice, report_key, report, quiet=quiet)
     return followup
 
 
@@ -137,7 +159,8 @@ class NoticeHooks(OutboxHooks):
             member = await session.get(Member, row.member_id)
             name = member.display_name if member else str(row.chat_id)
             text = t("notice_member_unreachable", id=notice.id, name=name)
-            await _tell_creator(session, notice, f"{row.key}:unreachable", text)
+            # About an automatic follow-up: automatic too (held like it).
+            await _tell_creator(session, notice, f"{row.key}:unreachable", text, quiet=row.quiet)
         elif row.purpose == POST:
             text = t("notice_post_failed", id=notice.id, chat=row.chat_id, error=error)
             await _tell_creator(session, notice, f"{row.key}:failed", text)

@@ -5,6 +5,8 @@ with card edits). Here we add ~1 s spacing per private chat, retries with backof
 errors and 5xx, `retry_after` for 429s, and a final "undeliverable" for 403 and unknown chats.
 A row is marked sent (with its message id) right after its send succeeds, so a kill -9 can
 duplicate at most the sends in flight at that moment, and loses nothing pending.
+During quiet hours, `quiet` rows into private chats stay pending (the query leaves them out);
+the loop wakes when the window ends and they go in id order, like any other backlog.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -34,6 +37,8 @@ from db import outbox as outbox_db
 from db.engine import Database
 from db.errors import unavailable
 from db.models import OutboxMessage, utcnow
+from scheduler import quiet
+from scheduler.quiet import QuietHours
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +105,39 @@ class OutboxDispatcher:
         self._in_flight_chats: set[int] = set()
         self._last_private: dict[int, float] = {}
         self._outage = False
+        self._quiet_hours: QuietHours | None = None
+        self._quiet_zone = ZoneInfo("UTC")
+        self._quiet_clock = clock
+        self._holding = False
         # Set by the composition root: move a chat that Telegram says was upgraded.
         self.on_migrated: Migrated = _nothing_to_migrate
         # Messages made when they are sent (a report, a ledger), by purpose.
         self.renderers: dict[str, Callable[[OutboxMessage], Awaitable[Message]]] = {}
+
+    def set_quiet_hours(
+        self, window: QuietHours | None, zone: ZoneInfo, clock: Callable[[], dt.datetime]
+    ) -> None:
+        """Hold automatic private messages during `window` (local to `zone`, judged by
+        `clock`, the clock the rest of the bot reads); None: hold nothing."""
+        self._quiet_hours, self._quiet_zone, self._quiet_clock = window, zone, clock
+
+    def quiet_until(self) -> dt.datetime | None:
+        """When the quiet window we are in ends (UTC); None outside it or without one."""
+        return quiet.quiet_until(self._quiet_hours, self._quiet_clock(), self._quiet_zone)
+
+    def _until_window_ends(self) -> float | None:
+        """Seconds until the quiet window ends (None outside it); logs when holding changes."""
+        until = self.quiet_until()
+        holding = until is not None
+        if holding != self._holding:
+            self._holding = holding
+            if until is not None:
+                log.info("outbox: quiet hours until %s; holding automatic private messages", until)
+            else:
+                log.info("outbox: quiet hours over; sending what was held")
+        if until is None:
+            return None
+        return max((until - self._quiet_clock()).total_seconds(), 0.0)
 
     def wake(self) -> None:
         """New rows were committed: look now rather than at the next poll."""
@@ -127,8 +161,9 @@ class OutboxDispatcher:
         """Wait until nothing is pending and due (for tests and benchmarks)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
+            hold = self.quiet_until() is not None
             async with self._db.session() as session:
-                rows = await outbox_db.due(session, self._clock(), 1, set())
+                rows = await outbox_db.due(session, self._clock(), 1, set(), hold_quiet=hold)
             if not rows and not self._sends:
                 return
             self.wake()
@@ -161,8 +196,10 @@ class OutboxDispatcher:
                 await asyncio.sleep(0)
                 continue
             self._wake.clear()
+            # Held rows are not due: sleep as usual, but not past the end of the window.
+            wait = min(self._poll, self._until_window_ends() or self._poll)
             with contextlib.suppress(TimeoutError):  # not wait_for: it can eat a cancel
-                async with asyncio.timeout(self._poll):
+                async with asyncio.timeout(wait):
                     await self._wake.wait()
 
     async def _pick(self) -> list[OutboxMessage]:
@@ -172,8 +209,9 @@ class OutboxDispatcher:
         if len(self._last_private) > 10_000:
             self._last_private = {c: t for c, t in self._last_private.items() if c in recent}
         skip = self._in_flight_chats | recent
+        hold = self.quiet_until() is not None
         async with self._db.session() as session:
-            rows = await outbox_db.due(session, self._clock(), 200, skip)
+            rows = await outbox_db.due(session, self._clock(), 200, skip, hold_quiet=hold)
         picked: list[OutboxMessage] = []
         chats: set[int] = set()
         for row in rows:

@@ -67,6 +67,7 @@ async def notify(
                 purpose=PROMOTION,
                 ref_id=activity.id,
                 member_id=member.id,
+                quiet=True,  # automatic and private: waits out quiet hours
             )
         else:
             unreachable.append(member)

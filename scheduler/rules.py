@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from db.rules import local_to_utc, quarter_bounds
+from db.rules import CHECKOUT_GRACE, local_to_utc, quarter_bounds
 from scheduler.calendar import WorkCalendar
 
 # Calendar rules: land on working days at a time of day (default 09:00, retimable).
@@ -34,9 +34,12 @@ ACTIVITY_RULES = (BEFORE_24H, BEFORE_1H, VOLUNTEER_24H, SIGNUP_CLOSING, CHECKIN_
 NOTICE_FOLLOWUP = "notice_followup"
 ONE_OFF = "one_off"
 
-# Internal: no message, not listed by /remind; the card is edited to say the activity ended.
+# Internal: not switchable, not listed by /remind. At the end the card is edited to say the
+# activity ended (and approvers of leave still pending are reminded); two hours later, those
+# who never checked out (签退) of a checkout=on activity learn that the plan was credited.
 ACTIVITY_ENDED = "activity_ended"
-INTERNAL = (ACTIVITY_ENDED,)
+CHECKOUT_DUE = "checkout_due"
+INTERNAL = (ACTIVITY_ENDED, CHECKOUT_DUE)
 # Still worth doing however late (a card that says "ended" is right whenever it is edited).
 CATCH_UP = (ACTIVITY_ENDED,)
 
@@ -128,6 +131,7 @@ class ActivityTimes:
     ends_at: dt.datetime
     created_at: dt.datetime
     signup_deadline: dt.datetime
+    checkout: bool = False
 
 
 def activity_occurrences(activity: ActivityTimes, enabled: set[str]) -> list[Occurrence]:
@@ -141,6 +145,8 @@ def activity_occurrences(activity: ActivityTimes, enabled: set[str]) -> list[Occ
     if activity.kind == "volunteer":
         times[VOLUNTEER_24H] = activity.starts_at - dt.timedelta(hours=24)
         times[SIGNUP_CLOSING] = activity.signup_deadline - dt.timedelta(hours=24)
+        if activity.checkout:
+            times[CHECKOUT_DUE] = activity.ends_at + CHECKOUT_GRACE
     return [
         Occurrence(f"activity:{activity.id}:{rule}", rule, at, activity.id)
         for rule, at in times.items()

@@ -98,7 +98,7 @@ async def test_python_m_bot_restart_sends_reminders_once(database_url: str, tmp_
 
 async def pending(db: Database) -> int:
     async with db.session() as session:
-        stats = await outbox_db.stats(session)
+        stats = await outbox_db.stats(session, utcnow())
     return stats.by_status.get("pending", 0)
 
 

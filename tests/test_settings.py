@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.settings import DEFAULT_API_URL, Settings, SettingsError
+from scheduler.quiet import QuietHours
 
 TOKEN = "123456:ABCdefGhIJKlmnoPQRstuVWXyz012345678"
 
@@ -17,6 +20,7 @@ def test_defaults() -> None:
     assert str(settings.timezone) == "Asia/Shanghai"
     assert settings.admin_ids == frozenset()
     assert (settings.checkin_opens_minutes, settings.late_after_minutes) == (30, 15)
+    assert settings.quiet_hours == QuietHours(dt.time(21, 0), dt.time(8, 0))
 
 
 def test_values_are_parsed() -> None:
@@ -57,6 +61,16 @@ def test_values_are_parsed() -> None:
         ("LATE_AFTER_MINUTES", "-5"),
         ("LOW_ATTENDANCE_PERCENT", "101"),
         ("LOW_ATTENDANCE_PERCENT", "６０"),
+        ("QUIET_HOURS", "22:00-22:00"),
+        ("QUIET_HOURS", "21:00"),
+        ("QUIET_HOURS", "25:00-08:00"),
+        ("QUIET_HOURS", "21:00-08:60"),
+        ("QUIET_HOURS", "２１:00-08:00"),
+        ("QUIET_HOURS", "night"),
+        ("QR_ROTATE_SECONDS", "9"),
+        ("QR_ROTATE_SECONDS", "601"),
+        ("QR_ROTATE_SECONDS", "30s"),
+        ("QR_ROTATE_SECONDS", "３０"),
     ],
 )
 def test_bad_values_name_the_setting(name: str, value: str) -> None:
@@ -101,3 +115,21 @@ def test_webhook_mode_needs_an_https_url_and_a_secret() -> None:
         with pytest.raises(SettingsError, match=named) as raised:
             Settings.from_env(base | bad)
         assert "\n" not in str(raised.value)
+
+
+def test_quiet_hours_may_wrap_midnight_or_not_or_be_off() -> None:
+    def quiet(value: str) -> QuietHours | None:
+        return Settings.from_env({"BOT_TOKEN": TOKEN, "QUIET_HOURS": value}).quiet_hours
+
+    assert quiet("22:30-07:00") == QuietHours(dt.time(22, 30), dt.time(7, 0))
+    assert quiet(" 12:00 - 13:30 ") == QuietHours(dt.time(12, 0), dt.time(13, 30))
+    assert quiet("OFF") is None and quiet("off") is None
+
+
+def test_qr_rotation_period_defaults_to_30_seconds_and_allows_10_to_600() -> None:
+    def rotate(value: str | None) -> int:
+        env = {"BOT_TOKEN": TOKEN} | ({"QR_ROTATE_SECONDS": value} if value is not None else {})
+        return Settings.from_env(env).qr_rotate_seconds
+
+    assert rotate(None) == 30 and rotate("") == 30
+    assert (rotate("10"), rotate("45"), rotate("600")) == (10, 45, 600)

@@ -39,6 +39,7 @@ LIMITED = {
     "editMessageText",
     "editMessageReplyMarkup",
     "editMessageCaption",
+    "editMessageMedia",
 }
 JSON_FIELDS = {
     "reaction",
@@ -748,6 +749,64 @@ class FakeTelegram:
         message["caption"] = caption
         if markup is not None:
             message["reply_markup"] = markup
+        return message
+
+    async def api_editMessageMedia(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Replace a message's photo or document (a new upload or a known file_id); the
+        caption becomes the new media's. The replaced file ids are kept in `replaced`."""
+        _chat, message = self._message(params)
+        raw = params.get("media")
+        item = json.loads(raw) if isinstance(raw, str) else raw
+        if not isinstance(item, dict) or item.get("type") not in ("photo", "document"):
+            raise ApiError(400, "Bad Request: can't parse InputMedia: media type is not specified")
+        reference = item.get("media")
+        if isinstance(reference, str) and reference.startswith("attach://"):
+            upload = params.get(reference.removeprefix("attach://"))
+            if not isinstance(upload, dict):
+                raise ApiError(400, "Bad Request: can't parse InputMedia: media not found")
+            content = upload["content"]
+        elif isinstance(reference, str) and reference in self.files:
+            content = self.files[reference]
+        else:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        caption = item.get("caption")
+        if caption is not None:
+            self._check_text(caption, 1024, "caption")
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        old = message.get("document") or (message.get("photo") or [{}])[-1]
+        if old.get("file_id"):
+            message.setdefault("replaced", []).append(old["file_id"])
+        file_id = f"file{len(self.files) + 1}"
+        self.files[file_id] = content
+        message.pop("photo", None)
+        message.pop("document", None)
+        if item["type"] == "photo":
+            message["photo"] = [
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "width": 800,
+                    "height": 600,
+                    "file_size": len(content),
+                }
+            ]
+        else:
+            message["document"] = {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": "file.bin",
+                "file_size": len(content),
+            }
+        if caption:
+            message["caption"] = caption
+        else:
+            message.pop("caption", None)
+        if markup:
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        message["edit_date"] = int(time.time())
         return message
 
     async def api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:

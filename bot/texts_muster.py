@@ -1,0 +1,3 @@
+"""Texts of one feature, merged into bot.texts.ZH (keys must not clash)."""
+
+ZH: dict[str, str] = {}

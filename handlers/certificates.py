@@ -1,0 +1,99 @@
+"""/certificate: one's own volunteer-hours certificate (PDF, privately); /verify 代码: anyone.
+
+What is certified is read and recorded in the update's transaction; the PDF is drawn from that
+after the commit (in a worker thread) and sent as a document into the private chat, so its code
+verifies as soon as the person has it. A send that fails costs nothing: asking again gives the
+same certificate and code while nothing changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram.error import TelegramError
+from telegram.ext import CommandHandler
+
+from bot import certificate as pdf
+from bot.reporting import hours_text
+from bot.texts import t
+from db import certificates as certificates_db
+from db import rules
+from db.errors import Refusal
+from handlers.common import Ctx, Handlers, handler
+
+log = logging.getLogger(__name__)
+
+
+@handler(where="private")
+async def certificate(ctx: Ctx) -> None:
+    if len(ctx.args) > 1:
+        raise Refusal("cert_usage")
+    member, zone, now = ctx.member, ctx.services.settings.timezone, ctx.services.now()
+    year = certificates_db.parse_year(
+        ctx.args[0] if ctx.args else None, now.astimezone(zone).date()
+    )
+    issued = await certificates_db.issue(ctx.session, member, year, zone, now)
+    row = issued.certificate
+    code = certificates_db.grouped(row.code)
+    document = pdf.Document(
+        name=row.name,
+        unit=member.unit.name if member.unit is not None else t("no_unit"),
+        year=year,
+        entries=issued.statement.entries,
+        total=row.hours,
+        issued=rules.local_today(row.issued_at, zone),
+        code=code,
+        bot_username=ctx.context.bot.username,
+    )
+    caption = t(
+        "cert_caption",
+        year=year,
+        count=row.activities,
+        hours=hours_text(row.hours),
+        code=code,
+    )
+    # Plain values: the row is not read again once the transaction is over.
+    chat, member_id, certificate_id = member.chat_id, member.id, row.id
+    file_name = pdf.file_name(row.name, year)
+    what = "again" if issued.reused else "new"
+
+    async def send() -> None:
+        data = await asyncio.to_thread(pdf.render_pdf, document)
+        try:
+            await ctx.context.bot.send_document(chat, data, filename=file_name, caption=caption)
+        except TelegramError as exc:
+            log.warning("certificate %s not sent: %s", certificate_id, exc)
+            return
+        log.info("certificate %s (%s) sent to member %s", certificate_id, what, member_id)
+
+    ctx.after_commit(send)
+
+
+@handler()
+async def verify(ctx: Ctx) -> None:
+    """Anyone, anywhere: what a code certified (a newer certificate of that year is noted)."""
+    if not ctx.args:
+        raise Refusal("cert_verify_usage")
+    code = certificates_db.normalize("".join(ctx.args))
+    found = await certificates_db.find(ctx.session, code) if code is not None else None
+    if found is None:
+        raise Refusal("cert_unknown")
+    zone = ctx.services.settings.timezone
+    text = t(
+        "cert_verified",
+        code=certificates_db.grouped(found.code),
+        name=found.name,
+        year=found.year,
+        count=found.activities,
+        hours=hours_text(found.hours),
+        issued=rules.local_today(found.issued_at, zone).isoformat(),
+        committee=t("cert_committee"),
+    )
+    if await certificates_db.superseded(ctx.session, found):
+        text += "\n" + t("cert_superseded", year=found.year)
+    ctx.reply(text)
+
+
+def handlers() -> Handlers:
+    return [CommandHandler("certificate", certificate), CommandHandler("verify", verify)]
