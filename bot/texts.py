@@ -445,6 +445,7 @@ ZH: dict[str, str] = {
     "checkout_already": "你已于 {time} 签退 #{id}，服务时长 {hours} 小时。",
     "checkout_off": "活动 #{id} 无需签退：服务时长按计划计入。",
     "checkout_not_checked_in": "你还没有签到 #{id}，请先签到再签退。",
+    "checkout_too_early": "活动 #{id} 还没有开始，不能签退；服务结束时再点“签退”。",
     "checkout_closed": "活动 #{id} 已结束超过 2 小时，不能再签退；已按计划时长计入。",
     "checkout_missed": "你没有在活动 #{id}「{title}」结束后 2 小时内签退，已按计划时长 {hours} 小时计入服务时长。如有出入请联系青工委。",
     "roster_pending": "【待审批】",

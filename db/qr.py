@@ -318,6 +318,12 @@ async def due(
     return steps
 
 
+async def any_open(session: AsyncSession) -> bool:
+    """Whether any display is still shown (the rotation then keeps looking every tick)."""
+    found = await session.scalar(select(QrDisplay.id).where(QrDisplay.closed.is_(False)).limit(1))
+    return found is not None
+
+
 async def rotated(session: AsyncSession, step: Step) -> None:
     """The photo now shows `step.frame` (unless the display was replaced meanwhile)."""
     assert step.frame is not None

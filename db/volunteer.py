@@ -321,6 +321,8 @@ async def check_out(
             answer.at, answer.checked_out_at, activity.starts_at, activity.ends_at
         )
         return Checkout(activity, answer.checked_out_at, hours, already=True)
+    if now < activity.starts_at:  # a press by mistake must not end the service before it began
+        raise Refusal("checkout_too_early", id=activity.id)
     if now > activity.ends_at + rules.CHECKOUT_GRACE:
         raise Refusal("checkout_closed", id=activity.id)
     moved = await session.execute(

@@ -67,6 +67,9 @@ async def show(ctx: Ctx) -> None:
             "recording a QR display",
             lambda s: qr_db.shown(s, opened.display_id, message.message_id),
         )
+        rotation = ctx.context.bot_data.get("qr_rotation")
+        if rotation is not None:  # the leader's loop, if this instance leads
+            rotation.wake()
         if opened.replaced_message_id is not None:  # the chat's earlier display goes
             try:
                 await bot.delete_message(chat_id, opened.replaced_message_id)

@@ -401,12 +401,15 @@ class ReminderEngine:
         Jobs are placed relative to the engine's clock (`at - now`), which is the wall clock
         in production and the tests' hand-moved clock in tests.
         """
-        if self._job_queue is None:
+        job_queue = self._job_queue
+        if job_queue is None:
             return
         async with self._db.session() as session:
             upcoming = await self.upcoming(session, limit=10_000)
+        if self._job_queue is not job_queue:
+            return  # detached meanwhile (this instance stopped leading, or is stopping)
         wanted = {JOB_PREFIX + o.key: o for o in upcoming}
-        scheduler = self._job_queue.scheduler
+        scheduler = job_queue.scheduler
         for job in scheduler.get_jobs():
             if job.id.startswith(JOB_PREFIX) and job.id not in wanted:
                 job.remove()

@@ -11,6 +11,7 @@ a failure that may pass (network, 429) is tried again on the next tick.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from telegram import Bot, InputMediaPhoto
@@ -25,40 +26,69 @@ from db.qr import Action, Step
 
 log = logging.getLogger(__name__)
 
-TICK = 1.0  # seconds between looks; a code stays valid a whole period after the next one
+TICK = 1.0  # seconds between looks while displays are open
 
 
 class QrRotation:
-    """One background loop on the leader; `step` may also be called directly (tests)."""
+    """One background loop on the leader; `step` may also be called directly (tests).
+
+    While no display is open it looks only once a rotation period (a display opened on
+    another instance is found within the period its first code is valid for), or at once
+    when `wake` says this instance opened one; while some are open, every `tick`.
+    """
 
     def __init__(self, bot: Bot, services: Services, tick: float = TICK) -> None:
         self._bot, self._services, self._tick = bot, services, tick
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._active = True  # look at once when started: displays may be open already
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping.clear()
+            self._active = True
             self._task = asyncio.create_task(self._run(), name="qr-rotation")
 
+    def wake(self) -> None:
+        """A display was just opened: start rotating without waiting for the idle look."""
+        self._active = True
+        self._wake.set()
+
     async def stop(self) -> None:
+        """Let the loop finish its step (a cancel mid-query could strand a connection)."""
         if self._task is None:
             return
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
+        self._stopping.set()
+        self._wake.set()
+        try:
+            async with asyncio.timeout(10):
+                await asyncio.shield(self._task)
+        except TimeoutError:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.step()
-            except asyncio.CancelledError:
-                raise
+                self._active = await self._any_open()
             except Exception as exc:
                 if not unavailable(exc):
                     log.exception("QR rotation failed")
                 else:
                     log.warning("QR rotation: database unavailable (%s)", type(exc).__name__)
-            await asyncio.sleep(self._tick)
+            idle = float(self._services.settings.qr_rotate_seconds)
+            with contextlib.suppress(TimeoutError):  # not wait_for: it can eat a cancel
+                async with asyncio.timeout(self._tick if self._active else idle):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    async def _any_open(self) -> bool:
+        async with self._services.db.session() as session:
+            return await qr_db.any_open(session)
 
     async def step(self) -> int:
         """Bring every open display up to date; how many were changed."""

@@ -70,6 +70,8 @@ async def test_check_out_credits_the_real_hours_and_the_plan_otherwise(world: Bo
     clock(bot).set_local("2026-12-07 14:50")
     for person in (early, stayer):
         assert "签到成功" in (await person.toast(person.press(card, "签到")))["text"]
+    too_early = await early.toast(early.press(card, "签退"))
+    assert "还没有开始" in too_early["text"]
     clock(bot).set_local("2026-12-07 17:10")
     done = await early.toast(early.press(card, "签退"))
     assert "已签退" in done["text"] and "2 小时" in done["text"], done
