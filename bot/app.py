@@ -174,6 +174,7 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
             cluster.leading = False
             services.cards.hand_over()  # the next leader edits what was left
         services.reminders.attach(None)
+        await services.reminders.settle()
         if application.job_queue is not None:
             for job in application.job_queue.scheduler.get_jobs():
                 job.remove()

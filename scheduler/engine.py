@@ -383,6 +383,13 @@ class ReminderEngine:
     def attach(self, job_queue: JobQueue[Any] | None) -> None:
         self._job_queue = job_queue
 
+    async def settle(self) -> None:
+        """Wait for a rescheduling under way (on stopping: never leave it holding a
+        database connection when the loop goes away)."""
+        task = self._rebuild_task
+        if task is not None and not task.done():
+            await asyncio.gather(task, return_exceptions=True)
+
     async def start(self) -> None:
         """Leader start-up: send what was missed within grace, then schedule what is ahead."""
         await self.fire_due()
