@@ -582,3 +582,125 @@ class ReminderOccurrence(Base):
     handled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(String(300))
+
+
+class Muster(Base):
+    """A rapid call (青年突击队): N people wanted within minutes, by the committee."""
+
+    __tablename__ = "musters"
+    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    need: Mapped[int] = mapped_column()
+    # None: everyone registered; otherwise that unit's people. `squad`: only the pool.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    squad: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    status: Mapped[str] = mapped_column(String(8), default="open", server_default="open")
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The group card.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class MusterAnswer(Base):
+    """One person's answer to a rapid call: confirmed, waitlisted (in id order) or declined."""
+
+    __tablename__ = "muster_answers"
+    __table_args__ = (
+        UniqueConstraint("muster_id", "member_id", name="uq_muster_answers_member"),
+        CheckConstraint("status IN ('confirmed', 'waitlisted', 'declined')", name="status"),
+        Index("ix_muster_answers_queue", "muster_id", "status", "id"),
+    )
+
+    # The id is the arrival order of a 我能去 (assigned under the call's lock).
+    id: Mapped[int] = mapped_column(primary_key=True)
+    muster_id: Mapped[int] = mapped_column(ForeignKey("musters.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(lazy="joined")
+
+
+class SquadMember(Base):
+    """The 青年突击队 pool: people who volunteered to be called first (/squad join)."""
+
+    __tablename__ = "squad_members"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id"), primary_key=True, autoincrement=False
+    )
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+NEED_CATEGORIES = ("就业", "教育", "住房", "婚恋", "生育", "亲子", "其他")
+NEED_STATUSES = ("new", "accepted", "in_progress", "done")
+
+
+class Need(Base):
+    """我为青年办实事: a young staff member's need, sent privately to the committee.
+
+    Anonymous: `member_id` is NULL and nothing about the sender is ever rendered or exported;
+    `relay_chat_id` (the private chat the bot answers into) is the only trace, read only to
+    relay the committee's replies, never shown.
+    """
+
+    __tablename__ = "needs"
+    __table_args__ = (
+        CheckConstraint("status IN ('new', 'accepted', 'in_progress', 'done')", name="status"),
+        CheckConstraint("satisfied IN ('yes', 'no')", name="satisfied"),
+        CheckConstraint(
+            "(anonymous AND member_id IS NULL) OR (NOT anonymous AND member_id IS NOT NULL)",
+            name="anonymous_has_no_member",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    relay_chat_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    satisfied: Mapped[str | None] = mapped_column(String(3))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member | None] = relationship(lazy="joined")
+
+
+class NeedEvent(Base):
+    """The history of a need: the committee's replies, status changes, the sender's rating."""
+
+    __tablename__ = "need_events"
+    __table_args__ = (CheckConstraint("kind IN ('reply', 'status', 'rating')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    # The committee member who replied or changed the status (None: the sender's rating).
+    by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    by: Mapped[Member | None] = relationship(lazy="joined")
+
+
+class NeedDraft(Base):
+    """A need being written in the guided /need dialogue (kept in the database, so any
+    instance can take the next step)."""
+
+    __tablename__ = "need_drafts"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id"), primary_key=True, autoincrement=False
+    )
+    category: Mapped[str | None] = mapped_column(String(8))
+    text: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
