@@ -41,6 +41,8 @@ from handlers import (
     checkin,
     common,
     members,
+    musters,
+    needs,
     newevent_dialog,
     notices,
     qr,
@@ -53,6 +55,7 @@ from handlers import (
 )
 from handlers.menus import register_menus
 from scheduler import activity_cards
+from scheduler import musters as musters_sched
 from scheduler.activity_cards import ActivityCardHooks
 from scheduler.engine import QUARTER_REPORT, REMINDER, ReminderEngine, ReminderHooks
 from scheduler.leader import Leadership
@@ -278,16 +281,22 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             on_activity_ended=lambda activity_id: services.cards.touch(
                 activities.CARD, activity_id
             ),
+            # A rapid call that closed: its card shows the final count, without buttons.
+            on_muster_closed=lambda muster_id: services.cards.touch(musters.CARD, muster_id),
         ),
     )
     services.cards.register(activities.CARD, lambda item: activities.card_views(services, item))
     services.cards.register(notices.CARD, lambda item: notices.card_views(services, item))
+    services.cards.register(musters.CARD, lambda item: musters.card_views(services, item))
     notice_hooks = NoticeHooks(services.cards, notices.CARD)
     for purpose in (POST, FOLLOWUP, REPORT):
         outbox.hooks[purpose] = notice_hooks
     outbox.hooks[PROMOTION] = PromotionHooks(settings.timezone)
     outbox.hooks[activity_cards.POST] = ActivityCardHooks(services.cards, activities.CARD)
     outbox.hooks[REMINDER] = ReminderHooks(settings.admin_ids)
+    muster_hooks = musters_sched.MusterHooks(services.cards, musters.CARD, settings.admin_ids)
+    for purpose in (musters_sched.POST, musters_sched.PROMOTED, musters_sched.NOTE):
+        outbox.hooks[purpose] = muster_hooks
     outbox.renderers[QUARTER_REPORT] = lambda row: reporting.send_quarter_report(
         application.bot, db, settings, services.now(), row
     )
@@ -318,6 +327,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         roster,
         approvals,
         certificates,
+        musters,
+        needs,
         replies,  # after every command: typed answers in groups
     )
     for feature in features:

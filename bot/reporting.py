@@ -27,6 +27,7 @@ from bot.ledger import Column, Kind, LedgerWriter, Sheet
 from bot.settings import Settings
 from bot.texts import paginate, t
 from db import exports
+from db import needs as needs_db
 from db import reports as reports_db
 from db import volunteer as volunteer_db
 from db.engine import Database
@@ -83,8 +84,10 @@ def _quota(report: Report, status: str, held: int, quarters: set[int]) -> str:
     return t(STATUS_KEYS[status])
 
 
-def report_pages(report: Report, unit: Unit | None) -> list[str]:
-    """The report as messages (split when long)."""
+def report_pages(
+    report: Report, unit: Unit | None, needs: needs_db.Summary | None = None
+) -> list[str]:
+    """The report as messages (split when long); `needs`: the committee's copy has them."""
     title = period_name(report.period) + t("report_title_suffix")
     if unit is not None:
         title += t("report_scope_unit", unit=unit.name)
@@ -121,7 +124,27 @@ def report_pages(report: Report, unit: Unit | None) -> list[str]:
         )
         for item in report.lacking
     ] or [t("report_lacking_none")]
+    if needs is not None:
+        lines += needs_lines(needs)
     return paginate(lambda p, n: t("report_header", title=title, page=p, pages=n), lines)
+
+
+def needs_lines(summary: needs_db.Summary) -> list[str]:
+    """我为青年办实事: the period's needs by status and category, and the satisfaction rate."""
+    if not summary.total:
+        return [t("needs_report_header"), t("needs_report_none")]
+    lines = [
+        t("needs_report_header"),
+        t("needs_report_total", total=summary.total, **summary.statuses()),
+    ]
+    lines += [
+        t("needs_report_category", category=c, total=n, **summary.statuses(c))
+        for c in needs_db.CATEGORIES
+        if (n := summary.by_category(c))
+    ]
+    rate = percent(summary.rate)
+    satisfied, rated = summary.satisfied, summary.rated
+    return [*lines, t("needs_report_rate", rate=rate, satisfied=satisfied, rated=rated)]
 
 
 def low_attendance_pages(report: Report, threshold: float) -> list[str]:
@@ -179,7 +202,10 @@ async def send_report(
         built = await reports_db.build(
             session, period, settings.timezone, now, unit=unit, low_below=low
         )
-    pages = report_pages(built, unit)
+        # 我为青年办实事 is the committee's: a unit's lead's copy has no needs.
+        bounds = period.bounds(settings.timezone)
+        needs = await needs_db.summary(session, *bounds) if unit is None else None
+    pages = report_pages(built, unit, needs)
     if low is not None:
         pages += low_attendance_pages(built, low)
     png = await chart(built, unit)
@@ -284,6 +310,8 @@ async def write_ledger(
             await _approvals(session, writer, start, end, unit_id)
             await _volunteering(session, writer, start, end, now, unit_id)
             await _receipts(session, writer, start, end, unit_id)
+            if unit is None:  # the needs are the committee's: not in a unit lead's ledger
+                await _needs(session, writer, start, end)
             await _roster(session, writer, start, end, now, unit_id)
         await asyncio.to_thread(_assessment, writer, report)
     finally:
@@ -302,6 +330,17 @@ async def _sheet(writer: LedgerWriter, key: str, columns: list[Column]) -> Sheet
 
 def _col(key: str, kind: Kind = "text") -> Column:
     return Column(t(key), kind)
+
+
+def _person_at_activity() -> list[Column]:
+    """The first columns of a sheet with one row per person per activity."""
+    return [
+        _col("col_id", "int"),
+        _col("col_title"),
+        _col("col_starts", "datetime"),
+        _col("col_unit"),
+        _col("col_name"),
+    ]
 
 
 async def _activities(
@@ -367,11 +406,7 @@ async def _attendance(
     unit_id: int | None,
 ) -> None:
     columns = [
-        _col("col_id", "int"),
-        _col("col_title"),
-        _col("col_starts", "datetime"),
-        _col("col_unit"),
-        _col("col_name"),
+        *_person_at_activity(),
         _col("col_answer"),
         _col("col_checked_at", "datetime"),
         _col("col_reason"),
@@ -408,11 +443,7 @@ async def _approvals(
 ) -> None:
     """审批记录: each leave or 补签 request, who decided and when (the audit trail)."""
     columns = [
-        _col("col_id", "int"),
-        _col("col_title"),
-        _col("col_starts", "datetime"),
-        _col("col_unit"),
-        _col("col_name"),
+        *_person_at_activity(),
         _col("col_request"),
         _col("col_request_reason"),
         _col("col_decision"),
@@ -515,6 +546,45 @@ async def _receipts(
         ]
 
     await _fill(sheet, exports.stream(session, exports.receipts(start, end, unit_id)), shape)
+
+
+async def _needs(
+    session: AsyncSession, writer: LedgerWriter, start: dt.datetime, end: dt.datetime
+) -> None:
+    """诉求: each need of the period; the sender's name and unit only when signed (匿名 else)."""
+    columns = [
+        _col("needs_col_id", "int"),
+        _col("needs_col_date", "datetime"),
+        _col("needs_col_category"),
+        _col("needs_col_status"),
+        _col("needs_col_text"),
+        _col("needs_col_sender"),
+        _col("needs_col_unit"),
+        _col("needs_col_replies", "int"),
+        _col("needs_col_rating"),
+    ]
+    sheet = await _sheet(writer, "needs_sheet", columns)
+
+    def shape(row: tuple[Any, ...]) -> list[object]:
+        need_id, created, category, status, text, anonymous, real, first, unit_name = row[:9]
+        replies, satisfied = row[9:]
+        if anonymous:
+            sender, unit = t("need_sender_anonymous"), None
+        else:
+            sender, unit = exports.name_of(real, first), unit_name or t("no_unit")
+        return [
+            need_id,
+            created,
+            category,
+            t(f"need_status_{status}"),
+            text,
+            sender,
+            unit,
+            replies,
+            t(f"need_rating_{satisfied}") if satisfied else None,
+        ]
+
+    await _fill(sheet, exports.stream(session, needs_db.ledger(start, end)), shape)
 
 
 async def _roster(

@@ -54,7 +54,9 @@ ZH: dict[str, str] = {
         "在群里引用通知回复“收到”、引用活动卡片回复“到”，和点按钮一样算数\n"
         "/me — 我的签到、请假、报名和志愿服务时长\n"
         "/top — 本年志愿服务时长榜\n"
+        "/squad join · /squad leave — 加入 / 退出青年突击队（紧急集结时私信呼叫你，点“我能去”响应）\n"
         "/certificate [年份] — 我的志愿服务证明（PDF，私聊）· /verify 验证码 — 核验证明\n"
+        "/need — 我为青年办实事：私聊向青工委反映诉求（就业、住房、婚恋等，可匿名）\n"
         "/cancel — 退出当前操作\n"
         "/help — 显示本帮助"
     ),
@@ -94,7 +96,10 @@ ZH: dict[str, str] = {
         "/notice edit 编号 内容 · /notice delete 编号 — 修改 / 删除通知\n"
         "/acks 编号 — 谁还没回复“收到”（私聊）\n"
         "/chase 编号 — 立即私信提醒未回复的人\n"
+        "/muster [@单位|squad] need=人数 [within=分钟] 内容 — 青年突击队紧急集结（私信呼叫，不受免打扰限制）；/muster 编号 响应名单 · /muster 进行中 · /squad 突击队名单\n"
         "/outbox — 发送队列状态\n"
+        "/needs [open|all|类别] — 青年诉求列表（私聊）· /needs 编号 — 详情和处理记录\n"
+        "/needs reply 编号 内容 — 回复提交人 · /needs status 编号 受理|办理中|办结 — 更新进度\n"
         "/remind — 接下来的提醒；/remind add|del|on|off|time … 管理提醒"
     ),
     # --- register ---
@@ -666,8 +671,10 @@ COMMANDS_MEMBER: list[tuple[str, str]] = [
     ("checkout", "志愿服务签退：编号"),
     ("me", "我的记录"),
     ("top", "志愿服务时长榜"),
+    ("squad", "青年突击队：join 加入 / leave 退出"),
     ("certificate", "志愿服务证明：[YYYY]"),
     ("verify", "核验志愿服务证明：验证码"),
+    ("need", "我为青年办实事：向青工委反映诉求"),
     ("cancel", "退出当前操作"),
 ]
 COMMANDS_ADMIN: list[tuple[str, str]] = [
@@ -684,7 +691,9 @@ COMMANDS_ADMIN: list[tuple[str, str]] = [
     ("notice", "发布通知"),
     ("acks", "通知回复情况"),
     ("chase", "立即提醒未回复的人"),
+    ("muster", "青年突击队紧急集结"),
     ("outbox", "发送队列状态"),
+    ("needs", "青年诉求：列表 / 回复 / 进度"),
     ("chats", "已绑定的群及状态"),
     ("report", "季度/年度报告：[YYYY-Qn|YYYY]"),
     ("export", "导出台账 Excel：[YYYY|YYYY-Qn]"),

@@ -15,6 +15,7 @@ from db.errors import Refusal
 from db.models import Attendance, Member, Signup
 from db.rules import parse_id
 from handlers import approvals
+from handlers import needs as needs_handlers
 from handlers.activities import CARD, kind_name, local_time, when
 from handlers.common import Ctx, Handlers, handler
 
@@ -191,11 +192,12 @@ async def pending_text(ctx: Ctx) -> None:
     pending = user_data.pop(PENDING, None) if user_data is not None else None
     message = ctx.message
     if pending is None or message is None or message.text is None:
-        # The guided creation if one is running, else perhaps a typed 收到 or 签到.
+        # The guided creation if one is running, else the text of a need being written
+        # (/need), else perhaps a typed 收到 or 签到.
         from handlers.newevent_dialog import on_text
         from handlers.replies import typed_in_private
 
-        if not await on_text(ctx):
+        if not await on_text(ctx) and not await needs_handlers.take_text(ctx):
             await typed_in_private(ctx)
         return
     kind, activity_id = pending
@@ -210,6 +212,7 @@ async def cancel_dialog(ctx: Ctx) -> None:
     user_data = ctx.context.user_data or {}
     had = user_data.pop(PENDING, None) is not None
     had = user_data.pop("newevent", None) is not None or had
+    had = await needs_handlers.cancel(ctx) or had
     ctx.reply(t("dialog_cancelled" if had else "dialog_nothing"))
 
 

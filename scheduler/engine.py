@@ -23,6 +23,7 @@ from bot.texts import clip, t
 from db import activities as activities_db
 from db import chats as chats_db
 from db import members as members_db
+from db import musters as musters_db
 from db import outbox as outbox_db
 from db import reminders as reminders_db
 from db import rules as db_rules
@@ -31,6 +32,7 @@ from db.engine import Database
 from db.errors import unavailable
 from db.models import Activity, Chat, Member, Notice, OneOffReminder, OutboxMessage
 from scheduler import approvals as approvals_sched
+from scheduler import musters as musters_sched
 from scheduler import notices as notices_sched
 from scheduler import rules
 from scheduler.calendar import WorkCalendar
@@ -58,10 +60,12 @@ class ReminderEngine:
         wake_outbox: Callable[[], None],
         calendar: WorkCalendar | None = None,
         on_activity_ended: Callable[[int], None] = lambda _activity_id: None,
+        on_muster_closed: Callable[[int], None] = lambda _muster_id: None,
     ) -> None:
         self._db, self._zone, self._admin_ids = db, zone, admin_ids
         self._clock, self._wake_outbox = clock, wake_outbox
         self._on_activity_ended = on_activity_ended
+        self._on_muster_closed = on_muster_closed
         self.calendar = calendar or WorkCalendar()
         self._job_queue: JobQueue[Any] | None = None
         self._rebuild_task: asyncio.Task[None] | None = None
@@ -94,6 +98,9 @@ class ReminderEngine:
                 activity.checkout,
             )
             found += [o for o in rules.activity_occurrences(times, enabled) if start <= o.at <= end]
+        for muster in await musters_db.scheduled(session, start, end):
+            call = musters_sched.times(muster)
+            found += [o for o in rules.muster_occurrences(call) if start <= o.at <= end]
         for reminder in await reminders_db.one_offs(session, start, end):
             found.append(
                 Occurrence(f"one_off:{reminder.id}", rules.ONE_OFF, reminder.at, reminder.id)
@@ -267,6 +274,14 @@ class ReminderEngine:
                 return "everyone checked out"
         elif rule in rules.ACTIVITY_RULES:
             return await self._fire_activity(session, occurrence, send, now)
+        elif rule in rules.MUSTER_RULES:
+            fired = await musters_sched.fire(
+                session, rule, occurrence.ref, now, self._zone, self._admin_ids
+            )
+            send.count += fired.sent
+            if fired.closed and occurrence.ref is not None:
+                self._on_muster_closed(occurrence.ref)  # the card shows the final count
+            return fired.skipped
         elif rule == rules.ONE_OFF:
             reminder = await session.get(OneOffReminder, occurrence.ref)
             if reminder is None or reminder.deleted:

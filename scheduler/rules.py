@@ -39,9 +39,14 @@ ONE_OFF = "one_off"
 # who never checked out (签退) of a checkout=on activity learn that the plan was credited.
 ACTIVITY_ENDED = "activity_ended"
 CHECKOUT_DUE = "checkout_due"
-INTERNAL = (ACTIVITY_ENDED, CHECKOUT_DUE)
+# A rapid call (/muster): half-way, one more private call to those who have not answered
+# (unless enough are confirmed); at its end it closes and its creator gets the roster.
+MUSTER_HALF = "muster_half"
+MUSTER_CLOSE = "muster_close"
+MUSTER_RULES = (MUSTER_HALF, MUSTER_CLOSE)
+INTERNAL = (ACTIVITY_ENDED, CHECKOUT_DUE, *MUSTER_RULES)
 # Still worth doing however late (a card that says "ended" is right whenever it is edited).
-CATCH_UP = (ACTIVITY_ENDED,)
+CATCH_UP = (ACTIVITY_ENDED, MUSTER_CLOSE)
 
 SWITCHABLE = CALENDAR_RULES + ACTIVITY_RULES
 DEFAULT_TIME = dt.time(9, 0)
@@ -151,4 +156,25 @@ def activity_occurrences(activity: ActivityTimes, enabled: set[str]) -> list[Occ
         Occurrence(f"activity:{activity.id}:{rule}", rule, at, activity.id)
         for rule, at in times.items()
         if (rule in enabled or rule in INTERNAL) and at > activity.created_at
+    ]
+
+
+@dataclass(frozen=True)
+class MusterTimes:
+    """What the rapid-call rules need to know of a call."""
+
+    id: int
+    created_at: dt.datetime
+    closes_at: dt.datetime
+
+    @property
+    def half_way(self) -> dt.datetime:
+        return self.created_at + (self.closes_at - self.created_at) / 2
+
+
+def muster_occurrences(muster: MusterTimes) -> list[Occurrence]:
+    """A call's half-way re-call and its close."""
+    return [
+        Occurrence(f"muster:{muster.id}:half", MUSTER_HALF, muster.half_way, muster.id),
+        Occurrence(f"muster:{muster.id}:close", MUSTER_CLOSE, muster.closes_at, muster.id),
     ]

@@ -21,7 +21,7 @@ from tests.test_notices_e2e import card, post
 from tests.tgserver import TgUser
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-SHEETS = ["活动", "签到明细", "审批记录", "志愿服务", "通知回执", "成员", "考核"]
+SHEETS = ["活动", "签到明细", "审批记录", "志愿服务", "通知回执", "诉求", "成员", "考核"]
 
 
 def local(text: str) -> dt.datetime:

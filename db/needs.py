@@ -1,0 +1,446 @@
+"""我为青年办实事: young staff's needs, sent privately to the committee, and their follow-up.
+
+A need is written with /need (a guided dialogue whose state is the `need_drafts` row of its
+writer, so any instance can take the next step; a draft untouched for DRAFT_TTL is forgotten)
+or in one line. It is sent signed or anonymous.
+
+Anonymity is anonymity to the committee. An anonymous need has `member_id` NULL (a CHECK
+constraint on `needs` enforces it): nothing the committee sees — /needs, a need's history, the
+new-need message, the ledger, the report — can name the sender, their username or their
+Telegram id, because those queries have nothing to read them from. `relay_chat_id` is the
+private chat the bot relays the committee's replies and status changes into, and in which the
+sender rates the outcome; it is read for that alone — never rendered, exported or logged: no
+query here returns it except `relay_of`, and `rate` only compares it with the presser's chat.
+(Whoever administers the database itself can match that chat id with `members.telegram_id`;
+the committee, through the bot, cannot.) The draft, which does name its writer, is deleted in
+the transaction that creates the need.
+
+Functions here return rows and plain values; words are the caller's (handlers.needs,
+bot.reporting).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from db.errors import Refusal
+from db.models import NEED_CATEGORIES, NEED_STATUSES, Member, Need, NeedDraft, NeedEvent, Unit
+from db.sql import upsert
+
+CATEGORIES = NEED_CATEGORIES
+STATUSES = NEED_STATUSES
+OPEN_STATUSES = ("new", "accepted", "in_progress")
+DRAFT_TTL = dt.timedelta(hours=1)
+MAX_TEXT = 2000
+RATINGS = ("yes", "no")
+Query = Select[*tuple[Any, ...]]
+
+
+# ---------------------------------------------------------------------------- input
+def parse_category(word: str) -> str:
+    """One of CATEGORIES (a trailing 类 is forgiven); else a refusal listing the valid ones."""
+    cleaned = word.strip().removesuffix("类")
+    if cleaned not in CATEGORIES:
+        raise Refusal(
+            "need_category_unknown", word=word.strip()[:20], categories="、".join(CATEGORIES)
+        )
+    return cleaned
+
+
+def clean_text(raw: str, empty: str = "need_text_empty") -> str:
+    """A need's text (or a reply): line breaks kept; refused (`empty`) when empty, and when
+    over MAX_TEXT or carrying control characters (format characters such as the emoji
+    joiner are fine)."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise Refusal(empty)
+    if len(text) > MAX_TEXT:
+        raise Refusal("need_text_too_long", limit=MAX_TEXT, length=len(text))
+    for ch in text:
+        if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cs"):
+            raise Refusal("need_text_invalid")
+    return text
+
+
+# ---------------------------------------------------------------------------- drafts
+@dataclass(frozen=True)
+class Draft:
+    category: str | None
+    text: str | None
+
+    @property
+    def step(self) -> str:
+        """`category` (choose one), `text` (type it) or `sign` (署名 / 匿名)."""
+        if self.category is None:
+            return "category"
+        return "text" if self.text is None else "sign"
+
+
+def _stale_before(now: dt.datetime) -> dt.datetime:
+    return now - DRAFT_TTL
+
+
+async def draft(session: AsyncSession, member_id: int, now: dt.datetime) -> Draft | None:
+    """This person's draft, unless there is none or it is stale (then it is forgotten)."""
+    row = await session.get(NeedDraft, member_id, populate_existing=True)
+    if row is None:
+        return None
+    if row.updated_at < _stale_before(now):
+        await drop_draft(session, member_id)
+        return None
+    return Draft(row.category, row.text)
+
+
+async def save_draft(
+    session: AsyncSession,
+    member_id: int,
+    now: dt.datetime,
+    *,
+    category: str | None = None,
+    text: str | None = None,
+) -> None:
+    """Write this person's draft (a new one replaces the old). Stale drafts of anyone are
+    forgotten on the way: the text of a need never sent does not linger."""
+    await session.execute(delete(NeedDraft).where(NeedDraft.updated_at < _stale_before(now)))
+    await upsert(
+        session,
+        NeedDraft,
+        ["member_id"],
+        member_id=member_id,
+        category=category,
+        text=text,
+        updated_at=now,
+    )
+
+
+async def drop_draft(session: AsyncSession, member_id: int) -> bool:
+    """Forget this person's draft; True if there was one."""
+    result = await session.execute(delete(NeedDraft).where(NeedDraft.member_id == member_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def take_draft(
+    session: AsyncSession, member_id: int, now: dt.datetime
+) -> tuple[str, str] | None:
+    """The complete, fresh draft (category, text), deleted in this transaction; None if there
+    is none — a second press of 署名 / 匿名 finds nothing and sends nothing."""
+    found = await draft(session, member_id, now)
+    if found is None or found.category is None or found.text is None:
+        return None
+    result = await session.execute(
+        delete(NeedDraft).where(
+            NeedDraft.member_id == member_id,
+            NeedDraft.category.is_not(None),
+            NeedDraft.text.is_not(None),
+        )
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return found.category, found.text
+
+
+# ---------------------------------------------------------------------------- needs
+async def submit(
+    session: AsyncSession,
+    member: Member,
+    category: str,
+    text: str,
+    *,
+    anonymous: bool,
+    relay_chat_id: int,
+    now: dt.datetime,
+) -> Need:
+    """Record a need. Anonymous: no member is stored, only the chat to relay answers into."""
+    if member.registered_at is None:
+        raise Refusal("register_first")
+    need = Need(
+        category=parse_category(category),
+        text=clean_text(text),
+        anonymous=anonymous,
+        member_id=None if anonymous else member.id,
+        relay_chat_id=relay_chat_id,
+        status="new",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(need)
+    await session.flush()
+    return need
+
+
+async def get(session: AsyncSession, need_id: int) -> Need:
+    need = await session.get(Need, need_id, populate_existing=True)
+    if need is None:
+        raise Refusal("needs_unknown", id=need_id)
+    return need
+
+
+async def relay_of(session: AsyncSession, need_id: int) -> int | None:
+    """The private chat a need's answers go to (and whose owner may rate it); nothing else
+    reads `relay_chat_id`."""
+    found: int | None = await session.scalar(select(Need.relay_chat_id).where(Need.id == need_id))
+    return found
+
+
+@dataclass(frozen=True)
+class Line:
+    """A need as the committee's list shows it: no relay chat, a sender only when signed."""
+
+    id: int
+    category: str
+    status: str
+    text: str
+    created_at: dt.datetime
+    anonymous: bool
+    name: str | None  # signed: the sender's name
+    unit: str | None  # signed: the sender's unit
+    replies: int
+    satisfied: str | None
+
+
+def _replies() -> Any:
+    return (
+        select(func.count())
+        .select_from(NeedEvent)
+        .where(NeedEvent.need_id == Need.id, NeedEvent.kind == "reply")
+        .scalar_subquery()
+    )
+
+
+def _lines_query() -> Query:
+    sender_unit = aliased(Unit)
+    return (
+        select(
+            Need.id,
+            Need.category,
+            Need.status,
+            Need.text,
+            Need.created_at,
+            Need.anonymous,
+            Member.real_name,
+            Member.first_name,
+            Member.last_name,
+            sender_unit.name,
+            _replies(),
+            Need.satisfied,
+        )
+        # Anonymous needs have no member: the outer join finds nobody, by construction.
+        .outerjoin(Member, Member.id == Need.member_id)
+        .outerjoin(sender_unit, sender_unit.id == Member.unit_id)
+    )
+
+
+def _line(row: Any) -> Line:
+    need_id, category, status, text, created, anonymous, real, first, last, unit = row[:10]
+    replies, satisfied = row[10:]
+    name = None
+    if not anonymous:
+        name = real or " ".join(p for p in (first, last) if p) or None
+    return Line(
+        id=need_id,
+        category=category,
+        status=status,
+        text=text,
+        created_at=created,
+        anonymous=anonymous,
+        name=name,
+        unit=None if anonymous else unit,
+        replies=int(replies or 0),
+        satisfied=satisfied,
+    )
+
+
+async def line(session: AsyncSession, need_id: int) -> Line:
+    row = (await session.execute(_lines_query().where(Need.id == need_id))).first()
+    if row is None:
+        raise Refusal("needs_unknown", id=need_id)
+    return _line(row)
+
+
+async def listing(
+    session: AsyncSession,
+    *,
+    statuses: tuple[str, ...] = STATUSES,
+    category: str | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[int, list[Line]]:
+    """How many needs match, and one page of them, newest first."""
+    where: list[Any] = [Need.status.in_(statuses)]
+    if category is not None:
+        where.append(Need.category == category)
+    total = await session.scalar(select(func.count()).select_from(Need).where(*where))
+    rows = await session.execute(
+        _lines_query().where(*where).order_by(Need.id.desc()).offset(offset).limit(limit)
+    )
+    return int(total or 0), [_line(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # reply | status | rating
+    text: str
+    by: str | None  # the committee member who replied or changed the status
+    at: dt.datetime
+
+
+async def history(session: AsyncSession, need_id: int) -> list[Event]:
+    """Replies, status changes and the rating, oldest first. A rating has no author."""
+    by = aliased(Member)
+    rows = await session.execute(
+        select(NeedEvent.kind, NeedEvent.text, by.real_name, by.first_name, NeedEvent.at)
+        .outerjoin(by, by.id == NeedEvent.by_member_id)
+        .where(NeedEvent.need_id == need_id)
+        .order_by(NeedEvent.at, NeedEvent.id)
+    )
+    return [
+        Event(kind, text, (real or first) if kind != "rating" else None, at)
+        for kind, text, real, first, at in rows
+    ]
+
+
+async def add_reply(
+    session: AsyncSession, need: Need, by: Member, text: str, now: dt.datetime
+) -> NeedEvent:
+    text = clean_text(text, "needs_reply_usage")
+    event = NeedEvent(need_id=need.id, kind="reply", text=text, by_member_id=by.id, at=now)
+    session.add(event)
+    need.updated_at = now
+    await session.flush()
+    return event
+
+
+async def set_status(
+    session: AsyncSession, need: Need, status: str, by: Member, now: dt.datetime
+) -> NeedEvent:
+    """Move a need to `status` (accepted, in_progress or done); the same status is refused."""
+    assert status in STATUSES
+    result = await session.execute(
+        update(Need)
+        .where(Need.id == need.id, Need.status != status)
+        .values(status=status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise Refusal("needs_status_same", id=need.id)
+    event = NeedEvent(need_id=need.id, kind="status", text=status, by_member_id=by.id, at=now)
+    session.add(event)
+    await session.flush()
+    await session.refresh(need)
+    return event
+
+
+@dataclass(frozen=True)
+class Rated:
+    won: bool  # this press recorded the rating
+    satisfied: str | None  # what is recorded (this press's or an earlier one)
+
+
+async def rate(
+    session: AsyncSession, need_id: int, rater_chat_id: int, value: str, now: dt.datetime
+) -> Rated:
+    """The sender's 满意 / 不满意 once a need is done: the first press counts (an UPDATE …
+    WHERE satisfied IS NULL decides, on both databases). Someone else's press is refused as
+    a forged button."""
+    assert value in RATINGS
+    found = (
+        await session.execute(
+            select(Need.status, Need.satisfied, Need.relay_chat_id).where(Need.id == need_id)
+        )
+    ).first()
+    if found is None or found.relay_chat_id != rater_chat_id:
+        raise Refusal("button_invalid")
+    if found.satisfied is not None:
+        return Rated(False, found.satisfied)
+    if found.status != "done":
+        raise Refusal("need_rate_not_done", id=need_id)
+    result = await session.execute(
+        update(Need)
+        .where(Need.id == need_id, Need.satisfied.is_(None), Need.status == "done")
+        .values(satisfied=value)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        recorded = await session.scalar(select(Need.satisfied).where(Need.id == need_id))
+        return Rated(False, recorded)
+    session.add(NeedEvent(need_id=need_id, kind="rating", text=value, by_member_id=None, at=now))
+    return Rated(True, value)
+
+
+# ---------------------------------------------------------------------------- reports
+@dataclass
+class Summary:
+    """Needs created in a period: counts by (category, status), and the ratings."""
+
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    satisfied: int = 0
+    rated: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def by_category(self, category: str) -> int:
+        return sum(n for (c, _), n in self.counts.items() if c == category)
+
+    def statuses(self, category: str | None = None) -> dict[str, int]:
+        """How many are in each status (of one category, or of all)."""
+        found = dict.fromkeys(STATUSES, 0)
+        for (c, status), n in self.counts.items():
+            if category is None or c == category:
+                found[status] += n
+        return found
+
+    @property
+    def rate(self) -> float | None:
+        return self.satisfied / self.rated if self.rated else None
+
+
+async def summary(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> Summary:
+    in_period = and_(Need.created_at >= start, Need.created_at < end)
+    result = Summary()
+    rows = await session.execute(
+        select(Need.category, Need.status, Need.satisfied, func.count())
+        .where(in_period)
+        .group_by(Need.category, Need.status, Need.satisfied)
+    )
+    for category, status, satisfied, count in rows:
+        key = (category, status)
+        result.counts[key] = result.counts.get(key, 0) + int(count)
+        if satisfied is not None:
+            result.rated += int(count)
+            result.satisfied += int(count) if satisfied == "yes" else 0
+    return result
+
+
+def ledger(start: dt.datetime, end: dt.datetime) -> Query:
+    """诉求: each need created in the period — (id, created, category, status, text, anonymous,
+    sender's real name, first name, unit, replies, rating). The sender's columns are NULL for
+    an anonymous need: there is no member to join."""
+    sender_unit = aliased(Unit)
+    return (
+        select(
+            Need.id,
+            Need.created_at,
+            Need.category,
+            Need.status,
+            Need.text,
+            Need.anonymous,
+            Member.real_name,
+            Member.first_name,
+            sender_unit.name,
+            _replies(),
+            Need.satisfied,
+        )
+        .outerjoin(Member, Member.id == Need.member_id)
+        .outerjoin(sender_unit, sender_unit.id == Member.unit_id)
+        .where(Need.created_at >= start, Need.created_at < end)
+        .order_by(Need.id)
+    )
