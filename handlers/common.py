@@ -231,6 +231,10 @@ async def _handle(
         if not first_time:
             log.info("update %s was already handled; ignored", update.update_id)
             _count(update, "duplicate")
+            if update.callback_query is not None:
+                # Handled by an instance that died before answering (its update was taken
+                # over): the press is recorded, but the person still waits for an answer.
+                await _quietly(update, "answer", update.callback_query.answer(t("press_handled")))
             return None
         member = await _record_caller(session, update, user)
         ctx = Ctx(update, context, session, member, services, list(context.args or []))
