@@ -303,37 +303,12 @@ async def sent_requests(
     ]
 
 
-async def pending_count(session: AsyncSession, activity_id: int, kind: str = "leave") -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(Approval)
-            .where(
-                Approval.activity_id == activity_id,
-                Approval.kind == kind,
-                Approval.status == "pending",
-            )
-        )
-        or 0
-    )
-
-
 async def pending_for(session: AsyncSession, activity_id: int) -> list[Approval]:
     """Requests of an activity still waiting for a decision, oldest first."""
     return list(
         await session.scalars(
             select(Approval)
             .where(Approval.activity_id == activity_id, Approval.status == "pending")
-            .order_by(Approval.created_at, Approval.id)
-        )
-    )
-
-
-async def of_activity(session: AsyncSession, activity_id: int) -> list[Approval]:
-    return list(
-        await session.scalars(
-            select(Approval)
-            .where(Approval.activity_id == activity_id)
             .order_by(Approval.created_at, Approval.id)
         )
     )
