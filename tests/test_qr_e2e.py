@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from typing import Any
@@ -51,7 +52,7 @@ async def code_now(bot: BotHarness, activity_id: int, periods_ago: int = 0) -> s
     return qr_db.make_code(await secret(bot), activity_id, period)
 
 
-async def show_qr(user: TgUser, activity_id: int) -> dict[str, Any]:
+async def show_qr(bot: BotHarness, user: TgUser, activity_id: int) -> dict[str, Any]:
     """`/qr 编号` privately; the photo the bot sends."""
     tg = user.server
     before = {m["message_id"] for m in tg.bot_messages(user.id)}
@@ -64,6 +65,12 @@ async def show_qr(user: TgUser, activity_id: int) -> dict[str, Any]:
         what="the QR photo",
     )
     assert "photo" in message, message.get("text")
+    # The bot records the display after Telegram took the photo: wait for that too, or a
+    # rotation step run now would not see it yet.
+    deadline = asyncio.get_running_loop().time() + 10
+    while not any(d.message_id == message["message_id"] for d in await displays(bot)):
+        assert asyncio.get_running_loop().time() < deadline, "the QR display was not recorded"
+        await asyncio.sleep(0.05)
     return message
 
 
@@ -84,7 +91,7 @@ async def test_a_member_who_scans_the_committees_qr_is_checked_in_and_the_card_c
     bot = world
     first, second, third = await seed_members(bot, 3, "办公室")
     activity_id, card = await create(bot, "学习 2026-12-07 14:20 扫码学习 qr=on")
-    photo = await show_qr(bot.admin, activity_id)
+    photo = await show_qr(bot, bot.admin, activity_id)
     caption = photo["caption"]
     assert f"#{activity_id} 扫码学习" in caption
     # Valid for this period and the next: 14:00:00 + 2 × 30 s.
@@ -144,7 +151,7 @@ async def test_typed_codes_current_and_previous_work_older_expire_wrong_is_count
     bot = world
     users = await seed_members(bot, 3, "办公室")
     activity_id, _ = await create(bot, "学习 2026-12-07 14:20 代码签到 qr=on")
-    photo = await show_qr(bot.admin, activity_id)
+    photo = await show_qr(bot, bot.admin, activity_id)
     code = caption_code(photo)
     # Never in a group, and nothing recorded there.
     assert "私聊" in await users[0].ask(bot.group.id, f"/checkin {activity_id} {code}")
@@ -177,7 +184,7 @@ async def test_the_photo_rotates_each_period_and_says_ended_after_check_in_close
 ) -> None:
     bot = world
     activity_id, _ = await create(bot, "学习 2026-12-07 14:20 轮换测试 qr=on end=15:00")
-    photo = await show_qr(bot.admin, activity_id)
+    photo = await show_qr(bot, bot.admin, activity_id)
     chat = bot.tg.chats[bot.admin.id]
     # `photo` is the server's message itself, edited in place: note what it shows now.
     first_code, first_file = caption_code(photo), photo["photo"][-1]["file_id"]
@@ -214,8 +221,8 @@ async def test_the_photo_rotates_each_period_and_says_ended_after_check_in_close
 async def test_a_second_qr_in_the_same_chat_replaces_the_first(world: BotHarness) -> None:
     bot = world
     activity_id, _ = await create(bot, "学习 2026-12-07 14:20 重发测试 qr=on")
-    first = await show_qr(bot.admin, activity_id)
-    second = await show_qr(bot.admin, activity_id)
+    first = await show_qr(bot, bot.admin, activity_id)
+    second = await show_qr(bot, bot.admin, activity_id)
     chat = bot.tg.chats[bot.admin.id]
     await bot.tg.wait_for(lambda: chat.messages[first["message_id"]].get("deleted"))
     (display,) = await displays(bot)
@@ -234,7 +241,7 @@ async def test_who_may_show_the_qr_and_when(world: BotHarness) -> None:
     assert "仅限青工委成员或该分组组长" in await other_lead.ask_private(f"/qr {activity_id}")
     assert "私聊" in await bot.admin.ask(bot.group.id, f"/qr {activity_id}")
     assert await displays(bot) == []
-    photo = await show_qr(lead, activity_id)
+    photo = await show_qr(bot, lead, activity_id)
     assert "本组学习" in photo["caption"]
 
     plain, _ = await create(bot, "学习 2026-12-07 14:20 普通学习")
