@@ -40,6 +40,7 @@ from handlers import (
     chats,
     checkin,
     common,
+    lang,
     members,
     musters,
     needs,
@@ -146,8 +147,8 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     services = get_services(application.bot_data)
     await upgrade(services.db)
     async with services.db.session() as session:
-        admins = await members_db.admin_telegram_ids(session, services.settings.admin_ids)
-    await register_menus(application.bot, admins)
+        committee = await members_db.committee_languages(session, services.settings.admin_ids)
+    await register_menus(application.bot, committee.items())
     services.cards.start()
     cluster = services.cluster
     if cluster is not None:
@@ -329,6 +330,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         certificates,
         musters,
         needs,
+        lang,
+        lang,
         replies,  # after every command: typed answers in groups
     )
     for feature in features:

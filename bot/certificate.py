@@ -27,7 +27,7 @@ from fpdf.fonts import FontFace, TTFFont
 
 from bot.charts import find_cjk_font
 from bot.reporting import hours_text
-from bot.texts import t
+from bot.texts import LANGUAGES, current_language, t
 from db.certificates import Entry
 
 FAMILY = "cjk"
@@ -114,7 +114,7 @@ def _render(document: Document) -> bytes:
     title = t("cert_pdf_title")
     pdf.set_title(pdf.printable(f"{title} · {document.name} · {document.year}"))
     pdf.set_author(committee)
-    pdf.set_lang("zh-CN")
+    pdf.set_lang(LANGUAGES[current_language()].replace("_", "-"))  # zh-CN or en
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=MARGIN)
     pdf.add_page()

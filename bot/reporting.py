@@ -25,7 +25,8 @@ from telegram import Bot, Message
 from bot.charts import Panel, render_png
 from bot.ledger import Column, Kind, LedgerWriter, Sheet
 from bot.settings import Settings
-from bot.texts import paginate, t
+from bot.texts import current_language, paginate, speaking, t
+from db import chats as chats_db
 from db import exports
 from db import needs as needs_db
 from db import reports as reports_db
@@ -244,9 +245,12 @@ async def send_quarter_report(
     (year × 10 + quarter), the heading in its text, then the report, chart and ledger."""
     assert row.ref_id is not None
     period = Period(row.ref_id // 10, row.ref_id % 10)
+    async with db.read_session() as session:
+        language = await chats_db.language(session, row.chat_id)
     await bot.send_message(row.chat_id, row.text)
-    await send_report(bot, row.chat_id, db, settings, now, period, None)
-    return await send_ledger(bot, row.chat_id, db, settings, now, period, None)
+    with speaking(language):  # the reader's: the report is rendered only now
+        await send_report(bot, row.chat_id, db, settings, now, period, None)
+        return await send_ledger(bot, row.chat_id, db, settings, now, period, None)
 
 
 # ---------------------------------------------------------------------------- the ledger
@@ -254,18 +258,22 @@ async def write_ledger_aside(
     url: str, period: Period, zone: ZoneInfo, now: dt.datetime, unit: Unit | None
 ) -> Path:
     """write_ledger in a separate process: a year's workbook is seconds of CPU, and in a
-    thread it would hold the interpreter lock away from the event loop (check-ins slow down)."""
+    thread it would hold the interpreter lock away from the event loop (check-ins slow down).
+    The workbook speaks the language being spoken here."""
     unit_id = unit.id if unit is not None else None
     loop = asyncio.get_running_loop()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        job = partial(_ledger_job, url, period, zone.key, now, unit_id)
+        job = partial(_ledger_job, url, period, zone.key, now, unit_id, current_language())
         return Path(await loop.run_in_executor(pool, job))
 
 
-def _ledger_job(url: str, period: Period, zone: str, now: dt.datetime, unit_id: int | None) -> str:
+def _ledger_job(
+    url: str, period: Period, zone: str, now: dt.datetime, unit_id: int | None, language: str
+) -> str:
     """In the child process: its own database connection, the workbook, its path."""
-    return str(asyncio.run(_ledger_in_child(url, period, ZoneInfo(zone), now, unit_id)))
+    with speaking(language):
+        return str(asyncio.run(_ledger_in_child(url, period, ZoneInfo(zone), now, unit_id)))
 
 
 async def _ledger_in_child(

@@ -212,6 +212,16 @@ async def target_chat_id(session: AsyncSession, unit_id: int | None) -> int | No
     return main.id if main else None
 
 
+async def card_place(session: AsyncSession, activity: Activity) -> tuple[int | None, int | None]:
+    """Where the activity's card is, or goes: its chat and forum topic (None: no topic)."""
+    if activity.chat_id is not None:
+        return activity.chat_id, activity.thread_id
+    chat_id = await target_chat_id(session, activity.unit_id)
+    if chat_id is None:
+        return None, None
+    return chat_id, await chats_db.unit_thread(session, activity.unit_id, chat_id)
+
+
 async def get(session: AsyncSession, activity_id: int) -> Activity:
     activity = await session.get(Activity, activity_id)
     if activity is None:
@@ -587,11 +597,17 @@ async def edit(
     return activity
 
 
-async def set_card(session: AsyncSession, activity_id: int, chat_id: int, message_id: int) -> None:
+async def set_card(
+    session: AsyncSession,
+    activity_id: int,
+    chat_id: int,
+    message_id: int,
+    thread_id: int | None = None,
+) -> None:
     await session.execute(
         update(Activity)
         .where(Activity.id == activity_id)
-        .values(chat_id=chat_id, message_id=message_id)
+        .values(chat_id=chat_id, message_id=message_id, thread_id=thread_id)
     )
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import rules
-from db.models import Activity, Chat, NoticePost, OutboxMessage, Unit, utcnow
+from db.models import Activity, Chat, Member, NoticePost, OutboxMessage, Unit, UnitTopic, utcnow
 from db.outbox import NOTICE_POST
+from db.rules import DEFAULT_LANGUAGE
 from db.sql import upsert
 
 
@@ -46,6 +47,13 @@ async def setup_chat(
     # Free the slot first so the unique indexes hold at every step.
     taken = Chat.unit_id == unit.id if unit else Chat.purpose == "main"
     await session.execute(delete(Chat).where(taken, Chat.id != chat_id))
+    # Topics live in the main group only; a unit's own group replaces its topic.
+    stale = (
+        or_(UnitTopic.unit_id == unit.id, UnitTopic.chat_id == chat_id)
+        if unit
+        else UnitTopic.chat_id != chat_id
+    )
+    await session.execute(delete(UnitTopic).where(stale))
     await upsert(
         session,
         Chat,
@@ -83,12 +91,60 @@ async def unit_chat(session: AsyncSession, unit_id: int) -> Chat | None:
 
 
 async def unit_destination(session: AsyncSession, unit_id: int) -> Chat | None:
-    """Where the unit's messages go: its group; the main group while the bot is out of its
-    group; None if it never had one (the caller asks for one, or uses the main group)."""
+    """Where the unit's messages go: its group, or the main group when the unit has a topic
+    there (`unit_thread` says which); the main group while the bot is out of its group; None
+    if it never had either (the caller asks for one, or uses the main group)."""
     chat = await session.scalar(select(Chat).where(Chat.unit_id == unit_id))
     if chat is None:
-        return None
+        if await session.get(UnitTopic, unit_id) is None:
+            return None
+        return await main_chat(session)
     return chat if chat.status == "active" else await main_chat(session)
+
+
+async def unit_thread(session: AsyncSession, unit_id: int | None, chat_id: int) -> int | None:
+    """The forum topic of `unit_id` in `chat_id` (its message_thread_id), if it is bound to one
+    there; None: the chat itself (its General topic in a forum)."""
+    if unit_id is None:
+        return None
+    return await session.scalar(
+        select(UnitTopic.thread_id).where(
+            UnitTopic.unit_id == unit_id, UnitTopic.chat_id == chat_id
+        )
+    )
+
+
+async def bind_topic(
+    session: AsyncSession, chat_id: int, thread_id: int, title: str, unit: Unit
+) -> bool:
+    """Bind `unit` to topic `thread_id` of the main group `chat_id` (the caller checked it is
+    the main group); the topic replaces the unit's own group and any unit the topic had.
+    Whether the binding is new (False: it was already so)."""
+    before = await session.get(UnitTopic, unit.id)
+    unchanged = before is not None and (before.chat_id, before.thread_id) == (chat_id, thread_id)
+    same_topic = and_(UnitTopic.chat_id == chat_id, UnitTopic.thread_id == thread_id)
+    await session.execute(delete(UnitTopic).where(or_(same_topic, UnitTopic.unit_id == unit.id)))
+    await session.execute(delete(Chat).where(Chat.unit_id == unit.id))
+    await upsert(
+        session,
+        UnitTopic,
+        ("unit_id",),
+        unit_id=unit.id,
+        chat_id=chat_id,
+        thread_id=thread_id,
+        title=rules.make_storable(title)[:256],
+        created_at=utcnow(),
+    )
+    return not unchanged
+
+
+async def unit_topic(session: AsyncSession, unit_id: int) -> UnitTopic | None:
+    return await session.get(UnitTopic, unit_id)
+
+
+async def topics(session: AsyncSession) -> list[UnitTopic]:
+    """Every unit bound to a topic, by unit."""
+    return list(await session.scalars(select(UnitTopic).order_by(UnitTopic.unit_id)))
 
 
 async def unit_chats(session: AsyncSession) -> list[Chat]:
@@ -208,3 +264,22 @@ async def set_rights(session: AsyncSession, chat_id: int, rights: Rights) -> Rig
 
 def rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def language(session: AsyncSession, chat_id: int) -> str:
+    """The language to write to `chat_id` in: a private chat's (a person's Telegram id) is the
+    person's, a group's is the one set with /lang there; "zh" when none was chosen."""
+    if chat_id > 0:
+        lang = await session.scalar(select(Member.lang).where(Member.telegram_id == chat_id))
+    else:
+        lang = await session.scalar(select(Chat.lang).where(Chat.id == chat_id))
+    return lang or DEFAULT_LANGUAGE
+
+
+async def set_language(session: AsyncSession, chat_id: int, lang: str) -> bool:
+    """Set a bound group's language; False if the group is not bound (no row)."""
+    chat = await session.get(Chat, chat_id)
+    if chat is None:
+        return False
+    chat.lang = lang
+    return True

@@ -31,6 +31,7 @@ class TelegramUser:
     first_name: str
     last_name: str | None = None
     username: str | None = None
+    language_code: str | None = None  # Telegram's, e.g. "en-US"; sets `lang` on first contact
 
 
 def on_roster() -> ColumnElement[bool]:
@@ -81,6 +82,8 @@ async def touch_member(session: AsyncSession, user: TelegramUser) -> Member:
         )
         member = await session.scalar(by_id)
         assert member is not None  # inserted now, or by whoever won the race
+    if member.lang is None:  # first contact (or first since languages exist)
+        member.lang = rules.language_of(user.language_code)
     if (member.first_name, member.last_name, member.username) != (first_name, last_name, username):
         member.first_name, member.last_name, member.username = first_name, last_name, username
     return member
@@ -219,11 +222,18 @@ async def set_lead(session: AsyncSession, member: Member, unit: Unit | None) -> 
     member.lead_unit = unit
 
 
-async def admin_telegram_ids(session: AsyncSession, bootstrap: frozenset[int]) -> set[int]:
-    promoted = await session.scalars(
-        select(Member.telegram_id).where(Member.role == "admin", Member.telegram_id.is_not(None))
+async def committee_languages(
+    session: AsyncSession, bootstrap: frozenset[int]
+) -> dict[int, str | None]:
+    """Every committee member's Telegram id → their language (None: not chosen yet)."""
+    rows = await session.execute(
+        select(Member.telegram_id, Member.lang).where(
+            Member.telegram_id.is_not(None),
+            or_(Member.role == "admin", Member.telegram_id.in_(bootstrap)),
+        )
     )
-    return {i for i in promoted if i is not None} | set(bootstrap)
+    found: dict[int, str | None] = {i: lang for i, lang in rows if i is not None}
+    return {i: found.get(i) for i in bootstrap} | found
 
 
 async def set_can_dm(session: AsyncSession, telegram_id: int, value: bool) -> None:

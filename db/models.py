@@ -102,6 +102,8 @@ class Member(Base):
     # so at most once a day; otherwise privately, or with a reaction).
     group_hint_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     title: Mapped[str | None] = mapped_column(String(64))  # 职务, from the roster
+    # "zh" or "en" (bot.texts.LANGUAGES); NULL until first contact sets it from language_code.
+    lang: Mapped[str | None] = mapped_column(String(8))
     imported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id], lazy="joined")
@@ -167,8 +169,23 @@ class Chat(Base):
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
     last_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    lang: Mapped[str | None] = mapped_column(String(8))  # set by /lang in the group; NULL: "zh"
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class UnitTopic(Base):
+    """A unit bound to a topic of the main group when it is a forum (/setup 单位 sent inside
+    the topic): that unit's cards, notices and reminders go there (`message_thread_id`)."""
+
+    __tablename__ = "unit_topics"
+    __table_args__ = (UniqueConstraint("chat_id", "thread_id", name="uq_unit_topics_chat_id"),)
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(256), default="", server_default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 KINDS = ("study", "meeting", "unity", "volunteer", "other")
@@ -207,6 +224,7 @@ class Activity(Base):
     minutes: Mapped[str | None] = mapped_column(Text)
     # The announcement card.
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)  # its forum topic in chat_id
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     # Options (issue 12): `approve` sends leave to an approver; `qr` allows check-in only by
     # scanning the rotating code; `checkout` (volunteering) credits the real hours.
@@ -486,6 +504,7 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     # [[{"text": ..., "data": ...}]]: inline buttons, kept free of Telegram types.
     buttons: Mapped[list[list[dict[str, str]]] | None] = mapped_column(JSON)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)  # a forum topic of chat_id
     media_kind: Mapped[str | None] = mapped_column(String(16))
     media_file_id: Mapped[str | None] = mapped_column(String(256))
     pin: Mapped[bool] = mapped_column(Boolean, default=False)

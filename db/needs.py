@@ -48,9 +48,7 @@ def parse_category(word: str) -> str:
     """One of CATEGORIES (a trailing 类 is forgiven); else a refusal listing the valid ones."""
     cleaned = word.strip().removesuffix("类")
     if cleaned not in CATEGORIES:
-        raise Refusal(
-            "need_category_unknown", word=word.strip()[:20], categories="、".join(CATEGORIES)
-        )
+        raise Refusal("need_category_unknown", word=word.strip()[:20], categories=list(CATEGORIES))
     return cleaned
 
 

@@ -33,16 +33,19 @@ async def enqueue(
     member_id: int | None = None,
     not_before: dt.datetime | None = None,
     quiet: bool = False,
+    thread_id: int | None = None,
 ) -> bool:
     """Add a message unless one with `key` exists; True if added. Commit with the change.
 
-    `quiet`: an automatic private message, held during QUIET_HOURS.
+    `quiet`: an automatic private message, held during QUIET_HOURS. `thread_id`: the forum
+    topic of `chat_id` it goes to (a unit bound to a topic).
     """
     return await insert_ignore(
         session,
         OutboxMessage,
         key=key,
         chat_id=chat_id,
+        thread_id=thread_id,
         text=text,
         buttons=buttons,
         media_kind=media_kind,

@@ -289,7 +289,7 @@ def _header(cells: list[str]) -> dict[str, int]:
     columns = _columns(cells)
     missing = [_COLUMN_WORD[field] for field in _REQUIRED if field not in columns]
     if missing:
-        raise Refusal("import_missing_columns", columns="、".join(missing))
+        raise Refusal("import_missing_columns", columns=list(missing))
     return columns
 
 

@@ -29,6 +29,30 @@ KIND_ALIASES = {
     "other": "other",
     "其他": "other",
 }
+# Languages a person or group can be spoken to in (bot/locales holds their catalogs).
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+LANGUAGE_WORDS = {
+    "zh": "zh",
+    "cn": "zh",
+    "中文": "zh",
+    "chinese": "zh",
+    "en": "en",
+    "英文": "en",
+    "english": "en",
+}
+
+
+def language_of(code: str | None) -> str:
+    """The language for Telegram's `language_code`: English for en*, else Chinese."""
+    return "en" if code and code.lower().startswith("en") else DEFAULT_LANGUAGE
+
+
+def parse_language(word: str) -> str | None:
+    """`/lang` argument → a language code, None if unknown."""
+    return LANGUAGE_WORDS.get(word.strip().lower())
+
+
 DEFAULT_DURATION = dt.timedelta(hours=2)
 MAX_TITLE = 60
 MAX_PLACE = 60

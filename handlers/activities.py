@@ -11,8 +11,9 @@ from telegram.ext import CommandHandler
 
 from bot.cards import CardView
 from bot.services import Services
-from bot.texts import paginate, t
+from bot.texts import paginate, speaking, t
 from db import activities as activities_db
+from db import chats as chats_db
 from db import outbox as outbox_db
 from db import rules
 from db import series as series_db
@@ -23,6 +24,7 @@ from db.outbox import Buttons
 from db.rules import parse_id
 from handlers.common import Ctx, Handlers, handler
 from scheduler import activity_cards, promotions
+from scheduler.outbox import PerLanguage
 from scheduler.outbox import markup as outbox_markup
 
 log = logging.getLogger(__name__)
@@ -152,28 +154,34 @@ def render_card(
 
 
 async def card_views(services: Services, activity_id: int) -> list[CardView]:
-    """The card of `activity_id` as it should look now (none if it is not posted yet).
+    """The card of `activity_id` as it should look now (none if it is not posted yet), in
+    its group's language (whoever pressed).
 
     A card whose chat changed (upgraded, or the bot was removed) is posted afresh in its new
     chat instead, while the activity is still open.
     """
     async with services.db.session() as session:
-        activity = await session.get(Activity, activity_id)
-        if activity is None:
+        found = await session.get(Activity, activity_id)
+        if found is None:
             return []
+        activity = found
         counts = await card_counts(session, activity)
-        text, buttons = render_card(activity, counts, services.settings.timezone, services.now())
+        zone, now = services.settings.timezone, services.now()
+        render = PerLanguage(lambda: render_card(activity, counts, zone, now))
         if activity.chat_id is None:  # not posted yet (a series' later card waits its turn)
-            await activity_cards.refresh_pending(session, activity, text, buttons, services.now())
+            await activity_cards.refresh_pending(session, activity, render, now)
             await session.commit()
             services.outbox.wake()
             return []
+        text, buttons = render(await chats_db.language(session, activity.chat_id))
         if activity.message_id is not None:
             return [CardView(activity.chat_id, activity.message_id, text, outbox_markup(buttons))]
         if buttons is not None and not await outbox_db.has_pending(
             session, activity_cards.POST, activity.id, activity.chat_id
         ):
-            await activity_cards.enqueue(session, activity, activity.chat_id, text, buttons)
+            await activity_cards.enqueue(
+                session, activity, activity.chat_id, text, buttons, thread_id=activity.thread_id
+            )
             await session.commit()
             services.outbox.wake()
     return []
@@ -181,14 +189,16 @@ async def card_views(services: Services, activity_id: int) -> list[CardView]:
 
 async def queue_card(ctx: Ctx, activity: Activity, not_before: dt.datetime | None = None) -> None:
     """Queue a new activity's card (the outbox posts it, not before `not_before`)."""
-    chat_id = await activities_db.target_chat_id(ctx.session, activity.unit_id)
+    chat_id, thread = await activities_db.card_place(ctx.session, activity)
     assert chat_id is not None  # creation refuses an activity with nowhere to go
     counts = await card_counts(ctx.session, activity)
-    text, buttons = render_card(
-        activity, counts, ctx.services.settings.timezone, ctx.services.now()
-    )
+    # The group's card: in the group's language, wherever it was asked for.
+    with speaking(await chats_db.language(ctx.session, chat_id)):
+        text, buttons = render_card(
+            activity, counts, ctx.services.settings.timezone, ctx.services.now()
+        )
     await activity_cards.enqueue(
-        ctx.session, activity, chat_id, text, buttons, not_before=not_before
+        ctx.session, activity, chat_id, text, buttons, not_before=not_before, thread_id=thread
     )
     ctx.wake_outbox()
     ctx.after_commit_sync(ctx.services.reminders.rebuild_soon)
@@ -207,7 +217,7 @@ async def announce_series(ctx: Ctx, series: series_db.Series) -> None:
         later = activity_cards.posting_time(activity.starts_at, now) if i else None
         await queue_card(ctx, activity, later)
     first = series.activities[0]
-    weekdays = t("series_weekdays")
+    weekdays = t("series_weekdays").split()
     lines = []
     for activity in series.activities:
         start = activity.starts_at.astimezone(zone)

@@ -11,12 +11,14 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.texts import t
 from db import activities as activities_db
 from db import approvals as approvals_db
+from db import chats as chats_db
 from db.errors import Refusal
 from db.models import Activity, Approval
 from db.rules import parse_id
 from handlers.activities import CARD
 from handlers.common import Ctx, Handlers, handler
 from scheduler import approvals as approvals_sched
+from scheduler.outbox import PerLanguage
 
 log = logging.getLogger(__name__)
 
@@ -89,18 +91,22 @@ async def on_decision(ctx: Ctx) -> None:
             ),
             alert=True,
         )
-    # Every approver's message (this one too) now says who decided, without buttons.
-    text = approvals_sched.decided_text(approval, activity, zone)
+    # Every approver's message (this one too) now says who decided, without buttons: each in
+    # the language of the approver who reads it.
+    text = PerLanguage(lambda: approvals_sched.decided_text(approval, activity, zone))
     messages = set(await approvals_db.sent_requests(ctx.session, approval.id))
     query = ctx.update.callback_query
     if query is not None and query.message is not None:
         messages.add((query.message.chat.id, query.message.message_id))
+    texts = {
+        chat_id: text(await chats_db.language(ctx.session, chat_id)) for chat_id, _ in messages
+    }
     bot = ctx.context.bot
 
     async def edit_messages() -> None:
         for chat_id, message_id in sorted(messages):
             try:
-                await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+                await bot.edit_message_text(texts[chat_id], chat_id=chat_id, message_id=message_id)
             except TelegramError as exc:  # deleted by its reader, or already says so
                 log.info("approval %s: message %s not edited: %s", approval.id, message_id, exc)
 

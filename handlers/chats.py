@@ -8,8 +8,10 @@ right is reported once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from telegram import ChatMember, ChatMemberAdministrator, Update
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import ChatMember, ChatMemberAdministrator, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
 
@@ -18,8 +20,10 @@ from bot.texts import paginate, t
 from db import chats as chats_db
 from db import members as members_db
 from db import outbox as outbox_db
+from db.errors import Refusal
 from db.models import Chat, Unit
 from handlers.common import Context, Ctx, Handlers, handler
+from scheduler.outbox import PerLanguage
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +54,40 @@ def yes_no(value: bool) -> str:
     return t("right_yes") if value else t("right_no")
 
 
+async def unit_where(session: AsyncSession, unit: Unit) -> str:
+    """Where a unit's messages go, in words: its topic of the main group, or its group."""
+    if await chats_db.unit_topic(session, unit.id) is not None:
+        return t("target_unit_topic", unit=unit.name)
+    return t("target_unit", unit=unit.name)
+
+
+def _topic(message: Message | None) -> tuple[int, str] | None:
+    """The forum topic a message was sent in (its thread id and name), None for General."""
+    if message is None or not message.is_topic_message or message.message_thread_id is None:
+        return None
+    created = message.reply_to_message.forum_topic_created if message.reply_to_message else None
+    return message.message_thread_id, created.name if created else ""
+
+
 @handler(admin=True, where="group")
 async def setup(ctx: Ctx) -> None:
-    """Bind this group (main, or a unit's), and report the bot's rights here."""
+    """Bind this group (main, or a unit's), or a unit to this topic of the main group (a
+    forum), and report the bot's rights here."""
     chat = ctx.update.effective_chat
     assert chat is not None
     unit = await members_db.unit_by_name(ctx.session, " ".join(ctx.args)) if ctx.args else None
+    topic = _topic(ctx.message)
+    if unit is not None and topic is not None:
+        main = await chats_db.main_chat(ctx.session)
+        if main is None or main.id != chat.id:
+            raise Refusal("setup_topic_needs_main")
+        thread_id, name = topic
+        changed = await chats_db.bind_topic(ctx.session, chat.id, thread_id, name, unit)
+        ctx.reply(t("setup_topic" if changed else "setup_topic_again", unit=unit.name))
+        if changed:
+            ctx.wake_outbox()
+        log.info("unit %s bound to topic %s of chat %s", unit.id, thread_id, chat.id)
+        return
     rights = rights_of(await ctx.context.bot.get_chat_member(chat.id, ctx.context.bot.id))
     bound, changed = await chats_db.setup_chat(
         ctx.session,
@@ -119,6 +151,11 @@ async def chats(ctx: Ctx) -> None:
                 last=last,
             )
         )
+    names = {unit.id: unit.name for unit in await members_db.list_units(ctx.session)}
+    for topic in await chats_db.topics(ctx.session):
+        lines.append(
+            t("chats_topic_line", unit=names.get(topic.unit_id, "?"), topic=topic.title or "-")
+        )
     for page in paginate(lambda _p, _n: t("chats_header", count=len(bound)), lines):
         ctx.reply(page)
 
@@ -146,43 +183,51 @@ async def _removed(ctx: Ctx, chat_id: int, who: str) -> None:
     if result is None:
         return  # not a bound group (or already known to be removed)
     chat, moved = result
-    by = t("chat_removed_by", name=who) if who else ""
-    if chat.purpose == "main":
-        text = t("chat_removed_main", title=chat.title, by=by)
-    elif await chats_db.main_chat(ctx.session) is not None:
-        text = t(
-            "chat_removed_unit", title=chat.title, unit=chat.unit.name if chat.unit else "", by=by
-        )
-    else:
-        text = t(
-            "chat_removed_unit_no_main",
-            title=chat.title,
-            unit=chat.unit.name if chat.unit else "",
-            by=by,
-        )
-    if moved.dropped:
-        text += t("chat_removed_dropped", count=moved.dropped)
+    has_main = chat.purpose != "main" and await chats_db.main_chat(ctx.session) is not None
+    unit = chat.unit.name if chat.unit else ""
+
+    def text() -> str:
+        by = t("chat_removed_by", name=who) if who else ""
+        if chat.purpose == "main":
+            said = t("chat_removed_main", title=chat.title, by=by)
+        elif has_main:
+            said = t("chat_removed_unit", title=chat.title, unit=unit, by=by)
+        else:
+            said = t("chat_removed_unit_no_main", title=chat.title, unit=unit, by=by)
+        if moved.dropped:
+            said += t("chat_removed_dropped", count=moved.dropped)
+        return said
+
     await _tell_committee(ctx, f"chat:{chat_id}:removed:{ctx.update.update_id}", text)
     log.warning("removed from chat %s (%s): %s", chat_id, chat.purpose, moved)
 
 
 async def _rights_changed(ctx: Ctx, chat_id: int, rights: chats_db.Rights) -> None:
     before = await chats_db.set_rights(ctx.session, chat_id, rights)
-    chat = await chats_db.get(ctx.session, chat_id)
-    if before is None or chat is None or before.can_pin == rights.can_pin:
+    found = await chats_db.get(ctx.session, chat_id)
+    if before is None or found is None or before.can_pin == rights.can_pin:
         return  # not bound, or nothing a person would notice changed: say nothing
+    chat = found
     if rights.can_pin:
         key = "chat_rights_back"
     else:
         key = "chat_rights_no_pin" if rights.is_admin else "chat_rights_no_admin"
-    text = t(key, title=chat.title, binding=binding(chat))
-    await _tell_committee(ctx, f"chat:{chat_id}:rights:{ctx.update.update_id}", text)
+    unit = chat.unit  # loaded now: the text is rendered per reader below
+    await _tell_committee(
+        ctx,
+        f"chat:{chat_id}:rights:{ctx.update.update_id}",
+        lambda: t(key, title=chat.title, binding=binding(chat, unit)),
+    )
 
 
-async def _tell_committee(ctx: Ctx, key: str, text: str) -> None:
+async def _tell_committee(ctx: Ctx, key: str, text: Callable[[], str]) -> None:
+    """`text` to each committee member privately, in their language."""
+    rendered = PerLanguage(text)
     people = await members_db.committee(ctx.session, ctx.services.settings.admin_ids)
     for person in people:
-        await outbox_db.enqueue(ctx.session, f"{key}:{person.id}", person.chat_id, text)
+        await outbox_db.enqueue(
+            ctx.session, f"{key}:{person.id}", person.chat_id, rendered(person.lang)
+        )
     ctx.wake_outbox()
 
 

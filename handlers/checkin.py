@@ -271,6 +271,12 @@ async def _volunteer_roster(ctx: Ctx, result: activities_db.Roster) -> None:
 
 @handler()
 async def roster(ctx: Ctx) -> None:
+    """Sent privately: in the person's language, also when asked in a group."""
+    with ctx.privately():
+        await _roster(ctx)
+
+
+async def _roster(ctx: Ctx) -> None:
     if len(ctx.args) != 1:
         raise Refusal("roster_usage")
     result = await activities_db.roster(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import re
@@ -21,12 +22,14 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes
 from bot import metrics
 from bot.ordering import sender_key
 from bot.services import Services, get_services
-from bot.texts import MESSAGE_LIMIT, TOAST_LIMIT, clip, t
+from bot.texts import MESSAGE_LIMIT, TOAST_LIMIT, clip, listing, speaking, t, t_in
+from db import chats as chats_db
 from db import members as members_db
 from db import rules
 from db import updates as updates_db
 from db.errors import Refusal, unavailable
 from db.models import Member, utcnow
+from db.rules import DEFAULT_LANGUAGE
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,18 @@ class Ctx:
     cards: set[tuple[str, int]] = field(default_factory=set)
     outbox_written: bool = False
     reaction: str | None = None
+    # The language this update is answered in: the person's in a private chat and for a
+    # button's toast, the group's for what is said in a group (see `speaking`).
+    language: str = DEFAULT_LANGUAGE
+
+    @property
+    def person_language(self) -> str:
+        """The caller's own language: for what only they read (toasts, private replies)."""
+        return self.member.lang or DEFAULT_LANGUAGE
+
+    def privately(self) -> contextlib.AbstractContextManager[None]:
+        """Render what goes to the caller privately (from a group command) in their language."""
+        return speaking(self.person_language)
 
     @property
     def is_admin(self) -> bool:
@@ -149,7 +164,9 @@ def _telegram_user(update: Update) -> members_db.TelegramUser | None:
     user = update.effective_user
     if user is None or user.is_bot:
         return None
-    return members_db.TelegramUser(user.id, user.first_name, user.last_name, user.username)
+    return members_db.TelegramUser(
+        user.id, user.first_name, user.last_name, user.username, user.language_code
+    )
 
 
 def _storable(update: Update) -> bool:
@@ -199,7 +216,8 @@ def handler(
 
             ctx = await _with_retries(attempt, update, context)
             if ctx is not None:
-                await deliver(ctx)
+                with speaking(ctx.language):
+                    await deliver(ctx)
 
         return wrapper
 
@@ -234,44 +252,66 @@ async def _handle(
             if update.callback_query is not None:
                 # Handled by an instance that died before answering (its update was taken
                 # over): the press is recorded, but the person still waits for an answer.
-                await _quietly(update, "answer", update.callback_query.answer(t("press_handled")))
+                await _quietly(
+                    update,
+                    "answer",
+                    update.callback_query.answer(t_in(_guess_language(update), "press_handled")),
+                )
             return None
         member = await _record_caller(session, update, user)
         ctx = Ctx(update, context, session, member, services, list(context.args or []))
-        try:
-            if not _storable(update):
-                if update.callback_query is not None:
-                    raise Refusal("button_invalid")
-                raise Refusal("text_invalid", limit=MESSAGE_LIMIT)
-            if options.admin and not ctx.is_admin:
-                raise Refusal("not_admin")
-            wrong_chat = (options.where == "private" and not ctx.in_private) or (
-                options.where == "group" and ctx.in_private
-            )
-            if wrong_chat:
-                if update.callback_query is not None:
-                    raise Refusal("button_invalid")
-                raise Refusal("private_only" if options.where == "private" else "group_only")
-            await fn(ctx)
-            outcome = "handled"
-        except Refusal as refusal:
-            outcome = "refused"
-            await session.rollback()
-            ctx.forget()
-            text = render_refusal(refusal)
-            # The caller's own record is still worth keeping, and so is the update's.
-            if deduplicate:
-                await updates_db.claim(session, update.update_id, utcnow())
-            ctx.member = await _record_caller(session, update, user)
-            if update.callback_query:
-                ctx.toast(text, alert=True)
-            elif options.quiet:
-                _refuse_quietly(ctx, text)
-            else:
-                ctx.reply(text)
+        ctx.language = await _language(ctx)
+        with speaking(ctx.language):
+            outcome = await _run(fn, ctx, options, deduplicate, user)
         await session.commit()
     _count(update, outcome)  # after the commit: an attempt tried again counts once
     return ctx
+
+
+async def _language(ctx: Ctx) -> str:
+    """What this update is answered in: a press's toast and a private chat speak the
+    person's language; a message in a group is answered in the group's."""
+    chat = ctx.update.effective_chat
+    if ctx.update.callback_query is not None or chat is None or chat.type == ChatType.PRIVATE:
+        return ctx.person_language
+    return await chats_db.language(ctx.session, chat.id)
+
+
+async def _run(
+    fn: Handler, ctx: Ctx, options: Options, deduplicate: bool, user: members_db.TelegramUser
+) -> str:
+    """The handler, or the refusal it raised (its changes rolled back); the outcome."""
+    update, session = ctx.update, ctx.session
+    try:
+        if not _storable(update):
+            if update.callback_query is not None:
+                raise Refusal("button_invalid")
+            raise Refusal("text_invalid", limit=MESSAGE_LIMIT)
+        if options.admin and not ctx.is_admin:
+            raise Refusal("not_admin")
+        wrong_chat = (options.where == "private" and not ctx.in_private) or (
+            options.where == "group" and ctx.in_private
+        )
+        if wrong_chat:
+            if update.callback_query is not None:
+                raise Refusal("button_invalid")
+            raise Refusal("private_only" if options.where == "private" else "group_only")
+        await fn(ctx)
+    except Refusal as refusal:
+        await session.rollback()
+        ctx.forget()
+        # The caller's own record is still worth keeping, and so is the update's.
+        if deduplicate:
+            await updates_db.claim(session, update.update_id, utcnow())
+        ctx.member = await _record_caller(session, update, user)
+        if update.callback_query:
+            ctx.toast(render_refusal(refusal), alert=True)
+        elif options.quiet:
+            _refuse_quietly(ctx, refusal)
+        else:
+            ctx.reply(render_refusal(refusal))
+        return "refused"
+    return "handled"
 
 
 async def _record_caller(
@@ -291,12 +331,14 @@ async def _record_caller(
     return member
 
 
-def _refuse_quietly(ctx: Ctx, text: str) -> None:
-    """Privately if the bot may write to the person; else one short group reply a day."""
+def _refuse_quietly(ctx: Ctx, refusal: Refusal) -> None:
+    """Privately (in the person's language) if the bot may write to them; else one short
+    group reply a day."""
     if ctx.member.can_dm:
-        ctx.replies.append(Reply(text, private=True, quiet=True))
+        with ctx.privately():
+            ctx.replies.append(Reply(render_refusal(refusal), private=True, quiet=True))
     elif members_db.take_group_hint(ctx.member, ctx.services.now(), ctx.services.settings.timezone):
-        ctx.reply(t("quiet_group_hint", text=text))
+        ctx.reply(t("quiet_group_hint", text=render_refusal(refusal)))
 
 
 async def _with_retries(
@@ -338,13 +380,20 @@ async def _with_retries(
         return None
 
 
+def _guess_language(update: Update) -> str:
+    """The person's language without the database (it may be what failed)."""
+    user = update.effective_user
+    return rules.language_of(user.language_code if user else None)
+
+
 async def tell_busy(update: Update) -> None:
     """ "Busy, try again" as a toast or a reply; best effort (Telegram may be the problem)."""
+    busy = t_in(_guess_language(update), "busy")
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(t("busy"))
+            await update.callback_query.answer(busy)
         elif update.effective_message is not None:
-            await update.effective_message.reply_text(t("busy"))
+            await update.effective_message.reply_text(busy)
     except TelegramError as exc:
         log.warning("update %s: could not say busy: %s", update.update_id, exc)
 
@@ -354,9 +403,13 @@ def _count(update: Update, outcome: str) -> None:
 
 
 def render_refusal(refusal: Refusal) -> str:
-    params = dict(refusal.params)
-    if "units" in params:
-        params["units_list"] = "、".join(params["units"]) or t("units_none")
+    """The refusal's text in the language being spoken; a list parameter becomes a list."""
+    params = {
+        name: listing(value) if isinstance(value, list | tuple) else value
+        for name, value in refusal.params.items()
+    }
+    if "units" in refusal.params:
+        params["units_list"] = params["units"] or t("units_none")
     return t(refusal.key, **params)
 
 
@@ -446,11 +499,12 @@ async def on_error(update: object, context: Context) -> None:
     if not isinstance(update, Update):
         return
     _count(update, "error")
+    sorry = t_in(_guess_language(update), "error_internal")
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(t("error_internal"), show_alert=True)
+            await update.callback_query.answer(sorry, show_alert=True)
         elif update.effective_message is not None:
-            await update.effective_message.reply_text(t("error_internal"))
+            await update.effective_message.reply_text(sorry)
     except Exception:  # the user may be gone, or it was already answered
         log.debug("could not report the error to the user", exc_info=True)
 

@@ -10,7 +10,7 @@ from db import members as members_db
 from db.errors import Refusal
 from db.models import Member
 from handlers.common import Ctx, Handlers, handler
-from handlers.menus import refresh_admin_menu
+from handlers.menus import refresh_menu
 
 
 @handler()
@@ -81,7 +81,11 @@ async def promote(ctx: Ctx) -> None:
     changed = await members_db.set_role(ctx.session, member, "admin")
     ctx.reply(t("promoted" if changed else "already_admin", name=member.display_name))
     if changed:
-        ctx.after_commit(lambda: refresh_admin_menu(ctx.context.bot, member.telegram_id, True))
+        ctx.after_commit(
+            lambda: refresh_menu(
+                ctx.context.bot, member.telegram_id, committee=True, language=member.lang
+            )
+        )
 
 
 @handler(admin=True)
@@ -92,7 +96,11 @@ async def demote(ctx: Ctx) -> None:
     if not await members_db.set_role(ctx.session, member, "member"):
         raise Refusal("not_promoted", name=member.display_name)
     ctx.reply(t("demoted", name=member.display_name))
-    ctx.after_commit(lambda: refresh_admin_menu(ctx.context.bot, member.telegram_id, False))
+    ctx.after_commit(
+        lambda: refresh_menu(
+            ctx.context.bot, member.telegram_id, committee=False, language=member.lang
+        )
+    )
 
 
 @handler(admin=True)

@@ -1,4 +1,10 @@
-"""Command menus (setMyCommands): members see theirs everywhere, the committee sees more."""
+"""Command menus (setMyCommands) in each language: members see theirs everywhere, the
+committee sees more in its private chats.
+
+The default menus are registered per language: Chinese without a `language_code` (everyone)
+and English for Telegram apps in English. A person whose chosen language (/lang) differs from
+that default, and every committee member, gets a menu of their own in their private chat.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +14,95 @@ from collections.abc import Iterable
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import BadRequest, Forbidden
 
-from bot.texts import COMMANDS_ADMIN, COMMANDS_MEMBER
+from bot.texts import LANGUAGES, t_in
+from db.rules import DEFAULT_LANGUAGE
 
 log = logging.getLogger(__name__)
 
+MEMBER_COMMANDS = (
+    "start",
+    "help",
+    "register",
+    "units",
+    "events",
+    "checkin",
+    "leave",
+    "makeup",
+    "signup",
+    "withdraw",
+    "checkout",
+    "me",
+    "top",
+    "squad",
+    "certificate",
+    "verify",
+    "need",
+    "lang",
+    "cancel",
+)
+COMMITTEE_COMMANDS = (
+    "setup",
+    "unit",
+    "promote",
+    "demote",
+    "lead",
+    "members",
+    "newevent",
+    "event",
+    "roster",
+    "qr",
+    "notice",
+    "acks",
+    "chase",
+    "muster",
+    "outbox",
+    "needs",
+    "chats",
+    "report",
+    "export",
+    "import",
+    "history",
+    "record",
+    "hours",
+    "remind",
+)
 
-def _commands(pairs: list[tuple[str, str]]) -> list[BotCommand]:
-    return [BotCommand(name, description) for name, description in pairs]
+
+def commands(language: str, committee: bool) -> list[BotCommand]:
+    """The menu in `language`: the members' commands, and the committee's when asked."""
+    names = MEMBER_COMMANDS + (COMMITTEE_COMMANDS if committee else ())
+    return [BotCommand(name, t_in(language, f"cmd_{name}")) for name in names]
 
 
-async def refresh_admin_menu(bot: Bot, telegram_id: int | None, admin: bool) -> None:
-    """Show (or take away) the committee's commands in this person's private chat."""
+async def refresh_menu(
+    bot: Bot,
+    telegram_id: int | None,
+    *,
+    committee: bool,
+    language: str | None,
+    telegram_language: str | None = None,
+) -> None:
+    """This person's private menu: the committee's commands, in their language; nothing of
+    their own when the default menu already fits (a member whose language is their app's)."""
     if telegram_id is None:  # imported from the roster, never talked to the bot: no chat yet
         return
+    language = language or DEFAULT_LANGUAGE
     scope = BotCommandScopeChat(telegram_id)
     try:
-        if admin:
-            await bot.set_my_commands(_commands(COMMANDS_MEMBER + COMMANDS_ADMIN), scope=scope)
+        if committee or language != (telegram_language or DEFAULT_LANGUAGE):
+            await bot.set_my_commands(commands(language, committee), scope=scope)
         else:
             await bot.delete_my_commands(scope=scope)
     except (BadRequest, Forbidden) as exc:  # never started the bot: no private chat yet
         log.info("no private command menu for %s: %s", telegram_id, exc.message)
 
 
-async def register_menus(bot: Bot, admin_ids: Iterable[int]) -> None:
-    """Register the default menu and each committee member's private menu."""
-    await bot.set_my_commands(_commands(COMMANDS_MEMBER), scope=BotCommandScopeDefault())
-    for telegram_id in admin_ids:
-        await refresh_admin_menu(bot, telegram_id, True)
+async def register_menus(bot: Bot, committee: Iterable[tuple[int, str | None]]) -> None:
+    """The default menu in every language, then each committee member's private menu."""
+    for language in LANGUAGES:
+        code = None if language == DEFAULT_LANGUAGE else language
+        await bot.set_my_commands(
+            commands(language, False), scope=BotCommandScopeDefault(), language_code=code
+        )
+    for telegram_id, chosen in committee:
+        await refresh_menu(bot, telegram_id, committee=True, language=chosen)

@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.cards import CardView
 from bot.services import Services
-from bot.texts import paginate, t
+from bot.texts import paginate, speaking, t
 from db import chats as chats_db
 from db import musters as musters_db
 from db.errors import Refusal
@@ -36,9 +36,10 @@ async def card_views(services: Services, muster_id: int) -> list[CardView]:
         if chat is None or chat.status != "active":
             return []
         counts = await musters_db.counts(session, muster.id)
-    text, buttons = musters_sched.render_card(
-        muster, counts, services.settings.timezone, services.now()
-    )
+    with speaking(chat.lang):  # the group's card: in the group's language
+        text, buttons = musters_sched.render_card(
+            muster, counts, services.settings.timezone, services.now()
+        )
     return [CardView(muster.chat_id, muster.message_id, text, outbox_markup(buttons))]
 
 
@@ -96,8 +97,9 @@ async def _roster(ctx: Ctx, muster_id: int) -> None:
     found = await musters_db.get(ctx.session, muster_id)
     roster = await musters_db.roster(ctx.session, found)
     zone, now = ctx.services.settings.timezone, ctx.services.now()
-    for page in musters_sched.roster_pages(roster, zone, now):
-        ctx.reply(page, private=True)
+    with ctx.privately():
+        for page in musters_sched.roster_pages(roster, zone, now):
+            ctx.reply(page, private=True)
 
 
 async def _list(ctx: Ctx) -> None:
@@ -193,9 +195,10 @@ async def _list_squad(ctx: Ctx) -> None:
     def header(page: int, pages: int) -> str:
         return t("squad_header", page=page, pages=pages, count=len(people))
 
-    lines = musters_sched.by_unit(people, musters_sched.name_and_reach)
-    for page in paginate(header, lines):
-        ctx.reply(page, private=True)
+    with ctx.privately():
+        lines = musters_sched.by_unit(people, musters_sched.name_and_reach)
+        for page in paginate(header, lines):
+            ctx.reply(page, private=True)
 
 
 def handlers() -> Handlers:

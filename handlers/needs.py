@@ -21,18 +21,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
+from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.texts import clip, paginate, t
+from bot.texts import clip, paginate, speaking, t
+from db import chats as chats_db
 from db import members as members_db
 from db import needs as needs_db
 from db import outbox as outbox_db
 from db.errors import Refusal
 from db.models import Member, Need
 from handlers.common import Ctx, Handlers, handler
+from scheduler.outbox import PerLanguage
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +74,9 @@ def _preview(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _categories() -> str:
-    return "、".join(needs_db.CATEGORIES)
+def _categories() -> list[str]:
+    """For a refusal (rendered as a list in the reader's language)."""
+    return list(needs_db.CATEGORIES)
 
 
 def _local(ctx: Ctx, at: dt.datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -200,14 +205,17 @@ def _sender(need_: Need, member: Member) -> str:
 
 
 async def _tell_committee(ctx: Ctx, need_: Need, sender: Member) -> None:
-    """Each committee member is told privately (an automatic message: quiet hours hold it)."""
-    text = clip(
-        t(
-            "need_new_committee",
-            id=need_.id,
-            category=need_.category,
-            sender=_sender(need_, sender),
-            preview=_preview(need_.text, NEW_PREVIEW),
+    """Each committee member is told privately, in their language (an automatic message:
+    quiet hours hold it)."""
+    text = PerLanguage(
+        lambda: clip(
+            t(
+                "need_new_committee",
+                id=need_.id,
+                category=need_.category,
+                sender=_sender(need_, sender),
+                preview=_preview(need_.text, NEW_PREVIEW),
+            )
         )
     )
     people = await members_db.committee(ctx.session, ctx.services.settings.admin_ids)
@@ -216,7 +224,7 @@ async def _tell_committee(ctx: Ctx, need_: Need, sender: Member) -> None:
             ctx.session,
             f"need:{need_.id}:new:to:{person.id}",
             person.chat_id,
-            text,
+            text(person.lang),
             purpose=PURPOSE,
             ref_id=need_.id,
             member_id=person.id,
@@ -427,14 +435,22 @@ def _need_id(word: str, usage: str) -> int:
 
 
 async def _relay(
-    ctx: Ctx, need_: Need, key: str, text: str, buttons: outbox_db.Buttons | None = None
+    ctx: Ctx,
+    need_: Need,
+    key: str,
+    text: Callable[[], str],
+    buttons: Callable[[], outbox_db.Buttons] | None = None,
 ) -> None:
-    """To the sender, through the outbox, into the need's relay chat (never shown anyone).
-    Not quiet: a person's answer goes at once, like a reply to a command."""
-    chat = await needs_db.relay_of(ctx.session, need_.id)
-    assert chat is not None
+    """To the sender, in their language, through the outbox, into the need's relay chat
+    (never shown anyone). Not quiet: a person's answer goes at once, like a reply to a
+    command."""
+    relay = await needs_db.relay_of(ctx.session, need_.id)
+    assert relay is not None
+    chat = relay
+    with speaking(await chats_db.language(ctx.session, chat)):
+        rendered, markup = text(), buttons() if buttons is not None else None
     await outbox_db.enqueue(
-        ctx.session, key, chat, clip(text), buttons=buttons, purpose=PURPOSE, ref_id=need_.id
+        ctx.session, key, chat, clip(rendered), buttons=markup, purpose=PURPOSE, ref_id=need_.id
     )
     ctx.wake_outbox()
 
@@ -446,7 +462,7 @@ async def _reply(ctx: Ctx) -> None:
         raise Refusal("needs_reply_usage")
     need_ = await needs_db.get(ctx.session, _need_id(words[1], "needs_reply_usage"))
     event = await needs_db.add_reply(ctx.session, need_, ctx.member, words[2], ctx.services.now())
-    text = t("need_reply_to_sender", id=need_.id, category=need_.category, text=event.text)
+    text = partial(t, "need_reply_to_sender", id=need_.id, category=need_.category, text=event.text)
     await _relay(ctx, need_, f"need:{need_.id}:reply:{event.id}", text)
     ctx.reply(t("needs_replied", id=need_.id))
 
@@ -462,17 +478,26 @@ async def _status(ctx: Ctx) -> None:
     word = t(f"need_status_{status}")
     key = f"need:{need_.id}:status:{event.id}"
     if status == "done":
-        buttons = [
-            [
-                outbox_db.button(t("need_button_satisfied"), f"need:r:{need_.id}:yes"),
-                outbox_db.button(t("need_button_unsatisfied"), f"need:r:{need_.id}:no"),
+
+        def buttons() -> outbox_db.Buttons:
+            return [
+                [
+                    outbox_db.button(t("need_button_satisfied"), f"need:r:{need_.id}:yes"),
+                    outbox_db.button(t("need_button_unsatisfied"), f"need:r:{need_.id}:no"),
+                ]
             ]
-        ]
-        text = t("need_done_to_sender", id=need_.id, category=need_.category)
+
+        text = partial(t, "need_done_to_sender", id=need_.id, category=need_.category)
         await _relay(ctx, need_, key, text, buttons)
     else:
-        text = t("need_status_to_sender", id=need_.id, category=need_.category, status=word)
-        await _relay(ctx, need_, key, text)
+
+        def status_text() -> str:
+            status_word = t(f"need_status_{status}")
+            return t(
+                "need_status_to_sender", id=need_.id, category=need_.category, status=status_word
+            )
+
+        await _relay(ctx, need_, key, status_text)
     hint = t("needs_status_rate_hint") if status == "done" and need_.satisfied is None else ""
     ctx.reply(t("needs_status_set", id=need_.id, status=word, rate=hint))
 

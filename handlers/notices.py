@@ -8,15 +8,18 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.cards import CardView
 from bot.services import Services
-from bot.texts import paginate, t
+from bot.texts import listing, paginate, t
+from db import chats as chats_db
 from db import notices as notices_db
 from db import outbox as outbox_db
 from db.errors import Refusal
 from db.models import Member, Notice
 from db.rules import parse_id
+from handlers.chats import unit_where
 from handlers.common import Ctx, Handlers, handler
 from scheduler import notices as notices_sched
 from scheduler import quiet
+from scheduler.outbox import PerLanguage
 from scheduler.outbox import markup as outbox_markup
 
 CARD = "notice"
@@ -25,7 +28,7 @@ COMMAND = re.compile(r"^/notice(?:@\w+)?(?=\s|$)", re.IGNORECASE)
 
 
 async def card_views(services: Services, notice_id: int) -> list[CardView]:
-    """Every posted copy of the notice with its current count.
+    """Every posted copy of the notice with its current count, in its chat's language.
 
     A copy whose chat changed (upgraded, or the bot was removed) is posted afresh there.
     """
@@ -33,15 +36,25 @@ async def card_views(services: Services, notice_id: int) -> list[CardView]:
         notice = await session.get(Notice, notice_id)
         if notice is None or notice.status != "active":
             return []
-        text = notices_sched.card_text(notice, await notices_db.counts(session, notice))
+        counts = await notices_db.counts(session, notice)
+        shown = notice  # narrowed, for the closures below
+        text = PerLanguage(lambda: notices_sched.card_text(shown, counts))
+        markup = PerLanguage(lambda: outbox_markup(notices_sched.ack_button(notice_id)))
         posts = await notices_db.posts(session, notice_id)
+        languages = {p.chat_id: await chats_db.language(session, p.chat_id) for p in posts}
         afresh = await notices_sched.repost_moved(session, notice, posts)
         if afresh:
             await session.commit()
             services.outbox.wake()
-    markup = outbox_markup(notices_sched.ack_button(notice_id))
+    caption = notice.media_kind is not None
     return [
-        CardView(p.chat_id, p.message_id, text, markup, caption=notice.media_kind is not None)
+        CardView(
+            p.chat_id,
+            p.message_id,
+            text(languages[p.chat_id]),
+            markup(languages[p.chat_id]),
+            caption=caption,
+        )
         for p in posts
         if p.message_id is not None
     ]
@@ -87,13 +100,11 @@ async def notice(ctx: Ctx) -> None:
         ctx.after_commit_sync(ctx.services.reminders.rebuild_soon)
     where = {
         "main": t("notice_chats_main"),
-        "unit": t("notice_chats_unit", unit=request.unit.name if request.unit else ""),
+        "unit": await unit_where(ctx.session, request.unit) if request.unit else "",
         "all": t("notice_chats_all", count=len(chats) - 1),
     }[request.target]
     unpinnable = [c.title or str(c.id) for c in chats if not c.bot_can_pin]
-    pin = (
-        t("notice_pin_missing", where="、".join(unpinnable)) if unpinnable else t("notice_pin_yes")
-    )
+    pin = t("notice_pin_missing", where=listing(unpinnable)) if unpinnable else t("notice_pin_yes")
     zone = ctx.services.settings.timezone
     remind = (
         t("notice_remind_at", at=created.remind_at.astimezone(zone).strftime("%m-%d %H:%M"))
@@ -162,7 +173,7 @@ def _by_unit(people: list[Member]) -> list[str]:
             "acks_unit",
             unit=unit,
             count=len(group),
-            names="、".join(m.display_name + ("" if m.can_dm else t("acks_no_dm")) for m in group),
+            names=listing(m.display_name + ("" if m.can_dm else t("acks_no_dm")) for m in group),
         )
         for unit, group in groups.items()
     ]
@@ -175,7 +186,6 @@ async def acks(ctx: Ctx) -> None:
     found = await notices_db.get_active(ctx.session, parse_id(ctx.args[0]))
     counts = await notices_db.counts(ctx.session, found)
     people = await notices_db.missing(ctx.session, found)
-    lines = [t("acks_missing"), *_by_unit(people)] if people else [t("acks_all_done")]
 
     def header(page: int, pages: int) -> str:
         return t(
@@ -187,8 +197,10 @@ async def acks(ctx: Ctx) -> None:
             missing=len(people),
         )
 
-    for page in paginate(header, lines):
-        ctx.reply(page, private=True)
+    with ctx.privately():
+        lines = [t("acks_missing"), *_by_unit(people)] if people else [t("acks_all_done")]
+        for page in paginate(header, lines):
+            ctx.reply(page, private=True)
 
 
 @handler(admin=True)
@@ -201,7 +213,7 @@ async def chase(ctx: Ctx) -> None:
         t(
             "chase_unreachable",
             count=len(followup.unreachable),
-            names="、".join(m.display_name for m in followup.unreachable),
+            names=listing(m.display_name for m in followup.unreachable),
         )
         if followup.unreachable
         else ""

@@ -6,12 +6,13 @@ import re
 
 from telegram.ext import CommandHandler
 
-from bot.texts import paginate, t
+from bot.texts import listing, paginate, t
 from db import members as members_db
 from db import reminders as reminders_db
 from db import rules as db_rules
 from db.errors import Refusal
 from db.rules import parse_id
+from handlers.chats import unit_where
 from handlers.common import Ctx, Handlers, handler
 from scheduler import rules
 from scheduler.rules import Occurrence
@@ -38,7 +39,8 @@ def rule_name(rule: str) -> str:
 
 
 def _rules_list() -> str:
-    return t("remind_rules", rules="、".join(f"{r}（{rule_name(r)}）" for r in rules.SWITCHABLE))
+    items = [t("remind_rule_item", rule=r, name=rule_name(r)) for r in rules.SWITCHABLE]
+    return t("remind_rules", rules=listing(items))
 
 
 def _rule(word: str) -> str:
@@ -51,7 +53,7 @@ async def _target(ctx: Ctx, occurrence: Occurrence) -> str:
     if occurrence.rule == rules.ONE_OFF:
         reminder = await reminders_db.get_one_off(ctx.session, occurrence.ref)
         where = (
-            t("target_unit", unit=reminder.unit.name)
+            await unit_where(ctx.session, reminder.unit)
             if reminder is not None and reminder.unit is not None
             else t("target_main")
         )
@@ -102,7 +104,7 @@ async def remind(ctx: Ctx) -> None:
             reminder = await reminders_db.add_one_off(
                 ctx.session, when, text, unit, ctx.member, now
             )
-            target = t("target_unit", unit=unit.name) if unit else t("target_main")
+            target = await unit_where(ctx.session, unit) if unit else t("target_main")
             ctx.reply(
                 t(
                     "remind_added",

@@ -17,7 +17,7 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot import reporting
 from bot.settings import Settings
-from bot.texts import paginate, t
+from bot.texts import paginate, t, t_in
 from db import activities as activities_db
 from db import approvals as approvals_db
 from db import members as members_db
@@ -26,7 +26,7 @@ from db import reports as reports_db
 from db import rules
 from db.engine import Database
 from db.errors import Refusal, unavailable
-from db.models import Unit
+from db.models import Member, Unit
 from db.rules import Period
 from handlers.common import Ctx, Handlers, handler
 
@@ -75,7 +75,8 @@ async def _or_busy(ctx: Ctx, work: Callable[[], Awaitable[None]]) -> None:
         if not unavailable(exc):
             raise
         log.warning("report for update %s: database unavailable", ctx.update.update_id)
-        await _privately(ctx, lambda chat: ctx.context.bot.send_message(chat, t("busy")))
+        busy = t_in(ctx.person_language, "busy")
+        await _privately(ctx, lambda chat: ctx.context.bot.send_message(chat, busy))
 
 
 @handler()
@@ -100,7 +101,8 @@ async def _send(ctx: Ctx, what: Sender, period: Period, unit: Unit | None) -> No
     services, now = ctx.services, ctx.services.now()
 
     async def send(chat: int) -> None:
-        await what(ctx.context.bot, chat, services.db, services.settings, now, period, unit)
+        with ctx.privately():  # in the person's language, also when asked in a group
+            await what(ctx.context.bot, chat, services.db, services.settings, now, period, unit)
 
     await _or_busy(ctx, lambda: _privately(ctx, send))
 
@@ -114,6 +116,11 @@ async def history(ctx: Ctx) -> None:
     unit = scope(ctx)
     if unit is not None and person.unit_id != unit.id:
         raise Refusal("not_admin_or_lead")
+    with ctx.privately():  # sent privately: in the person's language
+        await _history(ctx, person)
+
+
+async def _history(ctx: Ctx, person: Member) -> None:
     zone, now = ctx.services.settings.timezone, ctx.services.now()
     year = rules.local_today(now, zone).year
     lines = []
@@ -190,7 +197,8 @@ async def record(ctx: Ctx) -> None:
         records_db.set_minutes(activity, minutes)
         ctx.reply(t("record_minutes_saved", id=activity.id, title=activity.title))
     if photo is None and not minutes:
-        await _show(ctx, activity.id)
+        with ctx.privately():  # sent privately: in the person's language
+            await _show(ctx, activity.id)
 
 
 async def _show(ctx: Ctx, activity_id: int) -> None:
@@ -202,7 +210,7 @@ async def _show(ctx: Ctx, activity_id: int) -> None:
         minutes=activity.minutes or t("record_no_minutes"),
         count=len(photos),
     )
-    ctx.reply(text, private=True)
+    ctx.reply(text, private=True)  # rendered privately by the caller (see `record`)
     if photos:
         bot = ctx.context.bot
 

@@ -11,7 +11,7 @@ import re
 from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.texts import t
+from bot.texts import listing, t
 from db import members as members_db
 from db import roster
 from db.errors import Refusal
@@ -50,7 +50,7 @@ def _errors(parsed: roster.Roster) -> str:
 
 
 def _units(plan: members_db.ImportPlan) -> str:
-    return t("import_preview_units", units="、".join(plan.new_units)) if plan.new_units else ""
+    return t("import_preview_units", units=listing(plan.new_units)) if plan.new_units else ""
 
 
 @handler(admin=True, where="private")

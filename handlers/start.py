@@ -6,7 +6,9 @@ from telegram.ext import CommandHandler
 
 from bot.texts import t
 from db import members as members_db
+from db import rules
 from handlers.common import Ctx, Handlers, handler
+from handlers.menus import refresh_menu
 
 
 def help_text(ctx: Ctx) -> str:
@@ -32,6 +34,19 @@ async def start(ctx: Ctx) -> None:
     else:
         hint = t("register_hint_unregistered")
     ctx.reply(t("start_private", name=member.display_name, register_hint=hint))
+    # Their menu: the committee's commands, or the members' in a language their app's isn't.
+    bot, user = ctx.context.bot, ctx.update.effective_user
+    app_language = rules.language_of(user.language_code if user else None)
+    committee = ctx.is_admin
+    ctx.after_commit(
+        lambda: refresh_menu(
+            bot,
+            member.telegram_id,
+            committee=committee,
+            language=member.lang,
+            telegram_language=app_language,
+        )
+    )
 
 
 @handler()

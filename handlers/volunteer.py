@@ -126,6 +126,12 @@ def _period_starts(now: dt.datetime, ctx: Ctx) -> tuple[dt.datetime, dt.datetime
 
 @handler()
 async def me(ctx: Ctx) -> None:
+    """Sent privately: in the person's language, also when asked in a group."""
+    with ctx.privately():
+        await _me(ctx)
+
+
+async def _me(ctx: Ctx) -> None:
     if ctx.member.registered_at is None:
         raise Refusal("register_first")
     now, zone, member = ctx.services.now(), ctx.services.settings.timezone, ctx.member

@@ -9,13 +9,15 @@ posted the card is touched once more, so a count that moved meanwhile is edited 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import CardRefresher
-from bot.texts import t
+from bot.texts import t_in
 from db import activities as activities_db
+from db import chats as chats_db
 from db import outbox as outbox_db
 from db.models import Activity, Member, OutboxMessage
 from db.outbox import Buttons
@@ -47,9 +49,10 @@ async def enqueue(
     buttons: Buttons | None,
     *,
     not_before: dt.datetime | None = None,
+    thread_id: int | None = None,
 ) -> None:
-    """The card of a new activity, posted in `chat_id` once this transaction commits (and not
-    before `not_before`)."""
+    """The card of a new activity, posted in `chat_id` (its topic `thread_id`) once this
+    transaction commits (and not before `not_before`)."""
     await outbox_db.enqueue(
         session,
         key(activity.id, chat_id),
@@ -59,24 +62,31 @@ async def enqueue(
         purpose=POST,
         ref_id=activity.id,
         not_before=not_before,
+        thread_id=thread_id,
     )
 
 
 async def refresh_pending(
     session: AsyncSession,
     activity: Activity,
-    text: str,
-    buttons: Buttons | None,
+    render: Callable[[str], tuple[str, Buttons | None]],
     now: dt.datetime,
 ) -> None:
-    """A card not posted yet: its pending row gets the current text, and a row still waiting
-    for its time moves with the activity's start."""
+    """A card not posted yet: its pending row gets the current text (`render` of its chat's
+    language), and a row still waiting for its time moves with the activity's start."""
     pending = (
         OutboxMessage.purpose == POST,
         OutboxMessage.ref_id == activity.id,
         OutboxMessage.status == "pending",
     )
-    await session.execute(update(OutboxMessage).where(*pending).values(text=text, buttons=buttons))
+    chats = set(await session.scalars(select(OutboxMessage.chat_id).where(*pending)))
+    for chat_id in sorted(chats):
+        text, buttons = render(await chats_db.language(session, chat_id))
+        await session.execute(
+            update(OutboxMessage)
+            .where(*pending, OutboxMessage.chat_id == chat_id)
+            .values(text=text, buttons=buttons)
+        )
     await session.execute(
         update(OutboxMessage)
         .where(*pending, OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at > now)
@@ -98,7 +108,7 @@ class ActivityCardHooks(OutboxHooks):
     async def sent(self, session: AsyncSession, row: OutboxMessage, message_id: int) -> None:
         if row.ref_id is None:
             return
-        await activities_db.set_card(session, row.ref_id, row.chat_id, message_id)
+        await activities_db.set_card(session, row.ref_id, row.chat_id, message_id, row.thread_id)
         # Presses may have come in while the card was queued: re-render it.
         self._cards.shown(row.chat_id, message_id, row.text)
         self._cards.touch(self._kind, row.ref_id)
@@ -108,5 +118,11 @@ class ActivityCardHooks(OutboxHooks):
         creator = await session.get(Member, activity.created_by) if activity else None
         if activity is None or creator is None:
             return
-        text = t("activity_created_no_card", id=activity.id, title=activity.title, reason=error)
+        text = t_in(
+            creator.lang,
+            "activity_created_no_card",
+            id=activity.id,
+            title=activity.title,
+            reason=error,
+        )
         await outbox_db.enqueue(session, f"{row.key}:failed", creator.chat_id, text)

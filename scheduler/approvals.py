@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.texts import clip, t
+from bot.texts import clip, listing, speaking, t, t_in
 from db import approvals as approvals_db
 from db import outbox as outbox_db
 from db.models import Activity, Approval, Member
+from scheduler.outbox import PerLanguage
 
 BUTTON = r"^apv:(ok|no):([0-9]{1,9}):([0-9]{1,4})$"
 
@@ -59,23 +60,26 @@ async def ask_approvers(
     zone: ZoneInfo,
     admin_ids: frozenset[int],
 ) -> int:
-    """One private message with 批准 / 驳回 to each approver; how many were queued."""
+    """One private message with 批准 / 驳回 to each approver (in their language); how many
+    were queued."""
     people = await approvals_db.approvers(session, approval.member, admin_ids)
-    text = request_text(approval, activity, zone)
+    text = PerLanguage(lambda: request_text(approval, activity, zone))
     data = f"{approval.id}:{approval.round}"
-    buttons = [
-        [
-            outbox_db.button(t("button_approve"), f"apv:ok:{data}"),
-            outbox_db.button(t("button_reject"), f"apv:no:{data}"),
+    buttons = PerLanguage(
+        lambda: [
+            [
+                outbox_db.button(t("button_approve"), f"apv:ok:{data}"),
+                outbox_db.button(t("button_reject"), f"apv:no:{data}"),
+            ]
         ]
-    ]
+    )
     for person in people:
         await outbox_db.enqueue(
             session,
             f"approval:{approval.id}:r{approval.round}:to:{person.id}",
             person.chat_id,
-            text,
-            buttons=buttons,
+            text(person.lang),
+            buttons=buttons(person.lang),
             purpose=approvals_db.PURPOSE,
             ref_id=approval.id,
             member_id=person.id,
@@ -92,7 +96,8 @@ async def tell_requester(
     if requester.telegram_id is None:
         return
     key = "approval_told_ok" if approval.status == "approved" else "approval_told_no"
-    text = t(
+    text = t_in(
+        requester.lang,
         f"{key}_{approval.kind}",
         id=activity.id,
         title=activity.title,
@@ -118,12 +123,14 @@ async def remind_pending(
         for person in await approvals_db.approvers(session, approval.member, admin_ids):
             by_approver.setdefault(person.id, (person, []))[1].append(approval)
     for person, waiting in by_approver.values():
-        names = "、".join(a.member.display_name for a in waiting)
+        with speaking(person.lang):
+            names = listing(a.member.display_name for a in waiting)
+            text = t("approval_pending_reminder", id=activity.id, title=activity.title, names=names)
         await outbox_db.enqueue(
             session,
             f"approval:activity:{activity.id}:pending:to:{person.id}",
             person.chat_id,
-            clip(t("approval_pending_reminder", id=activity.id, title=activity.title, names=names)),
+            clip(text),
             member_id=person.id,
             quiet=True,
         )

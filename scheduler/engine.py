@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import JobQueue
 
 from bot import metrics
-from bot.texts import clip, t
+from bot.texts import clip, listing, speaking, t, t_in
 from db import activities as activities_db
 from db import chats as chats_db
 from db import members as members_db
@@ -36,10 +37,13 @@ from scheduler import musters as musters_sched
 from scheduler import notices as notices_sched
 from scheduler import rules
 from scheduler.calendar import WorkCalendar
-from scheduler.outbox import OutboxHooks
+from scheduler.outbox import OutboxHooks, PerLanguage
 from scheduler.rules import Occurrence
 
 log = logging.getLogger(__name__)
+
+# A text to render in its reader's language (it calls `t`): a group's, or each person's.
+Text = Callable[[], str]
 
 GRACE = dt.timedelta(hours=6)
 LOOKBACK = dt.timedelta(days=35)  # how far back a restart looks for missed occurrences
@@ -203,11 +207,14 @@ class ReminderEngine:
             held: list[Activity] = []
             for kind in ("study", "meeting", "unity"):
                 held += await reminders_db.kinds_held(session, kind, q_start, q_end)
-            lines = [self._scheduled_line(a) for a in sorted(held, key=lambda a: a.starts_at)]
-            scheduled = "\n".join(lines) or t("remind_none_scheduled")
             quarter = (q_first.month - 1) // 3 + 1
-            text = t("remind_kickoff", year=q_first.year, quarter=quarter, scheduled=scheduled)
-            await send.group_or_committee(main, committee, text)
+
+            def kickoff() -> str:
+                lines = [self._scheduled_line(a) for a in sorted(held, key=lambda a: a.starts_at)]
+                scheduled = "\n".join(lines) or t("remind_none_scheduled")
+                return t("remind_kickoff", year=q_first.year, quarter=quarter, scheduled=scheduled)
+
+            await send.group_or_committee(main, committee, kickoff)
         elif rule == rules.STUDY_QUOTA:
             missing = await reminders_db.units_without_study(session, q_start, q_end)
             if not missing:
@@ -215,39 +222,53 @@ class ReminderEngine:
             for unit in missing:
                 chat = await chats_db.unit_destination(session, unit.id) or main
                 if chat is not None:
-                    text = t("remind_study_unit", days=days_left, unit=unit.name)
-                    await send.chat(chat.id, text, f"unit:{unit.id}")
-            names = "、".join(u.name for u in missing)
-            await send.members(committee, t("remind_study_committee", days=days_left, units=names))
+                    text = partial(t, "remind_study_unit", days=days_left, unit=unit.name)
+                    thread = await chats_db.unit_thread(session, unit.id, chat.id)
+                    await send.chat(chat.id, text, f"unit:{unit.id}", thread)
+            await send.members(
+                committee,
+                lambda: t(
+                    "remind_study_committee",
+                    days=days_left,
+                    units=listing(u.name for u in missing),
+                ),
+            )
         elif rule == rules.MEETING_QUOTA:
             if await reminders_db.kinds_held(session, "meeting", q_start, q_end):
                 return "a committee meeting is held or scheduled this quarter"
-            await send.members(committee, t("remind_meeting", days=days_left))
+            await send.members(committee, lambda: t("remind_meeting", days=days_left))
         elif rule == rules.UNITY:
             year_start = db_rules.local_day_start(dt.date(local_day.year, 1, 1), self._zone)
             year_end = db_rules.local_day_start(dt.date(local_day.year + 1, 1, 1), self._zone)
             if await reminders_db.kinds_held(session, "unity", year_start, year_end):
                 return "an ethnic-unity activity is held or scheduled this year"
             if main is not None:
-                await send.chat(main.id, t("remind_unity"))
-            await send.members(committee, t("remind_unity"))
+                await send.chat(main.id, lambda: t("remind_unity"))
+            await send.members(committee, lambda: t("remind_unity"))
         elif rule == rules.LEIFENG:
-            lines = [
-                t("remind_leifeng_line", id=a.id, title=a.title, when=self._when(a))
-                for a in await reminders_db.open_volunteering(session, now)
-            ]
-            activities = "\n".join(lines) or t("remind_leifeng_none")
-            text = clip(t("remind_leifeng", activities=activities))
-            await send.group_or_committee(main, committee, text)
+            volunteering = await reminders_db.open_volunteering(session, now)
+
+            def leifeng() -> str:
+                lines = [
+                    t("remind_leifeng_line", id=a.id, title=a.title, when=self._when(a))
+                    for a in volunteering
+                ]
+                activities = "\n".join(lines) or t("remind_leifeng_none")
+                return t("remind_leifeng", activities=activities)
+
+            await send.group_or_committee(main, committee, leifeng)
         elif rule == rules.QUARTER_REPORT:
             ended = db_rules.quarter_of(local_day).previous()
             assert ended.quarter is not None
-            text = t(
-                "quarter_report_text",
-                period=t("period_quarter", year=ended.year, quarter=ended.quarter),
-            )
+            year, quarter = ended.year, ended.quarter
             await send.members(
-                committee, text, ref=ended.year * 10 + ended.quarter, purpose=QUARTER_REPORT
+                committee,
+                lambda: t(
+                    "quarter_report_text",
+                    period=t("period_quarter", year=year, quarter=quarter),
+                ),
+                ref=year * 10 + quarter,
+                purpose=QUARTER_REPORT,
             )
         elif rule == rules.ACTIVITY_ENDED:
             if occurrence.ref is None:
@@ -268,8 +289,12 @@ class ReminderEngine:
                 return "activity cancelled or without 签退"
             people = await volunteer_db.not_checked_out(session, over)
             hours = volunteer_db.planned_hours(over)
-            text = t("checkout_missed", id=over.id, title=over.title, hours=f"{hours:g}")
-            await send.members(people, text, over.id)
+            done = over
+            await send.members(
+                people,
+                lambda: t("checkout_missed", id=done.id, title=done.title, hours=f"{hours:g}"),
+                over.id,
+            )
             if not send.count:
                 return "everyone checked out"
         elif rule in rules.ACTIVITY_RULES:
@@ -289,8 +314,13 @@ class ReminderEngine:
             chat = main
             if reminder.unit_id is not None:
                 chat = await chats_db.unit_destination(session, reminder.unit_id) or main
-            text = t("remind_one_off", text=reminder.text)
-            await send.group_or_committee(chat, committee, text)
+            thread = (
+                await chats_db.unit_thread(session, reminder.unit_id, chat.id) if chat else None
+            )
+            body = reminder.text
+            await send.group_or_committee(
+                chat, committee, lambda: t("remind_one_off", text=body), thread
+            )
         elif rule == rules.NOTICE_FOLLOWUP:
             notice = await session.get(Notice, occurrence.ref)
             if notice is None or notice.status != "active":
@@ -302,34 +332,43 @@ class ReminderEngine:
     async def _fire_activity(
         self, session: AsyncSession, occurrence: Occurrence, send: _Sender, now: dt.datetime
     ) -> str | None:
-        activity = await session.get(Activity, occurrence.ref)
-        if activity is None or activity.status != "active":
+        found = await session.get(Activity, occurrence.ref)
+        if found is None or found.status != "active":
             return "activity cancelled"
-        rule = occurrence.rule
-        chat_id = activity.chat_id or await activities_db.target_chat_id(session, activity.unit_id)
-        place = activity.place or t("place_none")
+        activity, rule = found, occurrence.rule
+        chat_id, thread = await activities_db.card_place(session, activity)
+
+        def place() -> str:
+            return activity.place or t("place_none")
+
         if rule in (rules.BEFORE_24H, rules.BEFORE_1H):
             if chat_id is None:
                 return "no chat to send to"
-            text = t(
-                "remind_before",
-                kind=t(f"kind_{activity.kind}"),
-                title=activity.title,
-                id=activity.id,
-                when=self._when(activity),
-                place=place,
+            await send.chat(
+                chat_id,
+                lambda: t(
+                    "remind_before",
+                    kind=t(f"kind_{activity.kind}"),
+                    title=activity.title,
+                    id=activity.id,
+                    when=self._when(activity),
+                    place=place(),
+                ),
+                thread_id=thread,
             )
-            await send.chat(chat_id, text)
         elif rule == rules.VOLUNTEER_24H:
             people = await reminders_db.confirmed_volunteers(session, activity.id)
-            text = t(
-                "remind_volunteer",
-                title=activity.title,
-                id=activity.id,
-                when=self._when(activity),
-                place=place,
+            unreachable = await send.members(
+                people,
+                lambda: t(
+                    "remind_volunteer",
+                    title=activity.title,
+                    id=activity.id,
+                    when=self._when(activity),
+                    place=place(),
+                ),
+                activity.id,
             )
-            unreachable = await send.members(people, text, activity.id)
             await self._report_unreachable(session, send, activity, unreachable)
         elif rule == rules.SIGNUP_CLOSING:
             if not await reminders_db.places_left(session, activity):
@@ -337,16 +376,17 @@ class ReminderEngine:
             if chat_id is None:
                 return "no chat to send to"
             deadline = volunteer_db.deadline(activity).astimezone(self._zone)
-            text = t(
+            text = partial(
+                t,
                 "remind_signup_closing",
                 title=activity.title,
                 id=activity.id,
                 deadline=deadline.strftime("%m-%d %H:%M"),
             )
-            await send.chat(chat_id, text)
+            await send.chat(chat_id, text, thread_id=thread)
         elif rule == rules.CHECKIN_NUDGE:
             people = await reminders_db.not_answered(session, activity)
-            text = t("remind_nudge", title=activity.title, id=activity.id)
+            text = partial(t, "remind_nudge", title=activity.title, id=activity.id)
             unreachable = await send.members(people, text, activity.id)
             await self._report_unreachable(session, send, activity, unreachable)
         return None
@@ -357,15 +397,18 @@ class ReminderEngine:
         """Whom a private reminder could not reach: told to whoever created the activity."""
         if not people:
             return
-        text = t(
-            "remind_unreachable",
-            id=activity.id,
-            title=activity.title,
-            count=len(people),
-            names="、".join(m.display_name for m in people),
-        )
         organisers = await organisers_of(session, activity, self._admin_ids)
-        await send.members(organisers, text, part="unreachable")
+        await send.members(
+            organisers,
+            lambda: t(
+                "remind_unreachable",
+                id=activity.id,
+                title=activity.title,
+                count=len(people),
+                names=listing(m.display_name for m in people),
+            ),
+            part="unreachable",
+        )
 
     async def _tell_notice_creator_missed(self, session: AsyncSession, notice_id: int) -> None:
         notice = await session.get(Notice, notice_id)
@@ -374,7 +417,7 @@ class ReminderEngine:
                 session,
                 notices_sched.key(notice_id, "followup-missed"),
                 notice.creator.chat_id,
-                t("notice_followup_missed", id=notice_id),
+                t_in(notice.creator.lang, "notice_followup_missed", id=notice_id),
                 purpose=notices_sched.REPORT,
                 ref_id=notice_id,
                 quiet=not notice.urgent,
@@ -483,35 +526,47 @@ class _Sender:
         self._session, self._key = session, key
         self.count = 0
 
-    async def chat(self, chat_id: int, text: str, part: str = "chat") -> None:
+    async def chat(
+        self, chat_id: int, text: Text, part: str = "chat", thread_id: int | None = None
+    ) -> None:
+        """`text` in the chat's language (a group's, or a person's), in its topic if any."""
+        with speaking(await chats_db.language(self._session, chat_id)):
+            rendered = clip(text())
         added = await outbox_db.enqueue(
             self._session,
             f"reminder:{self._key}:{part}:{chat_id}",
             chat_id,
-            clip(text),
+            rendered,
             purpose=REMINDER,
             quiet=chat_id > 0,  # a group is never held; a person is, during quiet hours
+            thread_id=thread_id,
         )
         self.count += int(added)
 
     async def group_or_committee(
-        self, chat: Chat | None, committee: list[Member], text: str
+        self,
+        chat: Chat | None,
+        committee: list[Member],
+        text: Text,
+        thread_id: int | None = None,
     ) -> None:
         """To the group; privately to the committee while there is no group to send to."""
         if chat is not None:
-            await self.chat(chat.id, text)
+            await self.chat(chat.id, text, thread_id=thread_id)
         else:
             await self.members(committee, text)
 
     async def members(
         self,
         people: list[Member],
-        text: str,
+        text: Text,
         ref: int | None = None,
         part: str = "member",
         purpose: str = REMINDER,
     ) -> list[Member]:
-        """Private messages to those the bot may write to; returns the others."""
+        """Private messages (each in its reader's language) to those the bot may write to;
+        returns the others."""
+        rendered = PerLanguage(lambda: clip(text()))
         unreachable = []
         for member in people:
             if not member.can_dm:
@@ -521,7 +576,7 @@ class _Sender:
                 self._session,
                 f"reminder:{self._key}:{part}:{member.id}",
                 member.chat_id,
-                clip(text),
+                rendered(member.lang),
                 purpose=purpose,
                 ref_id=ref,
                 member_id=member.id,
@@ -544,16 +599,18 @@ class ReminderHooks(OutboxHooks):
         member = await session.get(Member, row.member_id)
         if activity is None or member is None:
             return
-        text = t(
-            "remind_member_unreachable",
-            id=activity.id,
-            title=activity.title,
-            name=member.display_name,
+        text = PerLanguage(
+            lambda: t(
+                "remind_member_unreachable",
+                id=activity.id,
+                title=activity.title,
+                name=member.display_name,
+            )
         )
         for person in await organisers_of(session, activity, self._admin_ids):
             key = f"{row.key}:unreachable:{person.id}"
             await outbox_db.enqueue(
-                session, key, person.chat_id, text, purpose=REMINDER, quiet=True
+                session, key, person.chat_id, text(person.lang), purpose=REMINDER, quiet=True
             )
 
 

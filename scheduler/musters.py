@@ -11,19 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import CardRefresher
-from bot.texts import clip, paginate, t
+from bot.texts import clip, listing, paginate, speaking, t
+from db import chats as chats_db
 from db import members as members_db
 from db import musters as musters_db
 from db import outbox as outbox_db
 from db.models import Member, Muster, MusterAnswer, OutboxMessage
 from db.outbox import Buttons
 from scheduler import rules
-from scheduler.outbox import OutboxHooks
+from scheduler.outbox import OutboxHooks, PerLanguage
 
 POST = "muster_card"  # the card in the group
 CALL = "muster_call"  # the private calls and the half-way re-call
@@ -95,10 +97,12 @@ def render_card(
 async def announce(
     session: AsyncSession, created: musters_db.Created, zone: ZoneInfo, now: dt.datetime
 ) -> None:
-    """The card in its group and a private call to everyone reachable, once committed."""
+    """The card in its group (in the group's language) and a private call to everyone
+    reachable (in each one's), once committed."""
     muster = created.muster
     assert muster.chat_id is not None
-    text, markup = render_card(muster, musters_db.Counts(0, 0, 0), zone, now)
+    with speaking(await chats_db.language(session, muster.chat_id)):
+        text, markup = render_card(muster, musters_db.Counts(0, 0, 0), zone, now)
     await outbox_db.enqueue(
         session,
         key(muster.id, "card", muster.chat_id),
@@ -107,30 +111,42 @@ async def announce(
         buttons=markup,
         purpose=POST,
         ref_id=muster.id,
+        # A unit's call in the main group goes into the unit's topic, if it has one.
+        thread_id=await chats_db.unit_thread(session, muster.unit_id, muster.chat_id),
     )
-    call = t(
-        "muster_call",
-        id=muster.id,
-        text=muster.text,
-        target=target_name(muster),
-        need=muster.need,
-        closes=closes(muster, zone),
-    )
+
+    def call() -> str:
+        return t(
+            "muster_call",
+            id=muster.id,
+            text=muster.text,
+            target=target_name(muster),
+            need=muster.need,
+            closes=closes(muster, zone),
+        )
+
     await _call(session, muster, created.reachable, "call", call)
 
 
 async def _call(
-    session: AsyncSession, muster: Muster, people: list[Member], round_: str, text: str
+    session: AsyncSession,
+    muster: Muster,
+    people: list[Member],
+    round_: str,
+    text: Callable[[], str],
 ) -> int:
-    """Private calls with the answer buttons, never held by quiet hours; how many."""
+    """Private calls with the answer buttons (in each one's language), never held by quiet
+    hours; how many."""
+    rendered = PerLanguage(lambda: clip(text()))
+    answers = PerLanguage(lambda: buttons(muster.id))
     added = 0
     for member in people:
         added += await outbox_db.enqueue(
             session,
             key(muster.id, round_, member.id),
             member.chat_id,
-            clip(text),
-            buttons=buttons(muster.id),
+            rendered(member.lang),
+            buttons=answers(member.lang),
             purpose=CALL,
             ref_id=muster.id,
             member_id=member.id,
@@ -154,11 +170,13 @@ async def _tell_organisers(
     muster: Muster,
     admin_ids: frozenset[int],
     key_: str,
-    texts: list[str],
+    texts: Callable[[], list[str]],
 ) -> int:
+    """`texts` (rendered in each organiser's language), one message each."""
+    rendered = PerLanguage(texts)
     added = 0
     for person in await organisers(session, muster, admin_ids):
-        for i, text in enumerate(texts, 1):
+        for i, text in enumerate(rendered(person.lang), 1):
             added += await outbox_db.enqueue(
                 session,
                 f"{key_}:{person.id}:{i}",
@@ -183,7 +201,12 @@ async def tell_promoted(
     admin_ids: frozenset[int],
 ) -> None:
     """Those moved up from the waitlist are told privately; the creator, of whoever cannot be."""
-    text = t("muster_promoted", id=muster.id, text=muster.text, closes=closes(muster, zone))
+    text = PerLanguage(
+        lambda: clip(
+            t("muster_promoted", id=muster.id, text=muster.text, closes=closes(muster, zone))
+        )
+    )
+    answers = PerLanguage(lambda: buttons(muster.id))
     for row in promoted:
         member = row.member
         promoted_key = key(muster.id, "promoted", row.id)
@@ -192,8 +215,8 @@ async def tell_promoted(
                 session,
                 promoted_key,
                 member.chat_id,
-                clip(text),
-                buttons=buttons(muster.id),
+                text(member.lang),
+                buttons=answers(member.lang),
                 purpose=PROMOTED,
                 ref_id=muster.id,
                 member_id=member.id,
@@ -205,10 +228,17 @@ async def tell_promoted(
 async def _tell_unreachable(
     session: AsyncSession, muster: Muster, member: Member, key_: str, admin_ids: frozenset[int]
 ) -> None:
-    text = t(
-        "muster_promoted_unreachable", id=muster.id, name=member.display_name, unit=_unit(member)
-    )
-    await _tell_organisers(session, muster, admin_ids, f"{key_}:unreachable", [text])
+    def text() -> list[str]:
+        return [
+            t(
+                "muster_promoted_unreachable",
+                id=muster.id,
+                name=member.display_name,
+                unit=_unit(member),
+            )
+        ]
+
+    await _tell_organisers(session, muster, admin_ids, f"{key_}:unreachable", text)
 
 
 # --- the roster ------------------------------------------------------------------------------
@@ -233,8 +263,8 @@ def by_unit(people: list[Member], name: Callable[[Member], str]) -> list[str]:
                 size = 0
             chunks[-1].append(item)
             size += len(item) + 1
-        lines.append(t("muster_unit_line", unit=unit, count=len(names), names="、".join(chunks[0])))
-        lines += [t("muster_unit_more", names="、".join(chunk)) for chunk in chunks[1:]]
+        lines.append(t("muster_unit_line", unit=unit, count=len(names), names=listing(chunks[0])))
+        lines += [t("muster_unit_more", names=listing(chunk)) for chunk in chunks[1:]]
     return lines
 
 
@@ -311,7 +341,8 @@ async def fire(
         muster = await musters_db.close(session, muster_id, now)
         if muster is None:
             return Fired(skipped="call gone or already closed")
-        pages = roster_pages(await musters_db.roster(session, muster), zone, now)
+        roster = await musters_db.roster(session, muster)
+        pages = partial(roster_pages, roster, zone, now)
         sent = await _tell_organisers(session, muster, admin_ids, key(muster.id, "roster"), pages)
         return Fired(sent, None if sent else "nobody to send the roster to", closed=True)
     muster = await session.get(Muster, muster_id) if muster_id is not None else None
@@ -322,7 +353,8 @@ async def fire(
     if missing <= 0:
         return Fired(skipped=f"{muster.need} already confirmed")
     people = [m for m in await musters_db.not_answered(session, muster) if musters_db.reachable(m)]
-    text = t(
+    text = partial(
+        t,
         "muster_recall",
         id=muster.id,
         missing=missing,
@@ -353,8 +385,12 @@ class MusterHooks(OutboxHooks):
         if muster is None:
             return
         if row.purpose == POST:
-            text = t("muster_card_failed", id=muster.id, error=error)
-            await _tell_organisers(session, muster, self._admin_ids, f"{row.key}:failed", [text])
+            called = muster
+
+            def text() -> list[str]:
+                return [t("muster_card_failed", id=called.id, error=error)]
+
+            await _tell_organisers(session, muster, self._admin_ids, f"{row.key}:failed", text)
         elif row.purpose == PROMOTED and row.member_id is not None:
             member = await session.get(Member, row.member_id)
             if member is not None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import CardRefresher
-from bot.texts import clip, t
+from bot.texts import clip, listing, speaking, t
 from db import chats as chats_db
 from db import notices as notices_db
 from db import outbox as outbox_db
 from db.models import Chat, Member, Notice, NoticePost, OutboxMessage
-from scheduler.outbox import OutboxHooks
+from scheduler.outbox import OutboxHooks, PerLanguage
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +47,27 @@ def key(notice_id: int, *parts: object) -> str:
 
 
 async def enqueue_posts(session: AsyncSession, notice: Notice, chats: list[Chat]) -> None:
-    """The notice's card in each chat, through the outbox (so a crash cannot lose it)."""
-    text = card_text(notice, await notices_db.counts(session, notice))
+    """The notice's card in each chat (in the chat's language), through the outbox (so a
+    crash cannot lose it)."""
+    counts = await notices_db.counts(session, notice)
+    text = PerLanguage(lambda: card_text(notice, counts))
+    buttons = PerLanguage(lambda: ack_button(notice.id))
     for chat in chats:
+        # A unit's notice goes into the unit's topic when the unit is bound to one there.
+        unit_id = notice.unit_id if notice.target == "unit" else None
+        thread = await chats_db.unit_thread(session, unit_id, chat.id)
         await outbox_db.enqueue(
             session,
             key(notice.id, "chat", chat.id, "post"),
             chat.id,
-            text,
-            buttons=ack_button(notice.id),
+            text(chat.lang),
+            buttons=buttons(chat.lang),
             media_kind=notice.media_kind,
             media_file_id=notice.media_file_id,
             pin=chat.bot_can_pin,
             purpose=POST,
             ref_id=notice.id,
+            thread_id=thread,
         )
 
 
@@ -80,13 +88,21 @@ async def repost_moved(session: AsyncSession, notice: Notice, posts: list[Notice
 
 
 async def _tell_creator(
-    session: AsyncSession, notice: Notice, key_: str, text: str, *, quiet: bool = False
+    session: AsyncSession,
+    notice: Notice,
+    key_: str,
+    text: Callable[[], str],
+    *,
+    quiet: bool = False,
 ) -> None:
+    """`text` rendered in the creator's language."""
+    with speaking(notice.creator.lang):
+        rendered = clip(text())
     await outbox_db.enqueue(
         session,
         key_,
         notice.creator.chat_id,
-        clip(text),
+        rendered,
         purpose=REPORT,
         ref_id=notice.id,
         quiet=quiet,
@@ -94,7 +110,7 @@ async def _tell_creator(
 
 
 def _names(people: list[Member]) -> str:
-    return "、".join(m.display_name for m in people)
+    return listing(m.display_name for m in people)
 
 
 async def chase(
@@ -108,14 +124,15 @@ async def chase(
     followup = await notices_db.start_followup(session, notice_id, now)
     notice, round_ = followup.notice, followup.notice.chase_count
     quiet = scheduled and not notice.urgent
-    text = t("notice_followup", id=notice.id, text=shown_text(notice))
+    text = PerLanguage(lambda: t("notice_followup", id=notice.id, text=shown_text(notice)))
+    buttons = PerLanguage(lambda: ack_button(notice.id))
     for member in followup.reachable:
         await outbox_db.enqueue(
             session,
             key(notice.id, "followup", round_, "member", member.id),
             member.chat_id,
-            text,
-            buttons=ack_button(notice.id),
+            text(member.lang),
+            buttons=buttons(member.lang),
             media_kind=notice.media_kind,
             media_file_id=notice.media_file_id,
             purpose=FOLLOWUP,
@@ -123,13 +140,17 @@ async def chase(
             member_id=member.id,
             quiet=quiet,
         )
-    report = t("notice_followup_report", id=notice.id, count=len(followup.reachable))
-    if followup.unreachable:
-        report += t(
-            "notice_unreachable",
-            count=len(followup.unreachable),
-            names=_names(followup.unreachable),
-        )
+
+    def report() -> str:
+        text = t("notice_followup_report", id=notice.id, count=len(followup.reachable))
+        if followup.unreachable:
+            text += t(
+                "notice_unreachable",
+                count=len(followup.unreachable),
+                names=_names(followup.unreachable),
+            )
+        return text
+
     report_key = key(notice.id, "followup", round_, "report")
     await _tell_creator(session, notice, report_key, report, quiet=quiet)
     return followup
@@ -158,15 +179,28 @@ class NoticeHooks(OutboxHooks):
         if row.purpose == FOLLOWUP and row.member_id is not None:
             member = await session.get(Member, row.member_id)
             name = member.display_name if member else str(row.chat_id)
-            text = t("notice_member_unreachable", id=notice.id, name=name)
             # About an automatic follow-up: automatic too (held like it).
-            await _tell_creator(session, notice, f"{row.key}:unreachable", text, quiet=row.quiet)
+            await _tell_creator(
+                session,
+                notice,
+                f"{row.key}:unreachable",
+                lambda: t("notice_member_unreachable", id=notice.id, name=name),
+                quiet=row.quiet,
+            )
         elif row.purpose == POST:
-            text = t("notice_post_failed", id=notice.id, chat=row.chat_id, error=error)
-            await _tell_creator(session, notice, f"{row.key}:failed", text)
+            await _tell_creator(
+                session,
+                notice,
+                f"{row.key}:failed",
+                lambda: t("notice_post_failed", id=notice.id, chat=row.chat_id, error=error),
+            )
 
     async def pin_failed(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         notice = await session.get(Notice, row.ref_id) if row.ref_id else None
         if notice is not None:
-            text = t("notice_pin_failed", id=notice.id, chat=row.chat_id, error=error)
-            await _tell_creator(session, notice, f"{row.key}:pin-failed", text)
+            await _tell_creator(
+                session,
+                notice,
+                f"{row.key}:pin-failed",
+                lambda: t("notice_pin_failed", id=notice.id, chat=row.chat_id, error=error),
+            )

@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,12 +31,14 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.texts import LANGUAGES, speaking
 from db import chats as chats_db
 from db import members as members_db
 from db import outbox as outbox_db
 from db.engine import Database
 from db.errors import unavailable
 from db.models import OutboxMessage, utcnow
+from db.rules import DEFAULT_LANGUAGE
 from scheduler import quiet
 from scheduler.quiet import QuietHours
 
@@ -57,6 +59,25 @@ class OutboxHooks:
 
     async def pin_failed(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         """The message was sent but could not be pinned."""
+
+
+T = TypeVar("T")
+
+
+class PerLanguage(Generic[T]):
+    """One message for several readers, rendered in each reader's language (`render` calls
+    `t`); rendered once per language however many read it."""
+
+    def __init__(self, render: Callable[[], T]) -> None:
+        self._render = render
+        self._rendered: dict[str, T] = {}
+
+    def __call__(self, language: str | None) -> T:
+        code = language if language in LANGUAGES else DEFAULT_LANGUAGE
+        if code not in self._rendered:
+            with speaking(code):
+                self._rendered[code] = self._render()
+        return self._rendered[code]
 
 
 Migrated = Callable[[int, int], Awaitable[None]]
@@ -225,15 +246,26 @@ class OutboxDispatcher:
         if renderer is not None:
             return await renderer(row)
         reply_markup = markup(row.buttons)
+        thread = row.thread_id  # a forum topic of the chat (a unit bound to a topic)
         if row.media_kind == "photo" and row.media_file_id:
             return await self._bot.send_photo(
-                row.chat_id, row.media_file_id, caption=row.text, reply_markup=reply_markup
+                row.chat_id,
+                row.media_file_id,
+                caption=row.text,
+                reply_markup=reply_markup,
+                message_thread_id=thread,
             )
         if row.media_kind == "document" and row.media_file_id:
             return await self._bot.send_document(
-                row.chat_id, row.media_file_id, caption=row.text, reply_markup=reply_markup
+                row.chat_id,
+                row.media_file_id,
+                caption=row.text,
+                reply_markup=reply_markup,
+                message_thread_id=thread,
             )
-        return await self._bot.send_message(row.chat_id, row.text, reply_markup=reply_markup)
+        return await self._bot.send_message(
+            row.chat_id, row.text, reply_markup=reply_markup, message_thread_id=thread
+        )
 
     async def _send(self, row: OutboxMessage) -> None:
         try:

@@ -6,11 +6,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.texts import clip, t
+from bot.texts import clip, listing, speaking, t
 from db import activities as activities_db
+from db import chats as chats_db
 from db import outbox as outbox_db
 from db.models import Activity, Member, OutboxMessage, Signup
-from scheduler.outbox import OutboxHooks
+from scheduler.outbox import OutboxHooks, PerLanguage
 
 PROMOTION = "promotion"
 
@@ -27,18 +28,19 @@ def _mention(member: Member) -> str:
 async def _mention_in_group(
     session: AsyncSession, activity: Activity, people: list[Member], key: str, zone: ZoneInfo
 ) -> None:
-    chat_id = activity.chat_id or await activities_db.target_chat_id(session, activity.unit_id)
+    chat_id, thread = await activities_db.card_place(session, activity)
     if chat_id is None:
         return
-    text = t(
-        "promoted_mention",
-        id=activity.id,
-        title=activity.title,
-        names="、".join(_mention(m) for m in people),
-        when=_when(activity, zone),
-    )
+    with speaking(await chats_db.language(session, chat_id)):  # the group's
+        text = t(
+            "promoted_mention",
+            id=activity.id,
+            title=activity.title,
+            names=listing(_mention(m) for m in people),
+            when=_when(activity, zone),
+        )
     await outbox_db.enqueue(
-        session, key, chat_id, clip(text), purpose=PROMOTION, ref_id=activity.id
+        session, key, chat_id, clip(text), purpose=PROMOTION, ref_id=activity.id, thread_id=thread
     )
 
 
@@ -49,11 +51,16 @@ async def notify(
     if not promoted:
         return False
     unreachable: list[Member] = []
-    text = t(
-        "promoted_private",
-        id=activity.id,
-        title=activity.title,
-        when=_when(activity, zone),
+    text = PerLanguage(
+        lambda: t(
+            "promoted_private",
+            id=activity.id,
+            title=activity.title,
+            when=_when(activity, zone),
+        )
+    )
+    withdraw = PerLanguage(
+        lambda: [[outbox_db.button(t("button_withdraw"), f"act:wd:{activity.id}")]]
     )
     for signup in promoted:
         member = signup.member
@@ -62,8 +69,8 @@ async def notify(
                 session,
                 f"activity:{activity.id}:signup:{signup.id}:promoted",
                 member.chat_id,
-                text,
-                buttons=[[outbox_db.button(t("button_withdraw"), f"act:wd:{activity.id}")]],
+                text(member.lang),
+                buttons=withdraw(member.lang),
                 purpose=PROMOTION,
                 ref_id=activity.id,
                 member_id=member.id,

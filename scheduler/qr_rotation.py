@@ -19,7 +19,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import qr as qr_picture
 from bot.services import Services
-from bot.texts import t
+from bot.texts import speaking, t
+from db import chats as chats_db
 from db import qr as qr_db
 from db.errors import unavailable
 from db.qr import Action, Step
@@ -99,13 +100,19 @@ class QrRotation:
                 steps = await qr_db.due(
                     session, services.now(), services.policy, settings.qr_rotate_seconds
                 )
+                # A display is in a person's private chat: its caption speaks their language.
+                languages = {s.chat_id: await chats_db.language(session, s.chat_id) for s in steps}
                 await session.commit()  # the secret may have been created
             if not steps:
                 return 0
-            done = await asyncio.gather(*(self._apply(s) for s in steps))
+            done = await asyncio.gather(*(self._apply(s, languages[s.chat_id]) for s in steps))
             return sum(done)
 
-    async def _apply(self, step: Step) -> bool:
+    async def _apply(self, step: Step, language: str) -> bool:
+        with speaking(language):
+            return await self._apply_in_language(step)
+
+    async def _apply_in_language(self, step: Step) -> bool:
         settings = self._services.settings
         try:
             if step.action is Action.ROTATE:

@@ -210,8 +210,15 @@ class BotHarness:
         self.services.clock = clock
         await self.start()
 
-    def user(self, user_id: int, first_name: str, username: str | None = None) -> TgUser:
-        return self.tg.add_user(user_id, first_name, username)
+    def user(
+        self,
+        user_id: int,
+        first_name: str,
+        username: str | None = None,
+        *,
+        language_code: str | None = None,
+    ) -> TgUser:
+        return self.tg.add_user(user_id, first_name, username, language_code=language_code)
 
     async def setup_main_group(self) -> None:
         reply = await self.admin.ask(self.group.id, "/setup")

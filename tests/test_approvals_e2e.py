@@ -119,7 +119,7 @@ async def test_two_committee_members_decide_at_once_and_the_first_wins(world: Bo
     word = "已批准" if row.status == "approved" else "已驳回"
     await bot.tg.wait_for(
         lambda: all(
-            f"—— {word}" in current(bot, r)["text"] for r in (first_request, second_request)
+            f"审批结果：{word}" in current(bot, r)["text"] for r in (first_request, second_request)
         ),
         what="both requests say the same decision",
     )

@@ -164,7 +164,7 @@ async def test_promote_demote_by_reply_username_and_id(bot: BotHarness) -> None:
     assert "已新增单位" in await target.ask_private("/unit add 新单位")
     assert "小钱 已成为" in await bot.admin.ask_private("/promote 2010")
     # Their private menu now lists the committee's commands (they started the bot).
-    scope = json.dumps({"chat_id": 2010, "type": "chat"}, sort_keys=True)
+    scope = json.dumps([{"chat_id": 2010, "type": "chat"}, ""], sort_keys=True)
     menu = await bot.tg.wait_for(lambda: bot.tg.commands.get(scope), what="admin menu")
     assert "promote" in {c["command"] for c in menu}
     assert "已不再是" in await bot.admin.ask_private("/demote @qian")
@@ -225,10 +225,17 @@ async def test_members_list_is_private_paginated_and_within_limits(bot: BotHarne
 
 
 async def test_command_menus_registered_with_admin_scope(bot: BotHarness) -> None:
-    default = json.dumps({"type": "default"}, sort_keys=True)
-    names = {c["command"] for c in bot.tg.commands[default]}
-    assert {"start", "help", "register"} <= names and "promote" not in names
-    assert all(len(c["description"]) > 0 for c in bot.tg.commands[default])
+    chinese, english = bot.tg.menu(), bot.tg.menu(language="en")
+    assert "register 登记：姓名 单位" in chinese and "lang 界面语言：en 英文 / zh 中文" in chinese
+    assert "register Register: name unit" in english
+    names = {line.split()[0] for line in chinese}
+    assert {"start", "help", "register", "lang"} <= names and "promote" not in names
+    assert names == {line.split()[0] for line in english}
+    # The committee's private menu, in its language.
+    await bot.admin.ask_private("/start")
+    scope = {"chat_id": bot.admin.id, "type": "chat"}
+    committee = await bot.tg.wait_for(lambda: bot.tg.menu(scope), what="the committee menu")
+    assert "promote 设为青工委成员" in committee and "register 登记：姓名 单位" in committee
 
 
 async def test_unknown_command_gets_a_hint_in_private(bot: BotHarness) -> None:

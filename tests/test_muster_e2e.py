@@ -414,7 +414,7 @@ async def test_a_unit_call_reaches_only_the_unit(world: BotHarness, tg: FakeTele
     assert "康复中心" in await bot.admin.ask(unit_group.id, "/setup 康复中心")
     muster_id, reply, card = await call(bot, f"need=1 @康复中心 {TASK}", chat_id=unit_group.id)
     assert "卡片发到康复中心 分组群" in reply
-    assert "👥 康复中心" in card_text(bot, card)
+    assert "👥 对象：康复中心" in card_text(bot, card)
     assert all(len(calls(bot, u, muster_id)) == 1 for u in rehab)
     assert all(calls(bot, u, muster_id) == [] for u in office)
     assert not [t for t in bot.tg.texts(bot.group.id) if f"#{muster_id}\n" in t]
@@ -443,7 +443,7 @@ async def test_squad_join_leave_list_and_a_squad_call(world: BotHarness) -> None
 
     muster_id, reply, card = await call(bot, f"squad need=1 {TASK}")
     assert "已私信呼叫 2 人" in reply and "卡片发到主群" in reply
-    assert "👥 青年突击队" in card_text(bot, card)
+    assert "👥 对象：青年突击队" in card_text(bot, card)
     assert len(calls(bot, office[0], muster_id)) == len(calls(bot, rehab, muster_id)) == 1
     assert calls(bot, office[1], muster_id) == calls(bot, office[2], muster_id) == []
     roster = await bot.admin.ask_private(f"/muster {muster_id}")

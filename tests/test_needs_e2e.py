@@ -380,7 +380,11 @@ async def test_status_changes_are_told_and_done_asks_for_one_rating(world: World
     (need,) = await all_needs(bot)
     assert need.satisfied == "yes" and need.status == "done"
     detail = await admin_asks(bot, f"/needs {need_id}")
-    for line in ("进度 → 已受理（管理员）", "进度 → 办理中（管理员）", "进度 → 已办结（管理员）"):
+    for line in (
+        "进度改为：已受理（管理员）",
+        "进度改为：办理中（管理员）",
+        "进度改为：已办结（管理员）",
+    ):
         assert line in detail
     assert "12-07 14:00" in detail and "提交人评价：满意" in detail and "评价：满意" in detail
     world.assert_anonymous(detail)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.texts import MESSAGE_LIMIT, REPLY_WORDS, ZH
+from bot.texts import KEYS, MESSAGE_LIMIT, REPLY_WORDS
 from db import activities as activities_db
 from db import members as members_db
 from db import notices as notices_db
@@ -113,7 +113,7 @@ def refused_or_value(parse: Callable[[], Any]) -> Any:
     try:
         return parse()
     except Refusal as refusal:
-        assert refusal.key in ZH, refusal.key
+        assert refusal.key in KEYS, refusal.key
         rendered = render_refusal(refusal)
         assert 0 < len(rendered) <= MESSAGE_LIMIT
         return None

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -41,6 +42,7 @@ LIMITED = {
     "editMessageCaption",
     "editMessageMedia",
 }
+INTEGER_FIELDS = ("chat_id", "message_id", "user_id", "offset", "message_thread_id")
 JSON_FIELDS = {
     "reaction",
     "reply_markup",
@@ -117,12 +119,27 @@ class Chat:
     migrated_to: int | None = None  # a basic group upgraded to this supergroup
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_message_id: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # A supergroup with topics: thread id (the id of its creation message) → name.
+    forum: bool = False
+    topics: dict[int, str] = field(default_factory=dict)
 
     def as_json(self, users: dict[int, dict[str, Any]]) -> dict[str, Any]:
         if self.type == "private":
             user = users[self.id]
             return {"id": self.id, "type": "private", "first_name": user["first_name"]}
-        return {"id": self.id, "type": self.type, "title": self.title}
+        shown: dict[str, Any] = {"id": self.id, "type": self.type, "title": self.title}
+        if self.forum:
+            shown["is_forum"] = True
+        return shown
+
+    def place(self, message: dict[str, Any], thread_id: Any) -> None:
+        """Put `message` in topic `thread_id` (None: the General topic), as Telegram shapes it."""
+        if thread_id is None:
+            return
+        if not self.forum or thread_id not in self.topics:
+            raise ApiError(400, "Bad Request: message thread not found")
+        message["message_thread_id"] = thread_id
+        message["is_topic_message"] = True
 
 
 class Window:
@@ -351,7 +368,7 @@ class FakeTelegram:
             parsed: Any = value
             if isinstance(value, str) and key in JSON_FIELDS:
                 parsed = json.loads(value)
-            elif isinstance(value, str) and key in ("chat_id", "message_id", "user_id", "offset"):
+            elif isinstance(value, str) and key in INTEGER_FIELDS:
                 parsed = int(value) if value.lstrip("-").isdigit() else value
             params[key] = parsed
         return params
@@ -372,10 +389,19 @@ class FakeTelegram:
             raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
 
     # ------------------------------------------------------------------ world set-up
-    def add_user(self, user_id: int, first_name: str, username: str | None = None) -> TgUser:
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str,
+        username: str | None = None,
+        *,
+        language_code: str | None = None,
+    ) -> TgUser:
         user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username:
             user["username"] = username
+        if language_code:  # the language of the person's Telegram app
+            user["language_code"] = language_code
         self.users[user_id] = user
         return TgUser(self, user_id)
 
@@ -476,8 +502,32 @@ class FakeTelegram:
         self.delivered.append(update)
         self._new_update.set()
 
+    def add_topic(self, chat_id: int, name: str, by: int) -> int:
+        """Make the group a forum (if it is not yet) and open a topic; its message_thread_id."""
+        chat = self.chats[chat_id]
+        assert chat.type == "supergroup"
+        chat.forum = True
+        thread_id = next(chat.next_message_id)
+        chat.topics[thread_id] = name
+        chat.messages[thread_id] = {
+            "message_id": thread_id,
+            "from": self.users[by],
+            "chat": chat.as_json(self.users),
+            "date": int(time.time()),
+            "message_thread_id": thread_id,
+            "is_topic_message": True,
+            "forum_topic_created": {"name": name, "icon_color": 7322096},
+        }
+        return thread_id
+
     def user_message(
-        self, user_id: int, chat_id: int, text: str, *, reply_to: dict[str, Any] | None = None
+        self,
+        user_id: int,
+        chat_id: int,
+        text: str,
+        *,
+        reply_to: dict[str, Any] | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
         chat = self.chats[chat_id] if chat_id < 0 else self.private_chat(user_id)
         if chat.type == "private":
@@ -495,6 +545,7 @@ class FakeTelegram:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         if reply_to is not None:
             message["reply_to_message"] = reply_to
+        chat.place(message, thread_id)
         chat.messages[message["message_id"]] = message
         self.push_update({"message": message})
         return message
@@ -687,6 +738,7 @@ class FakeTelegram:
         reply = params.get("reply_parameters") or {}
         if reply.get("message_id") in chat.messages:
             message["reply_to_message"] = chat.messages[reply["message_id"]]
+        chat.place(message, params.get("message_thread_id"))
         chat.messages[message["message_id"]] = message
         return message
 
@@ -931,12 +983,24 @@ class FakeTelegram:
             chat_id = scope.get("chat_id")
             if chat_id not in self.chats or (chat_id > 0 and chat_id not in self.started):
                 raise ApiError(400, "Bad Request: chat not found")
-        return json.dumps(scope, sort_keys=True)
+        language = params.get("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        return json.dumps([scope, language], sort_keys=True)
+
+    def menu(self, scope: dict[str, Any] | None = None, language: str = "") -> list[str]:
+        """The command menu registered for `scope` (default) and `language` ("" = all)."""
+        key = json.dumps([scope or {"type": "default"}, language], sort_keys=True)
+        return [f"{c['command']} {c['description']}" for c in self.commands.get(key, [])]
 
     async def api_setMyCommands(self, params: dict[str, Any]) -> bool:
         commands = params.get("commands") or []
         if len(commands) > 100:
             raise ApiError(400, "Bad Request: too many commands")
+        for command in commands:
+            name, description = command.get("command", ""), command.get("description", "")
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", name) or not 1 <= len(description) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
         self.commands[self._scope_key(params)] = commands
         return True
 
@@ -1033,9 +1097,16 @@ class TgUser:
         return self.id
 
     def send(
-        self, chat_id: int, text: str, *, reply_to: dict[str, Any] | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        reply_to: dict[str, Any] | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
-        return self.server.user_message(self.id, chat_id, text, reply_to=reply_to)
+        return self.server.user_message(
+            self.id, chat_id, text, reply_to=reply_to, thread_id=thread_id
+        )
 
     def say(self, text: str) -> dict[str, Any]:
         """Send `text` in the private chat with the bot (this also starts the bot)."""
@@ -1069,6 +1140,18 @@ class TgUser:
         since = len(self.server.texts(chat_id))
         self.send(chat_id, text)
         return await self.reply_in(chat_id, since, timeout)
+
+    async def ask_in_topic(
+        self, chat_id: int, thread_id: int, text: str, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Send `text` in a forum topic; the bot's next message in that chat (whole)."""
+        since = len(self.server.bot_messages(chat_id))
+        self.send(chat_id, text, thread_id=thread_id)
+        messages = await self.server.wait_for(
+            lambda: self.server.bot_messages(chat_id)[since:], timeout, f"a reply in {chat_id}"
+        )
+        first: dict[str, Any] = messages[0]
+        return first
 
     async def ask_private(self, text: str, timeout: float = 10.0) -> str:
         return await self.ask(self.id, text, timeout)
