@@ -139,7 +139,12 @@ def needs_lines(summary: needs_db.Summary) -> list[str]:
         t("needs_report_total", total=summary.total, **summary.statuses()),
     ]
     lines += [
-        t("needs_report_category", category=c, total=n, **summary.statuses(c))
+        t(
+            "needs_report_category",
+            category=t(needs_db.CATEGORY_KEYS[c]),
+            total=n,
+            **summary.statuses(c),
+        )
         for c in needs_db.CATEGORIES
         if (n := summary.by_category(c))
     ]
@@ -583,7 +588,7 @@ async def _needs(
         return [
             need_id,
             created,
-            category,
+            t(needs_db.CATEGORY_KEYS.get(category, "as_is"), text=category),
             t(f"need_status_{status}"),
             text,
             sender,

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -156,6 +156,25 @@ def template(key: str, language: str = DEFAULT_LANGUAGE) -> str:
 def t(key: str, /, **params: Any) -> str:
     """The text `key` in the language being spoken (see `speaking`), formatted."""
     return t_in(_speaking.get(), key, **params)
+
+
+T = TypeVar("T")
+
+
+class PerLanguage(Generic[T]):
+    """One message for several readers, rendered in each reader's language (`render` calls
+    `t`); rendered once per language however many read it."""
+
+    def __init__(self, render: Callable[[], T]) -> None:
+        self._render = render
+        self._rendered: dict[str, T] = {}
+
+    def __call__(self, language: str | None) -> T:
+        code = language if language in LANGUAGES else DEFAULT_LANGUAGE
+        if code not in self._rendered:
+            with speaking(code):
+                self._rendered[code] = self._render()
+        return self._rendered[code]
 
 
 # Answers typed in chat instead of pressing a button (see db.rules.classify_reply): the whole

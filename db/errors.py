@@ -16,6 +16,12 @@ class Refusal(Exception):
         self.params = params
 
 
+class TextKeys(tuple[str, ...]):
+    """A refusal parameter naming catalog texts: shown as a list, in the reader's language."""
+
+    __slots__ = ()
+
+
 # PostgreSQL SQLSTATEs after which the same transaction, tried again, may well succeed:
 # connection exceptions (08…), the server shutting down or starting (57P01–57P03), too many
 # connections, serialization failures and deadlocks.

@@ -30,7 +30,7 @@ from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from db.errors import Refusal
+from db.errors import Refusal, TextKeys
 from db.models import NEED_CATEGORIES, NEED_STATUSES, Member, Need, NeedDraft, NeedEvent, Unit
 from db.sql import upsert
 
@@ -44,12 +44,50 @@ Query = Select[*tuple[Any, ...]]
 
 
 # ---------------------------------------------------------------------------- input
-def parse_category(word: str) -> str:
-    """One of CATEGORIES (a trailing 类 is forgiven); else a refusal listing the valid ones."""
+# A category is stored by its Chinese name; each has a catalog key for its name in every
+# language, and English words a person may type for it.
+CATEGORY_KEYS = {
+    "就业": "need_category_jobs",
+    "教育": "need_category_education",
+    "住房": "need_category_housing",
+    "婚恋": "need_category_marriage",
+    "生育": "need_category_childbirth",
+    "亲子": "need_category_parenting",
+    "其他": "need_category_other",
+}
+CATEGORY_WORDS = {
+    "jobs": "就业",
+    "job": "就业",
+    "employment": "就业",
+    "education": "教育",
+    "housing": "住房",
+    "marriage": "婚恋",
+    "dating": "婚恋",
+    "childbirth": "生育",
+    "parenting": "亲子",
+    "children": "亲子",
+    "other": "其他",
+}
+assert set(CATEGORY_KEYS) == set(CATEGORIES) and set(CATEGORY_WORDS.values()) <= set(CATEGORIES)
+
+
+def category_of(word: str) -> str | None:
+    """The category a word names (Chinese, a trailing 类 forgiven, or English), or None."""
     cleaned = word.strip().removesuffix("类")
-    if cleaned not in CATEGORIES:
-        raise Refusal("need_category_unknown", word=word.strip()[:20], categories=list(CATEGORIES))
-    return cleaned
+    return cleaned if cleaned in CATEGORIES else CATEGORY_WORDS.get(cleaned.lower())
+
+
+def category_names() -> TextKeys:
+    """Every category's name, for a refusal (shown in the reader's language)."""
+    return TextKeys(CATEGORY_KEYS[c] for c in CATEGORIES)
+
+
+def parse_category(word: str) -> str:
+    """A category from its name; else a refusal listing the valid ones."""
+    category = category_of(word)
+    if category is None:
+        raise Refusal("need_category_unknown", word=word.strip()[:20], categories=category_names())
+    return category
 
 
 def clean_text(raw: str, empty: str = "need_text_empty") -> str:

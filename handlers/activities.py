@@ -11,7 +11,7 @@ from telegram.ext import CommandHandler
 
 from bot.cards import CardView
 from bot.services import Services
-from bot.texts import paginate, speaking, t
+from bot.texts import PerLanguage, paginate, speaking, t
 from db import activities as activities_db
 from db import chats as chats_db
 from db import outbox as outbox_db
@@ -24,7 +24,6 @@ from db.outbox import Buttons
 from db.rules import parse_id
 from handlers.common import Ctx, Handlers, handler
 from scheduler import activity_cards, promotions
-from scheduler.outbox import PerLanguage
 from scheduler.outbox import markup as outbox_markup
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import re
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.texts import t
+from bot.texts import PerLanguage, t
 from db import activities as activities_db
 from db import approvals as approvals_db
 from db import chats as chats_db
@@ -18,7 +18,6 @@ from db.rules import parse_id
 from handlers.activities import CARD
 from handlers.common import Ctx, Handlers, handler
 from scheduler import approvals as approvals_sched
-from scheduler.outbox import PerLanguage
 
 log = logging.getLogger(__name__)
 

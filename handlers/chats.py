@@ -16,14 +16,13 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
 
 from bot.services import get_services
-from bot.texts import paginate, t
+from bot.texts import PerLanguage, paginate, t
 from db import chats as chats_db
 from db import members as members_db
 from db import outbox as outbox_db
 from db.errors import Refusal
 from db.models import Chat, Unit
 from handlers.common import Context, Ctx, Handlers, handler
-from scheduler.outbox import PerLanguage
 
 log = logging.getLogger(__name__)
 

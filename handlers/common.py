@@ -27,7 +27,7 @@ from db import chats as chats_db
 from db import members as members_db
 from db import rules
 from db import updates as updates_db
-from db.errors import Refusal, unavailable
+from db.errors import Refusal, TextKeys, unavailable
 from db.models import Member, utcnow
 from db.rules import DEFAULT_LANGUAGE
 
@@ -402,12 +402,15 @@ def _count(update: Update, outcome: str) -> None:
     metrics.UPDATES.labels(metrics.update_type(update), outcome).inc()
 
 
+def _parameter(value: Any) -> Any:
+    if isinstance(value, TextKeys):
+        return listing(t(key) for key in value)
+    return listing(value) if isinstance(value, list | tuple) else value
+
+
 def render_refusal(refusal: Refusal) -> str:
     """The refusal's text in the language being spoken; a list parameter becomes a list."""
-    params = {
-        name: listing(value) if isinstance(value, list | tuple) else value
-        for name, value in refusal.params.items()
-    }
+    params = {name: _parameter(value) for name, value in refusal.params.items()}
     if "units" in refusal.params:
         params["units_list"] = params["units"] or t("units_none")
     return t(refusal.key, **params)

@@ -22,13 +22,12 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable
-from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.texts import clip, paginate, speaking, t
+from bot.texts import PerLanguage, clip, paginate, speaking, t
 from db import chats as chats_db
 from db import members as members_db
 from db import needs as needs_db
@@ -36,7 +35,6 @@ from db import outbox as outbox_db
 from db.errors import Refusal
 from db.models import Member, Need
 from handlers.common import Ctx, Handlers, handler
-from scheduler.outbox import PerLanguage
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +56,7 @@ STATUS_WORDS = {
     "done": "done",
 }
 FILTER_WORDS = {"待受理": ("new",), **{w: (s,) for w, s in STATUS_WORDS.items()}}
-ANONYMOUS_WORD = "匿名"
+ANONYMOUS_WORDS = ("匿名", "anonymous")  # the last word of a one-line /need
 
 
 def _rest(ctx: Ctx, parts: int = 1) -> list[str]:
@@ -74,9 +72,10 @@ def _preview(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _categories() -> list[str]:
-    """For a refusal (rendered as a list in the reader's language)."""
-    return list(needs_db.CATEGORIES)
+def category_name(category: str) -> str:
+    """A stored category's name in the language being spoken."""
+    key = needs_db.CATEGORY_KEYS.get(category)
+    return t(key) if key else category
 
 
 def _local(ctx: Ctx, at: dt.datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -126,7 +125,7 @@ async def need(ctx: Ctx) -> None:
     body = words[1] if len(words) > 1 else ""
     anonymous = False
     tail = body.rsplit(None, 1)
-    if tail and tail[-1] == ANONYMOUS_WORD:
+    if tail and tail[-1].lower() in ANONYMOUS_WORDS:
         anonymous, body = True, tail[0] if len(tail) == 2 else ""
     await needs_db.drop_draft(ctx.session, ctx.member.id)  # a dialogue left open ends here
     await _send(ctx, category, body, anonymous)
@@ -136,7 +135,7 @@ async def _begin(ctx: Ctx) -> None:
     _forget_other_dialogues(ctx)
     await needs_db.save_draft(ctx.session, ctx.member.id, ctx.services.now())
     buttons = [
-        InlineKeyboardButton(category, callback_data=f"need:c:{category}")
+        InlineKeyboardButton(category_name(category), callback_data=f"need:c:{category}")
         for category in needs_db.CATEGORIES
     ]
     markup = InlineKeyboardMarkup([buttons[:4], buttons[4:]])
@@ -193,7 +192,7 @@ async def _send(ctx: Ctx, category: str, text: str, anonymous: bool) -> None:
     )
     await _tell_committee(ctx, need_, ctx.member)
     key = "need_receipt_anonymous" if anonymous else "need_receipt_signed"
-    ctx.reply(t(key, id=need_.id, category=need_.category))
+    ctx.reply(t(key, id=need_.id, category=category_name(need_.category)))
 
 
 def _sender(need_: Need, member: Member) -> str:
@@ -212,7 +211,7 @@ async def _tell_committee(ctx: Ctx, need_: Need, sender: Member) -> None:
             t(
                 "need_new_committee",
                 id=need_.id,
-                category=need_.category,
+                category=category_name(need_.category),
                 sender=_sender(need_, sender),
                 preview=_preview(need_.text, NEW_PREVIEW),
             )
@@ -255,9 +254,9 @@ async def on_button(ctx: Ctx) -> None:
         await needs_db.save_draft(
             ctx.session, ctx.member.id, now, category=category, text=draft.text
         )
-        ctx.toast(category)
+        ctx.toast(category_name(category))
         if draft.text is None:
-            ctx.reply(t("need_ask_text", category=category, limit=needs_db.MAX_TEXT))
+            ctx.reply(t("need_ask_text", category=category_name(category), limit=needs_db.MAX_TEXT))
         else:  # the text was written already: only the category changed
             ctx.reply(t("need_ask_sign"), markup=_sign_markup())
         return
@@ -313,11 +312,11 @@ async def needs(ctx: Ctx) -> None:
         await _show(ctx, int(first.lstrip("#")))
     else:
         if len(args) > 2:
-            raise Refusal("needs_usage", categories=_categories())
+            raise Refusal("needs_usage", categories=needs_db.category_names())
         page = 1
         if len(args) == 2:
             if not re.fullmatch(r"[0-9]{1,4}", args[1]) or int(args[1]) < 1:
-                raise Refusal("needs_usage", categories=_categories())
+                raise Refusal("needs_usage", categories=needs_db.category_names())
             page = int(args[1])
         await _list(ctx, first, page)
 
@@ -331,10 +330,10 @@ def _filter(word: str) -> tuple[str, tuple[str, ...], str | None]:
     if word in FILTER_WORDS:
         statuses = FILTER_WORDS[word]
         return t(f"need_status_{statuses[0]}"), statuses, None
-    category = word.removesuffix("类")
-    if category in needs_db.CATEGORIES:
-        return category, needs_db.STATUSES, category
-    raise Refusal("needs_usage", categories=_categories())
+    category = needs_db.category_of(word)
+    if category is not None:
+        return category_name(category), needs_db.STATUSES, category
+    raise Refusal("needs_usage", categories=needs_db.category_names())
 
 
 def _line_sender(line: needs_db.Line) -> str:
@@ -363,7 +362,7 @@ async def _list(ctx: Ctx, word: str, page: int) -> None:
         t(
             "needs_line",
             id=line.id,
-            category=line.category,
+            category=category_name(line.category),
             status=t(f"need_status_{line.status}"),
             date=_local(ctx, line.created_at, "%m-%d"),
             sender=_line_sender(line),
@@ -418,7 +417,7 @@ async def _show(ctx: Ctx, need_id: int) -> None:
         return t(
             "needs_detail_header",
             id=line.id,
-            category=line.category,
+            category=category_name(line.category),
             status=t(f"need_status_{line.status}"),
             page=page,
             pages=pages,
@@ -462,7 +461,15 @@ async def _reply(ctx: Ctx) -> None:
         raise Refusal("needs_reply_usage")
     need_ = await needs_db.get(ctx.session, _need_id(words[1], "needs_reply_usage"))
     event = await needs_db.add_reply(ctx.session, need_, ctx.member, words[2], ctx.services.now())
-    text = partial(t, "need_reply_to_sender", id=need_.id, category=need_.category, text=event.text)
+
+    def text() -> str:  # in the sender's language, the category's name too
+        return t(
+            "need_reply_to_sender",
+            id=need_.id,
+            category=category_name(need_.category),
+            text=event.text,
+        )
+
     await _relay(ctx, need_, f"need:{need_.id}:reply:{event.id}", text)
     ctx.reply(t("needs_replied", id=need_.id))
 
@@ -487,14 +494,19 @@ async def _status(ctx: Ctx) -> None:
                 ]
             ]
 
-        text = partial(t, "need_done_to_sender", id=need_.id, category=need_.category)
+        def text() -> str:  # in the sender's language, the category's name too
+            return t("need_done_to_sender", id=need_.id, category=category_name(need_.category))
+
         await _relay(ctx, need_, key, text, buttons)
     else:
 
         def status_text() -> str:
             status_word = t(f"need_status_{status}")
             return t(
-                "need_status_to_sender", id=need_.id, category=need_.category, status=status_word
+                "need_status_to_sender",
+                id=need_.id,
+                category=category_name(need_.category),
+                status=status_word,
             )
 
         await _relay(ctx, need_, key, status_text)

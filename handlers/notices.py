@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.cards import CardView
 from bot.services import Services
-from bot.texts import listing, paginate, t
+from bot.texts import PerLanguage, listing, paginate, t
 from db import chats as chats_db
 from db import notices as notices_db
 from db import outbox as outbox_db
@@ -19,7 +19,6 @@ from handlers.chats import unit_where
 from handlers.common import Ctx, Handlers, handler
 from scheduler import notices as notices_sched
 from scheduler import quiet
-from scheduler.outbox import PerLanguage
 from scheduler.outbox import markup as outbox_markup
 
 CARD = "notice"

@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.texts import clip, listing, speaking, t, t_in
+from bot.texts import PerLanguage, clip, listing, speaking, t, t_in
 from db import approvals as approvals_db
 from db import outbox as outbox_db
 from db.models import Activity, Approval, Member
-from scheduler.outbox import PerLanguage
 
 BUTTON = r"^apv:(ok|no):([0-9]{1,9}):([0-9]{1,4})$"
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import JobQueue
 
 from bot import metrics
-from bot.texts import clip, listing, speaking, t, t_in
+from bot.texts import PerLanguage, clip, listing, speaking, t, t_in
 from db import activities as activities_db
 from db import chats as chats_db
 from db import members as members_db
@@ -37,7 +37,7 @@ from scheduler import musters as musters_sched
 from scheduler import notices as notices_sched
 from scheduler import rules
 from scheduler.calendar import WorkCalendar
-from scheduler.outbox import OutboxHooks, PerLanguage
+from scheduler.outbox import OutboxHooks
 from scheduler.rules import Occurrence
 
 log = logging.getLogger(__name__)

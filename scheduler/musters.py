@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import CardRefresher
-from bot.texts import clip, listing, paginate, speaking, t
+from bot.texts import PerLanguage, clip, listing, paginate, speaking, t
 from db import chats as chats_db
 from db import members as members_db
 from db import musters as musters_db
@@ -25,7 +25,7 @@ from db import outbox as outbox_db
 from db.models import Member, Muster, MusterAnswer, OutboxMessage
 from db.outbox import Buttons
 from scheduler import rules
-from scheduler.outbox import OutboxHooks, PerLanguage
+from scheduler.outbox import OutboxHooks
 
 POST = "muster_card"  # the card in the group
 CALL = "muster_call"  # the private calls and the half-way re-call

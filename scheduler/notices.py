@@ -9,12 +9,12 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import CardRefresher
-from bot.texts import clip, listing, speaking, t
+from bot.texts import PerLanguage, clip, listing, speaking, t
 from db import chats as chats_db
 from db import notices as notices_db
 from db import outbox as outbox_db
 from db.models import Chat, Member, Notice, NoticePost, OutboxMessage
-from scheduler.outbox import OutboxHooks, PerLanguage
+from scheduler.outbox import OutboxHooks
 
 log = logging.getLogger(__name__)
 

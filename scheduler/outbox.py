@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,14 +31,12 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.texts import LANGUAGES, speaking
 from db import chats as chats_db
 from db import members as members_db
 from db import outbox as outbox_db
 from db.engine import Database
 from db.errors import unavailable
 from db.models import OutboxMessage, utcnow
-from db.rules import DEFAULT_LANGUAGE
 from scheduler import quiet
 from scheduler.quiet import QuietHours
 
@@ -59,25 +57,6 @@ class OutboxHooks:
 
     async def pin_failed(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         """The message was sent but could not be pinned."""
-
-
-T = TypeVar("T")
-
-
-class PerLanguage(Generic[T]):
-    """One message for several readers, rendered in each reader's language (`render` calls
-    `t`); rendered once per language however many read it."""
-
-    def __init__(self, render: Callable[[], T]) -> None:
-        self._render = render
-        self._rendered: dict[str, T] = {}
-
-    def __call__(self, language: str | None) -> T:
-        code = language if language in LANGUAGES else DEFAULT_LANGUAGE
-        if code not in self._rendered:
-            with speaking(code):
-                self._rendered[code] = self._render()
-        return self._rendered[code]
 
 
 Migrated = Callable[[int, int], Awaitable[None]]

@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.texts import clip, listing, speaking, t
+from bot.texts import PerLanguage, clip, listing, speaking, t
 from db import activities as activities_db
 from db import chats as chats_db
 from db import outbox as outbox_db
 from db.models import Activity, Member, OutboxMessage, Signup
-from scheduler.outbox import OutboxHooks, PerLanguage
+from scheduler.outbox import OutboxHooks
 
 PROMOTION = "promotion"
 

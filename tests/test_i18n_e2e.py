@@ -89,6 +89,19 @@ async def test_an_english_users_whole_path_is_english_beside_a_chinese_user(
     chinese(await toast(wang, notice_card, "收到"))
     me = english(await alice.ask_private("/me"))
     assert "Alice" in me
+    # The needs inbox: categories by their English names, "anonymous" at the end.
+    receipt = english(await alice.ask_private("/need jobs I would like career advice anonymous"))
+    assert "Jobs" in receipt
+    refused = english(await alice.ask_private("/need mars something"))
+    assert "Jobs, Education, Housing" in refused
+    alice.say("/need")
+    choose = await bot.tg.wait_for(
+        lambda: next((m for m in bot.tg.bot_messages(alice.id) if m.get("reply_markup")), None),
+        what="the category buttons",
+    )
+    labels = [b["text"] for row in choose["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels[0] == "Jobs" and all(english(label) for label in labels)
+    english(await alice.ask_private("/cancel"))
     # Bad input is refused in English too.
     english(await alice.ask_private("/checkin 999999"))
     english(await alice.ask_private("/frobnicate"))
