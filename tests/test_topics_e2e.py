@@ -58,7 +58,7 @@ async def test_setup_inside_a_topic_binds_the_unit_to_it(
     assert "主群" in general
     assert len(await topics(bot)) == 2
     listing = await bot.admin.ask_private("/chats")
-    assert "办公室" in listing and "话题" in listing
+    assert "话题 · 办公室 · 主群里的“办公室”话题" in listing  # the topic's own name
 
 
 async def test_a_units_card_notice_and_reminder_go_into_its_topic(

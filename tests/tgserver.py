@@ -543,6 +543,8 @@ class FakeTelegram:
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if reply_to is None and thread_id is not None and thread_id in chat.messages:
+            reply_to = chat.messages[thread_id]  # as Telegram: the topic's creation message
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         chat.place(message, thread_id)
