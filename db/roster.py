@@ -23,7 +23,7 @@ import xlsxwriter
 from openpyxl.workbook.workbook import Workbook
 
 from db import rules
-from db.errors import Refusal
+from db.errors import Refusal, TextKeys
 from db.members import MAX_NAME, MAX_UNIT
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -58,12 +58,13 @@ _MAX_UNZIPPED = 50 * 1024 * 1024  # the parts of a real 2 MB workbook unpack to 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls, and password-protected workbooks
 _DELIMITERS = (",", "\t", ";")
 
-_REASON_NOT_XLSX = "这不是 .xlsx 文件，或文件已损坏"
-_REASON_OLD_XLS = "这是旧版 .xls 格式或加了密码的文件"
-_REASON_BOMB = "解压后内容过大"
-_REASON_CORRUPT = "表格内容已损坏"
-_REASON_ENCODING = "无法识别文字编码"
-_REASON_CSV = "CSV 格式有误"
+# Why a file cannot be read: catalog texts, shown in the reader's language.
+_REASON_NOT_XLSX = TextKeys(("import_reason_not_xlsx",))
+_REASON_OLD_XLS = TextKeys(("import_reason_old_xls",))
+_REASON_BOMB = TextKeys(("import_reason_bomb",))
+_REASON_CORRUPT = TextKeys(("import_reason_corrupt",))
+_REASON_ENCODING = TextKeys(("import_reason_encoding",))
+_REASON_CSV = TextKeys(("import_reason_csv",))
 
 
 @dataclass(frozen=True)

@@ -388,7 +388,7 @@ def test_a_zip_bomb_is_refused_without_unpacking_it() -> None:
     assert len(bomb.getvalue()) < MAX_FILE_BYTES
     refused = refusal("a.xlsx", bomb.getvalue())
     assert refused.key == "import_unreadable"
-    assert "解压" in t(refused.key, **refused.params)
+    assert "解压" in render_refusal(refused)
 
 
 def test_a_csv_in_no_known_encoding_is_unreadable() -> None:
