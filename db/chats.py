@@ -119,7 +119,12 @@ async def bind_topic(
 ) -> bool:
     """Bind `unit` to topic `thread_id` of the main group `chat_id` (the caller checked it is
     the main group); the topic replaces the unit's own group and any unit the topic had.
-    Whether the binding is new (False: it was already so)."""
+    Whether the binding is new (False: it was already so).
+
+    Bindings in one chat take its row lock in turn (PostgreSQL): two units bound to one topic
+    at once would otherwise both insert, and the second break the one-unit-a-topic index.
+    """
+    await session.execute(select(Chat.id).where(Chat.id == chat_id).with_for_update())
     before = await session.get(UnitTopic, unit.id)
     unchanged = before is not None and (before.chat_id, before.thread_id) == (chat_id, thread_id)
     same_topic = and_(UnitTopic.chat_id == chat_id, UnitTopic.thread_id == thread_id)

@@ -6,10 +6,12 @@ import asyncio
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
+from db import chats as chats_db
 from db import cluster as cluster_db
 from db.engine import Database
-from db.models import utcnow
+from db.models import Chat, Unit, UnitTopic, utcnow
 
 
 def test_lock_ids_fit_a_signed_int4() -> None:
@@ -55,3 +57,26 @@ async def test_an_update_is_stored_once_and_adopted_only_from_the_dead(db: Datab
         assert await cluster_db.pending_updates(session) == (0, None)
         assert await cluster_db.prune(session, now + dt.timedelta(days=3)) == 2
         await session.commit()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_units_bound_to_one_topic_at_once_leave_exactly_one(db: Database) -> None:
+    async with db.session() as session:
+        units = [Unit(name=f"单位{i}") for i in range(8)]
+        session.add_all(units)
+        session.add(Chat(id=-100_7, title="论坛", purpose="main", chat_type="supergroup"))
+        await session.commit()
+        unit_ids = [u.id for u in units]
+
+    async def bind(unit_id: int) -> bool:
+        async with db.session() as session:
+            unit = await session.get(Unit, unit_id)
+            assert unit is not None
+            changed = await chats_db.bind_topic(session, -100_7, 42, "话题", unit)
+            await session.commit()
+            return changed
+
+    assert all(await asyncio.gather(*(bind(i) for i in unit_ids)))
+    async with db.session() as session:
+        bound = list(await session.scalars(select(UnitTopic)))
+    assert len(bound) == 1 and (bound[0].chat_id, bound[0].thread_id) == (-100_7, 42)
