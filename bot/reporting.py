@@ -130,6 +130,12 @@ def report_pages(
     return paginate(lambda p, n: t("report_header", title=title, page=p, pages=n), lines)
 
 
+def category_name(category: str) -> str:
+    """A need's stored category, named in the language being spoken."""
+    key = needs_db.CATEGORY_KEYS.get(category)
+    return t(key) if key else category
+
+
 def needs_lines(summary: needs_db.Summary) -> list[str]:
     """我为青年办实事: the period's needs by status and category, and the satisfaction rate."""
     if not summary.total:
@@ -141,7 +147,7 @@ def needs_lines(summary: needs_db.Summary) -> list[str]:
     lines += [
         t(
             "needs_report_category",
-            category=t(needs_db.CATEGORY_KEYS[c]),
+            category=category_name(c),
             total=n,
             **summary.statuses(c),
         )
@@ -588,7 +594,7 @@ async def _needs(
         return [
             need_id,
             created,
-            t(needs_db.CATEGORY_KEYS.get(category, "as_is"), text=category),
+            category_name(category),
             t(f"need_status_{status}"),
             text,
             sender,

@@ -70,6 +70,7 @@ def plural_parameter(message: Any) -> str | None:
 class _Language:
     translations: gettext.GNUTranslations
     plurals: dict[str, str]  # key → the parameter that carries the number
+    keys: frozenset[str]
 
 
 def _compile(catalog: Catalog) -> gettext.GNUTranslations:
@@ -88,7 +89,8 @@ def _load() -> dict[str, _Language]:
             for m in catalog
             if m.id and m.pluralizable and (name := plural_parameter(m)) is not None
         }
-        loaded[language] = _Language(_compile(catalog), plurals)
+        keys = frozenset(str(m.id[0] if m.pluralizable else m.id) for m in catalog if m.id)
+        loaded[language] = _Language(_compile(catalog), plurals, keys)
     default = loaded[DEFAULT_LANGUAGE]
     for language, entry in loaded.items():
         if language != DEFAULT_LANGUAGE:
@@ -97,9 +99,7 @@ def _load() -> dict[str, _Language]:
 
 
 _LANGUAGES = _load()
-KEYS: frozenset[str] = frozenset(
-    str(m.id[0] if m.pluralizable else m.id) for m in read_catalog(DEFAULT_LANGUAGE) if m.id
-)
+KEYS = _LANGUAGES[DEFAULT_LANGUAGE].keys  # every text's key (the default is complete)
 _speaking: ContextVar[str] = ContextVar("speaking", default=DEFAULT_LANGUAGE)
 
 

@@ -27,6 +27,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.reporting import category_name
 from bot.texts import PerLanguage, clip, paginate, speaking, t
 from db import chats as chats_db
 from db import members as members_db
@@ -70,12 +71,6 @@ def _rest(ctx: Ctx, parts: int = 1) -> list[str]:
 def _preview(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def category_name(category: str) -> str:
-    """A stored category's name in the language being spoken."""
-    key = needs_db.CATEGORY_KEYS.get(category)
-    return t(key) if key else category
 
 
 def _local(ctx: Ctx, at: dt.datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
