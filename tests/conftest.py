@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import os
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -161,11 +162,22 @@ def make_settings(tg: FakeTelegram, database_url: str, **overrides: Any) -> Sett
 
 
 class BotHarness:
-    """The real Application polling the local server, plus the people and chats of a test."""
+    """The real Application polling the local server, plus the people and chats of a test.
 
-    def __init__(self, tg: FakeTelegram, application: Application) -> None:  # type: ignore[type-arg]
+    The bot's clock is a `FakeClock` from before it starts, so nothing it does at start-up (the
+    reminder engine's catch-up, above all) sees the real date: pinned to `at` (local time) and
+    frozen, or, without `at`, running from `DEFAULT_START`.
+    """
+
+    def __init__(
+        self,
+        tg: FakeTelegram,
+        application: Application,  # type: ignore[type-arg]
+        at: str | None = None,
+    ) -> None:
         self.tg = tg
         self.app = application
+        self.services.clock = FakeClock(DEFAULT_START, run=True) if at is None else FakeClock(at)
         self.admin = tg.add_user(ADMIN_ID, "管理员", "boss")
         self.group = tg.add_group(GROUP_ID)
 
@@ -240,34 +252,58 @@ class BotHarness:
         return user
 
 
+def pinned_time(request: pytest.FixtureRequest) -> str | None:
+    """The local time a test's `@pytest.mark.clock("YYYY-MM-DD HH:MM")` pins the bot to."""
+    marker = request.node.get_closest_marker("clock")
+    return None if marker is None else str(marker.args[0])
+
+
 @pytest.fixture
-async def bot(tg: FakeTelegram, database_url: str) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(tg, build_application(make_settings(tg, database_url)))
+async def bot(
+    request: pytest.FixtureRequest, tg: FakeTelegram, database_url: str
+) -> AsyncIterator[BotHarness]:
+    harness = BotHarness(
+        tg, build_application(make_settings(tg, database_url)), pinned_time(request)
+    )
     await harness.start()
     yield harness
     await harness.stop()
 
 
-class FakeClock:
-    """A clock tests move by hand; `bot.services.clock = FakeClock(...)`."""
+# Where a test's clock starts when it pins none: a working Monday morning. Tests that care
+# about the date pin their own with `@pytest.mark.clock`; none may depend on the real date.
+DEFAULT_START = "2026-12-07 10:00"
 
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
+
+def local_time(text: str, zone: str = "Asia/Shanghai") -> dt.datetime:
+    """'YYYY-MM-DD HH:MM[:SS]' in `zone`, as an aware UTC datetime."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+
+
+class FakeClock:
+    """The bot's clock in tests: starts at a local time, then stands still (tests move it by
+    hand) or, with `run=True`, runs at the real pace until a test moves it."""
+
+    def __init__(self, local: str, *, run: bool = False) -> None:
+        self._at = local_time(local)
+        self._since = time.monotonic() if run else None
+
+    @property
+    def now(self) -> dt.datetime:
+        if self._since is None:
+            return self._at
+        return self._at + dt.timedelta(seconds=time.monotonic() - self._since)
+
+    @now.setter
+    def now(self, value: dt.datetime) -> None:
+        self._at, self._since = value, None
 
     def __call__(self) -> dt.datetime:
         return self.now
 
     def set_local(self, text: str, zone: str = "Asia/Shanghai") -> None:
         """Set the time from 'YYYY-MM-DD HH:MM[:SS]' in `zone`."""
-        self.now = dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
-
-
-def use_clock(bot: BotHarness, local: str) -> FakeClock:
-    """Give the bot a hand-moved clock set to `local` (Asia/Shanghai)."""
-    clock = FakeClock(bot.services.now())
-    clock.set_local(local)
-    bot.services.clock = clock
-    return clock
+        self.now = local_time(text, zone)
 
 
 def clock(bot: BotHarness) -> FakeClock:

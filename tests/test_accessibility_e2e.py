@@ -35,8 +35,11 @@ from tests.a11y import (
     text_ok,
     text_problems,
 )
-from tests.conftest import BotHarness, clock, use_clock
+from tests.conftest import BotHarness, clock
 from tests.tgserver import Call, FakeTelegram, TgUser, Window
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 13:00")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -578,7 +581,6 @@ def unhurried(bot: BotHarness) -> None:
 
 async def people(bot: BotHarness) -> tuple[TgUser, list[TgUser]]:
     unhurried(bot)
-    use_clock(bot, "2026-12-07 13:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     lead = await bot.registered(3001, "李组长", "办公室", username="lilead")

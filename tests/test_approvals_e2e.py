@@ -9,16 +9,18 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Approval, Attendance
-from tests.conftest import BotHarness, clock, use_clock
+from tests.conftest import BotHarness, clock
 from tests.test_checkin_e2e import attendance, card_text, create, wait_card
 from tests.test_reports_e2e import ledger_of
 from tests.tgserver import TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
     """Main group, two units, the clock at 2026-12-07 14:00 (Shanghai), a Monday."""
-    use_clock(bot, "2026-12-07 14:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     return bot

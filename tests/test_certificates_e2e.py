@@ -23,9 +23,12 @@ from sqlalchemy import func, select
 from bot.texts import t
 from db import certificates as certificates_db
 from db.models import Activity, Attendance, Certificate, Member, Signup
-from tests.conftest import BotHarness, clock, use_clock
+from tests.conftest import BotHarness, clock
 from tests.test_checkin_e2e import create
 from tests.tgserver import BOT_USERNAME, TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 10:00")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CODE = re.compile(r"\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
@@ -79,7 +82,6 @@ class Year:
 
     async def build(self) -> None:
         bot = self.bot
-        use_clock(bot, "2026-12-07 10:00")
         await bot.add_units("办公室", "康复中心")
         await bot.setup_main_group()
         self.zhang = await bot.registered(3001, "张三", "办公室", username="zhangsan")
@@ -229,8 +231,8 @@ async def seed_year_of_service(bot: BotHarness, telegram_id: int, count: int) ->
         await session.commit()
 
 
+@pytest.mark.clock("2026-12-20 10:00")
 async def test_sixty_activities_flow_onto_more_pages(bot: BotHarness) -> None:
-    use_clock(bot, "2026-12-20 10:00")
     await bot.add_units("办公室")
     wang = await bot.registered(3004, "王五", "办公室")
     await seed_year_of_service(bot, wang.id, 60)

@@ -13,10 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Chat, Member
-from tests.conftest import BotHarness, clock, seed_members, use_clock
+from tests.conftest import BotHarness, clock, seed_members
 from tests.test_checkin_e2e import create
 from tests.test_notices_e2e import find_card, post
 from tests.tgserver import TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 BASIC = -5001  # a basic group: its id changes when it becomes a supergroup
 SUPER = -1005001
@@ -25,7 +28,6 @@ UNIT_GROUP = -100800
 
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
-    use_clock(bot, "2026-12-07 14:00")
     await bot.add_units("办公室", "康复中心")
     return bot
 

@@ -10,8 +10,11 @@ from sqlalchemy import select
 from db import rules
 from db import volunteer as volunteer_db
 from db.models import Member
-from tests.conftest import BotHarness, clock, use_clock
+from tests.conftest import BotHarness, clock
 from tests.test_checkin_e2e import create
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 UTC = dt.UTC
 
@@ -39,7 +42,6 @@ def test_worked_hours_round_down_and_cap(
 
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
-    use_clock(bot, "2026-12-07 14:00")
     await bot.add_units("办公室")
     await bot.setup_main_group()
     return bot

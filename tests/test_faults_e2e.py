@@ -20,17 +20,20 @@ from sqlalchemy.engine import make_url
 from bot.app import build_application
 from db.models import OutboxMessage
 from scheduler.leader import Leadership
-from tests.conftest import BotHarness, _asyncpg_dsn, make_settings, seed_members, use_clock
+from tests.conftest import BotHarness, _asyncpg_dsn, make_settings, seed_members
 from tests.tcpproxy import TcpProxy
 from tests.test_checkin_e2e import attendance, create
 from tests.tgserver import ApiError, FakeTelegram, Faults, TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+START = "2026-12-07 14:00"
+pytestmark = pytest.mark.clock(START)
 
 BUSY = "系统繁忙，请稍后再试。"
 GENERIC = "出错"
 
 
 async def prepare(bot: BotHarness) -> None:
-    use_clock(bot, "2026-12-07 14:00")
     await bot.add_units("办公室")
     await bot.setup_main_group()
 
@@ -149,7 +152,7 @@ async def proxied(
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
     via_proxy = url.set(port=proxy.port).render_as_string(hide_password=False)
-    harness = BotHarness(tg, build_application(make_settings(tg, via_proxy)))
+    harness = BotHarness(tg, build_application(make_settings(tg, via_proxy)), at=START)
     await harness.start()
     yield harness, proxy
     if not proxy.listening:

@@ -13,9 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Activity, Member, Notice, OneOffReminder, Unit
-from tests.conftest import GROUP_ID, BotHarness, use_clock
+from tests.conftest import GROUP_ID, BotHarness
 from tests.test_checkin_e2e import create
 from tests.tgserver import TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 GENERIC = "出错"
 
@@ -80,7 +83,6 @@ async def counts(bot: BotHarness) -> dict[str, int]:
 
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
-    use_clock(bot, "2026-12-07 14:00")
     await bot.add_units("办公室")
     await bot.setup_main_group()
     await bot.admin.ask_private("/register 管理员 办公室")

@@ -13,10 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Chat, Member
-from tests.conftest import BotHarness, use_clock
+from tests.conftest import BotHarness
 from tests.test_checkin_e2e import create
 from tests.test_notices_e2e import card, post
 from tests.tgserver import TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 # Chinese characters and full-width punctuation: none may be left in an English text once
 # the data (names, units, titles, which are what people typed) is taken out.
@@ -41,7 +44,6 @@ def chinese(text: str) -> str:
 
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
-    use_clock(bot, "2026-12-07 14:00")
     await bot.add_units("办公室")
     await bot.setup_main_group()
     return bot

@@ -10,12 +10,15 @@ import pytest
 from sqlalchemy import update
 
 from db.models import Member
-from tests.conftest import BotHarness, clock, seed_members, use_clock
+from tests.conftest import BotHarness, clock, seed_members
 from tests.test_checkin_e2e import create
 from tests.test_i18n_e2e import chinese
 from tests.test_i18n_e2e import english as english_without
 from tests.test_notices_e2e import post
 from tests.tgserver import TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 10:00")
 
 DATA = ("办公室", "康复中心", "成员", "管理员", "孙明")  # names and units people typed
 
@@ -63,7 +66,6 @@ async def fire(bot: BotHarness) -> dict[str, str]:
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
     """Main group, two units (康复中心 without a lead), the clock at Mon 2026-12-07 10:00."""
-    use_clock(bot, "2026-12-07 10:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     return bot

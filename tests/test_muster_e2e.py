@@ -16,9 +16,12 @@ from db import musters as musters_db
 from db.members import set_can_dm
 from db.models import Member, MusterAnswer, OutboxMessage
 from scheduler import quiet, rules
-from tests.conftest import BotHarness, clock, make_settings, seed_members, use_clock
+from tests.conftest import BotHarness, clock, make_settings, seed_members
 from tests.test_checkin_e2e import card_text, wait_card
 from tests.tgserver import FakeTelegram, TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 10:00")
 
 CONFIRMED = "✅ 已确认"
 TASK = "防汛抢险：加固北岸堤坝\n18:00 到单位门口集合，带雨具"
@@ -26,7 +29,6 @@ TASK = "防汛抢险：加固北岸堤坝\n18:00 到单位门口集合，带雨�
 
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
-    use_clock(bot, "2026-12-07 10:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     return bot
@@ -457,10 +459,11 @@ async def test_squad_join_leave_list_and_a_squad_call(world: BotHarness) -> None
 async def night(tg: FakeTelegram, database_url: str) -> AsyncIterator[BotHarness]:
     """Quiet hours 21:00-08:00 on, at 23:00."""
     harness = BotHarness(
-        tg, build_application(make_settings(tg, database_url, quiet_hours=quiet.DEFAULT))
+        tg,
+        build_application(make_settings(tg, database_url, quiet_hours=quiet.DEFAULT)),
+        at="2026-12-07 23:00",
     )
     await harness.start()
-    use_clock(harness, "2026-12-07 23:00")
     await harness.add_units("办公室")
     await harness.setup_main_group()
     yield harness
@@ -536,7 +539,6 @@ async def test_only_the_committee_calls_and_forged_buttons_are_refused(world: Bo
 
 
 async def test_no_main_group_no_call(bot: BotHarness) -> None:
-    use_clock(bot, "2026-12-07 10:00")
     await bot.add_units("办公室")
     assert "还没有设置主群" in await bot.admin.ask_private(f"/muster need=1 {TASK}")
 

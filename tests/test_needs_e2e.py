@@ -12,10 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Need, NeedDraft
-from tests.conftest import BotHarness, clock, use_clock
+from tests.conftest import BotHarness, clock
 from tests.test_checkin_e2e import create
 from tests.test_reports_e2e import SHEETS, ledger_of, report_of, rows
 from tests.tgserver import TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 CATEGORIES = ["就业", "教育", "住房", "婚恋", "生育", "亲子", "其他"]
 SENDER_ID, SENDER_NAME, SENDER_USERNAME = 4001, "王青", "wangqing"
@@ -38,7 +41,6 @@ class World:
 
 @pytest.fixture
 async def world(bot: BotHarness) -> World:
-    use_clock(bot, "2026-12-07 14:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     sender = await bot.registered(SENDER_ID, SENDER_NAME, "办公室", username=SENDER_USERNAME)

@@ -12,13 +12,15 @@ from sqlalchemy import func, select
 
 from bot.ratelimit import TelegramRateLimiter, _Windows
 from db.models import Acknowledgement, Notice, OutboxMessage
-from tests.conftest import BotHarness, clock, seed_members, use_clock
+from tests.conftest import BotHarness, clock, seed_members
 from tests.tgserver import ApiError, TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 10:00")
 
 
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
-    use_clock(bot, "2026-12-07 10:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     return bot

@@ -14,9 +14,12 @@ from bot import qr as qr_picture
 from bot.app import qr_rotation
 from db import qr as qr_db
 from db.models import Activity, QrDisplay
-from tests.conftest import BotHarness, clock, seed_members, use_clock
+from tests.conftest import BotHarness, clock, seed_members
 from tests.test_checkin_e2e import attendance, create, wait_card
 from tests.tgserver import BOT_USERNAME, TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 ROTATE = 30  # the default QR_ROTATE_SECONDS
 
@@ -24,7 +27,6 @@ ROTATE = 30  # the default QR_ROTATE_SECONDS
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
     """Main group, two units, the clock at 2026-12-07 14:00:00 (Shanghai)."""
-    use_clock(bot, "2026-12-07 14:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     return bot

@@ -13,7 +13,7 @@ from db import notices as notices_db
 from db.models import OutboxMessage
 from scheduler import quiet
 from scheduler.quiet import QuietHours
-from tests.conftest import BotHarness, clock, make_settings, seed_members, use_clock
+from tests.conftest import BotHarness, clock, make_settings, seed_members
 from tests.test_checkin_e2e import create
 from tests.tgserver import FakeTelegram
 
@@ -27,10 +27,9 @@ async def start(tg: FakeTelegram, database_url: str) -> AsyncIterator[Start]:
 
     async def run(window: QuietHours | None) -> BotHarness:
         settings = make_settings(tg, database_url, quiet_hours=window)
-        bot = BotHarness(tg, build_application(settings))
+        bot = BotHarness(tg, build_application(settings), at="2026-12-07 20:00")
         await bot.start()
         started.append(bot)
-        use_clock(bot, "2026-12-07 20:00")
         await bot.add_units("办公室", "康复中心")
         await bot.setup_main_group()
         return bot

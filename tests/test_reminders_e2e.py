@@ -10,8 +10,11 @@ from sqlalchemy import select
 
 from db.models import Member
 from scheduler.calendar import WorkCalendar
-from tests.conftest import BotHarness, clock, seed_members, use_clock
+from tests.conftest import BotHarness, clock, seed_members
 from tests.test_checkin_e2e import create, wait_card
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-11-30 10:00")
 
 UNIT_GROUP = -100800
 
@@ -19,7 +22,6 @@ UNIT_GROUP = -100800
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
     """Main group, two units (康复中心 has its own group), the clock at Mon 2026-11-30 10:00."""
-    use_clock(bot, "2026-11-30 10:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     bot.tg.add_group(UNIT_GROUP, "康复中心群")

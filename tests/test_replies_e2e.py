@@ -10,15 +10,17 @@ import pytest
 from sqlalchemy import event, func, select
 
 from db.models import Acknowledgement, Member
-from tests.conftest import BotHarness, clock, seed_members, use_clock
+from tests.conftest import BotHarness, clock, seed_members
 from tests.test_checkin_e2e import attendance, create, wait_card
 from tests.test_notices_e2e import acks, card, post
 from tests.tgserver import TgUser
 
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 14:00")
+
 
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
-    use_clock(bot, "2026-12-07 14:00")
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     return bot

@@ -15,10 +15,13 @@ import xlsxwriter
 from sqlalchemy import func, select
 
 from db.models import Member, Unit
-from tests.conftest import BotHarness, clock, seed_members, use_clock
+from tests.conftest import BotHarness, clock, seed_members
 from tests.test_checkin_e2e import create
 from tests.test_notices_e2e import card, post
 from tests.tgserver import TgUser
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-10-09 10:00")
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 SHEETS = ["活动", "签到明细", "审批记录", "志愿服务", "通知回执", "诉求", "成员", "考核"]
@@ -67,7 +70,6 @@ class World:
 
     async def build(self) -> None:
         bot = self.bot
-        use_clock(bot, "2026-10-09 10:00")  # after the quarter's first-day reminders
         await bot.add_units("办公室", "康复中心", "财务科")
         await bot.setup_main_group()
         self.a, self.b = await seed_members(bot, 2, "办公室", name="办")

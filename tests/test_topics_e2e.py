@@ -12,15 +12,17 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Chat, UnitTopic
-from tests.conftest import BotHarness, clock, seed_members, use_clock
+from tests.conftest import BotHarness, clock, seed_members
 from tests.test_checkin_e2e import create
 from tests.test_notices_e2e import card, post
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 09:00")
 
 
 @pytest.fixture
 async def forum(bot: BotHarness) -> tuple[BotHarness, int, int]:
     """The main group is a forum with topics 办公室 and 康复中心; /setup in General."""
-    use_clock(bot, "2026-12-07 09:00")
     await bot.add_units("办公室", "康复中心")
     office = bot.tg.add_topic(bot.group.id, "办公室", by=bot.admin.id)
     rehab = bot.tg.add_topic(bot.group.id, "康复中心", by=bot.admin.id)
@@ -118,7 +120,6 @@ async def test_a_topic_binding_replaces_the_units_own_group_and_the_reverse(
 
 
 async def test_topics_belong_to_the_main_group(bot: BotHarness) -> None:
-    use_clock(bot, "2026-12-07 09:00")
     await bot.add_units("办公室")
     other = bot.tg.add_group(-100900, "别的论坛群")
     thread = bot.tg.add_topic(other.id, "办公室", by=bot.admin.id)
