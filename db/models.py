@@ -517,7 +517,10 @@ class OutboxMessage(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the next attempt may go (a retry's backoff, 429's retry_after): transport time.
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Not sent before this time of the bot's own clock (a series' later card); None: at once.
+    not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)

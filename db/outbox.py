@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OUTBOX_STATUSES, OutboxMessage, utcnow
@@ -38,7 +38,8 @@ async def enqueue(
     """Add a message unless one with `key` exists; True if added. Commit with the change.
 
     `quiet`: an automatic private message, held during QUIET_HOURS. `thread_id`: the forum
-    topic of `chat_id` it goes to (a unit bound to a topic).
+    topic of `chat_id` it goes to (a unit bound to a topic). `not_before`: a time of the bot's
+    clock before which it is not sent.
     """
     return await insert_ignore(
         session,
@@ -57,7 +58,8 @@ async def enqueue(
         quiet=quiet,
         status="pending",
         attempts=0,
-        next_attempt_at=not_before or utcnow(),
+        next_attempt_at=utcnow(),
+        not_before=not_before,
         created_at=utcnow(),
     )
 
@@ -95,6 +97,15 @@ def _held() -> ColumnElement[bool]:
     return and_(OutboxMessage.quiet.is_(True), OutboxMessage.chat_id > 0)
 
 
+def _due(now: dt.datetime, transport_now: dt.datetime) -> ColumnElement[bool]:
+    """Pending, its planned time (`now`, the bot's clock) and its next attempt come."""
+    return and_(
+        OutboxMessage.status == "pending",
+        OutboxMessage.next_attempt_at <= transport_now,
+        or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+    )
+
+
 async def due(
     session: AsyncSession,
     now: dt.datetime,
@@ -102,14 +113,17 @@ async def due(
     skip_chats: set[int],
     *,
     hold_quiet: bool = False,
+    transport_now: dt.datetime | None = None,
 ) -> list[OutboxMessage]:
     """Pending messages whose time has come, oldest first, not for the chats in `skip_chats`.
 
-    `hold_quiet`: quiet hours are on; leave the automatic private messages where they are.
+    `now` is the bot's clock (what `not_before` is planned in); `transport_now` the real one
+    that retries wait on (default: the real time). `hold_quiet`: quiet hours are on; leave the
+    automatic private messages where they are.
     """
     stmt = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .where(_due(now, transport_now or utcnow()))
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
@@ -191,9 +205,9 @@ async def stats(session: AsyncSession, now: dt.datetime, *, holding: bool = Fals
     rows = await session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
-    waiting = select(func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now
-    )
+    waiting = select(
+        func.min(func.coalesce(OutboxMessage.not_before, OutboxMessage.next_attempt_at))
+    ).where(_due(now, utcnow()))
     if holding:
         waiting = waiting.where(~_held())
     oldest = await session.scalar(waiting)

@@ -89,8 +89,8 @@ async def refresh_pending(
         )
     await session.execute(
         update(OutboxMessage)
-        .where(*pending, OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at > now)
-        .values(next_attempt_at=posting_time(activity.starts_at, now) or now)
+        .where(*pending, OutboxMessage.attempts == 0, OutboxMessage.not_before > now)
+        .values(not_before=posting_time(activity.starts_at, now))
     )
 
 

@@ -107,7 +107,7 @@ class OutboxDispatcher:
         self._outage = False
         self._quiet_hours: QuietHours | None = None
         self._quiet_zone = ZoneInfo("UTC")
-        self._quiet_clock = clock
+        self._now = clock  # the bot's clock: quiet hours and planned times (`not_before`)
         self._holding = False
         # Set by the composition root: move a chat that Telegram says was upgraded.
         self.on_migrated: Migrated = _nothing_to_migrate
@@ -118,12 +118,13 @@ class OutboxDispatcher:
         self, window: QuietHours | None, zone: ZoneInfo, clock: Callable[[], dt.datetime]
     ) -> None:
         """Hold automatic private messages during `window` (local to `zone`, judged by
-        `clock`, the clock the rest of the bot reads); None: hold nothing."""
-        self._quiet_hours, self._quiet_zone, self._quiet_clock = window, zone, clock
+        `clock`, the clock the rest of the bot reads, which also says when a planned message
+        is due); None: hold nothing."""
+        self._quiet_hours, self._quiet_zone, self._now = window, zone, clock
 
     def quiet_until(self) -> dt.datetime | None:
         """When the quiet window we are in ends (UTC); None outside it or without one."""
-        return quiet.quiet_until(self._quiet_hours, self._quiet_clock(), self._quiet_zone)
+        return quiet.quiet_until(self._quiet_hours, self._now(), self._quiet_zone)
 
     def _until_window_ends(self) -> float | None:
         """Seconds until the quiet window ends (None outside it); logs when holding changes."""
@@ -137,7 +138,7 @@ class OutboxDispatcher:
                 log.info("outbox: quiet hours over; sending what was held")
         if until is None:
             return None
-        return max((until - self._quiet_clock()).total_seconds(), 0.0)
+        return max((until - self._now()).total_seconds(), 0.0)
 
     def wake(self) -> None:
         """New rows were committed: look now rather than at the next poll."""
@@ -163,7 +164,7 @@ class OutboxDispatcher:
         while time.monotonic() < deadline:
             hold = self.quiet_until() is not None
             async with self._db.session() as session:
-                rows = await outbox_db.due(session, self._clock(), 1, set(), hold_quiet=hold)
+                rows = await self._due(session, 1, set(), hold)
             if not rows and not self._sends:
                 return
             self.wake()
@@ -202,6 +203,13 @@ class OutboxDispatcher:
                 async with asyncio.timeout(wait):
                     await self._wake.wait()
 
+    async def _due(
+        self, session: AsyncSession, limit: int, skip: set[int], hold: bool
+    ) -> list[OutboxMessage]:
+        return await outbox_db.due(
+            session, self._now(), limit, skip, hold_quiet=hold, transport_now=self._clock()
+        )
+
     async def _pick(self) -> list[OutboxMessage]:
         """Due rows, at most one per chat, skipping chats busy or written to a moment ago."""
         now = time.monotonic()
@@ -211,7 +219,7 @@ class OutboxDispatcher:
         skip = self._in_flight_chats | recent
         hold = self.quiet_until() is not None
         async with self._db.session() as session:
-            rows = await outbox_db.due(session, self._clock(), 200, skip, hold_quiet=hold)
+            rows = await self._due(session, 200, skip, hold)
         picked: list[OutboxMessage] = []
         chats: set[int] = set()
         for row in rows:

@@ -12,8 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Activity, OutboxMessage
-from tests.conftest import BotHarness, clock, seed_members, use_clock
+from tests.conftest import BotHarness, clock, seed_members
 from tests.test_checkin_e2e import activities_count, card_text, create, wait_card
+
+# The bot's clock from before it starts (see tests.conftest.BotHarness).
+pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -21,10 +24,6 @@ ZONE = ZoneInfo("Asia/Shanghai")
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
     """Main group, two units, the clock at Mon 2026-12-07 14:00 (Shanghai)."""
-    use_clock(bot, "2026-12-07 14:00")
-    # The dispatcher reads the wall clock (in production the bot's clock is the wall clock);
-    # these tests move the bot's clock, so the outbox must read it too to see a card fall due.
-    bot.services.outbox._clock = lambda: bot.services.now()
     await bot.add_units("办公室", "康复中心")
     await bot.setup_main_group()
     return bot
