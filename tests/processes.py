@@ -13,15 +13,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def bot_env(token: str, api_url: str, database_url: str, **extra: str) -> dict[str, str]:
-    """This environment without any bot settings of its own, plus the given ones."""
+    """This environment without any bot settings of its own, plus the given ones.
+
+    A child runs on the real clock, so quiet hours are off unless asked for: what it sends
+    privately must not depend on the time of day the suite runs at.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
     env.update(
         BOT_TOKEN=token,
         TELEGRAM_API_URL=api_url,
         DATABASE_URL=database_url,
         PYTHONPATH=str(ROOT),
-        **extra,
+        QUIET_HOURS="off",
     )
+    env.update(extra)
     return env
 
 
