@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-shifted lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ run: $(VENV)/.run-deps
 ## wait on Telegram's pacing, so four workers share the two cores well.
 test: $(VENV)/.dev-deps
 	$(BIN)/python -m pytest -n 4
+
+## The suite again with the wall clock a year ahead, at 23:59 in Asia/Shanghai, for every
+## process it starts: no test may depend on the real date or time of day (docs/testing.md).
+## Needs libfaketime (Debian: apt-get install faketime).
+test-shifted: $(VENV)/.dev-deps
+	.ci/shifted-clock $(BIN)/python -m pytest -n 4
 
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
