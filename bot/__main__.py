@@ -28,7 +28,7 @@ def main() -> int:
     from bot.app import ALLOWED_UPDATES, build_application
     from bot.logs import configure_logging
 
-    configure_logging(settings.log_level, settings.bot_token)
+    configure_logging(settings.log_level, settings.bot_token, settings.webhook_secret)
     application = build_application(settings)
     if settings.webhook_url is not None:
         asyncio.run(run_webhook(application, settings))

@@ -1,4 +1,12 @@
-"""Logging set-up that keeps the bot token out of every log line."""
+"""Logging set-up that keeps secrets and what people wrote out of every log line.
+
+The bot token and the webhook secret are replaced by <redacted> in every record, at every
+level (httpx logs request URLs, which contain the token). python-telegram-bot logs each Bot API
+call with its parameters and its answer, and each update it processes, at DEBUG: those carry
+message texts and, for setWebhook, the secret, so only the method's name and the update's
+number are kept. aiosqlite logs every statement with its parameters at DEBUG: those are
+withheld too.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +16,29 @@ from typing import Any
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _secrets: set[str] = set()
 _base_factory = logging.getLogRecordFactory()
+# python-telegram-bot's DEBUG lines around every Bot API call: (endpoint, parameters | answer).
+_API_CALL_LINES = (
+    "Calling Bot API endpoint `%s` with parameters `%s`",
+    "Call to Bot API endpoint `%s` finished with return value `%s`",
+)
+WITHHELD = "<withheld>"
+
+
+def _withheld(value: Any) -> Any:
+    """An update in a library's log line: its number only."""
+    update_id = getattr(value, "update_id", None)
+    return f"update #{update_id}" if isinstance(update_id, int) else value
 
 
 def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record = _base_factory(*args, **kwargs)
+    if record.name.startswith("telegram") and isinstance(record.args, tuple) and record.args:
+        if record.msg in _API_CALL_LINES:
+            record.args = (record.args[0], WITHHELD)
+        else:
+            record.args = tuple(_withheld(arg) for arg in record.args)
+    elif record.name.startswith("aiosqlite") and isinstance(record.args, tuple):
+        record.args = tuple(WITHHELD for _ in record.args)
     if _secrets:
         try:
             message = record.getMessage()
@@ -24,7 +51,7 @@ def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     return record
 
 
-def redact(secret: str) -> None:
+def redact(secret: str | None) -> None:
     """Make every log record created from now on replace `secret` with <redacted>."""
     if secret:
         _secrets.add(secret)
@@ -33,10 +60,11 @@ def redact(secret: str) -> None:
     logging.setLogRecordFactory(_redacting_factory)
 
 
-def configure_logging(level: str, token: str) -> None:
-    """Log to stderr at `level`; quiet chatty libraries; never print the token."""
+def configure_logging(level: str, *secrets: str | None) -> None:
+    """Log to stderr at `level`; quiet chatty libraries; never print a secret."""
     logging.basicConfig(level=level, format=_FORMAT)
     # httpx logs every request URL (which contains the token) at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    redact(token)
+    for secret in secrets:
+        redact(secret)

@@ -32,6 +32,7 @@ from db.models import Member, Unit
 from tests.tgserver import FakeTelegram, TgUser
 
 TOKEN = "123456789:AAtest-token-for-the-local-server-only"
+WEBHOOK_SECRET = "cluster-test-secret_1"  # webhook mode's secret_token in the tests
 ADMIN_ID = 1001
 GROUP_ID = -100100
 POSTGRES_URL = os.environ.get(
@@ -40,6 +41,7 @@ POSTGRES_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 
 redact(TOKEN)
+redact(WEBHOOK_SECRET)
 
 # hypothesis's pytest plugin imports its modules lazily, at the end of the session, where the
 # deep call stack trips CPython 3.11.7's "AST constructor recursion depth mismatch" (fixed in
@@ -152,11 +154,14 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 
 
 def make_settings(tg: FakeTelegram, database_url: str, **overrides: Any) -> Settings:
+    """The bot's settings for a test. Tests act far faster than people, so the flood guard
+    is off unless a test turns it on (`flood_per_minute=…`)."""
     settings = Settings(
         bot_token=TOKEN,
         telegram_api_url=tg.url,
         database_url=database_url,
         admin_ids=frozenset({ADMIN_ID}),
+        flood_per_minute=None,
     )
     return replace(settings, **overrides)
 
@@ -178,8 +183,9 @@ class BotHarness:
         self.tg = tg
         self.app = application
         self.services.clock = FakeClock(DEFAULT_START, run=True) if at is None else FakeClock(at)
-        self.admin = tg.add_user(ADMIN_ID, "管理员", "boss")
         self.group = tg.add_group(GROUP_ID)
+        self.admin = tg.add_user(ADMIN_ID, "管理员", "boss", groups=[GROUP_ID])
+        self.main_bound = False  # /setup sent in the main group
 
     @property
     def services(self) -> Services:
@@ -230,11 +236,19 @@ class BotHarness:
         *,
         language_code: str | None = None,
     ) -> TgUser:
-        return self.tg.add_user(user_id, first_name, username, language_code=language_code)
+        """One of the organisation's people: in the main group."""
+        return self.tg.add_user(
+            user_id, first_name, username, language_code=language_code, groups=[self.group.id]
+        )
+
+    def stranger(self, user_id: int, first_name: str, username: str | None = None) -> TgUser:
+        """Someone who found the bot but is in none of the organisation's groups."""
+        return self.tg.add_user(user_id, first_name, username)
 
     async def setup_main_group(self) -> None:
         reply = await self.admin.ask(self.group.id, "/setup")
         assert "主群" in reply, reply
+        self.main_bound = True
 
     async def add_units(self, *names: str) -> None:
         await self.admin.ask_private("/start")
@@ -245,7 +259,10 @@ class BotHarness:
     async def registered(
         self, user_id: int, name: str, unit: str, *, username: str | None = None
     ) -> TgUser:
-        """A user who started the bot privately and registered."""
+        """A user in the main group who started the bot privately and registered (the main
+        group is bound first if it is not yet: registering at once needs it)."""
+        if not self.main_bound:
+            await self.setup_main_group()
         user = self.user(user_id, name, username)
         reply = await user.ask_private(f"/register {name} {unit}")
         assert "登记成功" in reply, reply

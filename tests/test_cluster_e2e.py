@@ -21,14 +21,14 @@ from sqlalchemy import func, select
 
 from db.engine import Database
 from db.models import Activity, Attendance, OneOffReminder, WebhookUpdate, utcnow
-from tests.conftest import ADMIN_ID, GROUP_ID, TOKEN
+from tests.conftest import ADMIN_ID, GROUP_ID, TOKEN, WEBHOOK_SECRET
 from tests.processes import bot_env, spawn, stop
 from tests.test_scheduler_process import seed
 from tests.tgserver import LIMITED, Callback, FakeTelegram, TgUser
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
-SECRET = "cluster-test-secret_1"
+SECRET = WEBHOOK_SECRET
 HOOK_URL = "https://bot.example.test/telegram/hook"
 PATH = "/telegram/hook"
 
@@ -45,6 +45,8 @@ class Instance:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = folder / f"bot{number}.log"
+        # The first instance logs everything: the secret must stay out even at DEBUG.
+        self.level = "DEBUG" if number == 0 else "INFO"
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -53,7 +55,7 @@ class Instance:
             self.tg.url,
             self.url,
             ADMIN_IDS=str(ADMIN_ID),
-            LOG_LEVEL="INFO",
+            LOG_LEVEL=self.level,
             WEBHOOK_URL=HOOK_URL,
             WEBHOOK_SECRET=SECRET,
             WEBHOOK_LISTEN=f"127.0.0.1:{self.port}",
@@ -184,7 +186,7 @@ async def world(database_url: str, tmp_path: Path) -> Any:
         await db.dispose()
         logs = cluster.logs()
         assert "Traceback" not in logs, logs[-5000:]
-        assert TOKEN not in logs
+        assert TOKEN not in logs and SECRET not in logs
 
 
 World = tuple[FakeTelegram, Database, TgUser, list[TgUser], Cluster]
