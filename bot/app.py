@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.web import WebServer
 from db import cluster as cluster_db
 from db import members as members_db
+from db import retention
 from db import updates as updates_db
 from db.engine import Database
 from db.errors import unavailable
@@ -42,10 +43,12 @@ from handlers import (
     common,
     lang,
     members,
+    membership,
     musters,
     needs,
     newevent_dialog,
     notices,
+    privacy,
     qr,
     reminders,
     replies,
@@ -74,6 +77,7 @@ WAITING_UPDATES = 1024
 
 
 PRUNE_EVERY = 6 * 3600  # seconds
+RETENTION_EVERY = 24 * 3600
 
 
 async def forget_old_updates(services: Services) -> None:
@@ -84,6 +88,15 @@ async def forget_old_updates(services: Services) -> None:
         await session.commit()
     if removed:
         log.info("forgot %d old update ids", removed)
+
+
+async def erase_expired_texts(services: Services) -> None:
+    """The daily retention job (db.retention): texts whose time is up are erased."""
+    async with services.db.session() as session:
+        pruned = await retention.prune(session, services.now(), services.settings.retention_days)
+        await session.commit()
+    if pruned.total:
+        log.info("retention: erased %s", pruned)
 
 
 async def register_webhook(bot: Bot, services: Services) -> None:
@@ -172,6 +185,13 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
                 name="maintenance:forget-updates",
                 job_kwargs={"id": "maintenance:forget-updates", "replace_existing": True},
             )
+            application.job_queue.run_repeating(
+                lambda _context: erase_expired_texts(services),
+                interval=RETENTION_EVERY,
+                first=120,
+                name="maintenance:retention",
+                job_kwargs={"id": "maintenance:retention", "replace_existing": True},
+            )
 
     async def deposed() -> None:
         if cluster is not None:
@@ -228,6 +248,7 @@ async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
     if isinstance(leadership, Leadership):
         await leadership.stop()
     await services.outbox.stop()
+    await services.builds.stop()
     await services.cards.stop()
     if services.cluster is not None:
         await services.cluster.stop()
@@ -318,6 +339,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         qr,  # before start too: its /start handler takes the scanned QR codes' deep links
         start,
         members,
+        membership,
+        privacy,
         chats,
         activities,
         newevent_dialog,
@@ -330,7 +353,6 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         certificates,
         musters,
         needs,
-        lang,
         lang,
         replies,  # after every command: typed answers in groups
     )
@@ -373,5 +395,11 @@ def wire_cluster(
     cluster.on_sync = share
 
 
-# What the bot asks Telegram for; everything else is never sent to it.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# What the bot asks Telegram for; everything else is never sent to it. `chat_member` (who joins
+# and leaves the groups) comes only where the bot is an administrator.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.CHAT_MEMBER,
+]

@@ -10,6 +10,10 @@ Telegram's end however late a saturated event loop or network delivers the reque
 
 A Bot API 5xx, timeout or dropped connection is tried again with a short backoff, within a
 deadline that still answers a callback in time (Telegram drops it after about 15 seconds).
+
+In a group, replies to commands (`replying()`) come after everything else: they wait while a
+notice, a card or a reminder waits for the group's window, and leave `GROUP_RESERVE` places of
+every minute to them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import contextlib
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +50,20 @@ MAX_BACKOFF = 1.0  # many quick tries beat a few long waits within the deadline
 ALL_IN_FLIGHT_POLL = 0.02
 # A little more than 60 s: our clock and Telegram's never start the minute together.
 GROUP_PERIOD = 61.0
+# Places of a group's minute that replies to commands leave to notices, cards and reminders.
+GROUP_RESERVE = 5
+LOW_PRIORITY_POLL = 0.25
+_replying: ContextVar[bool] = ContextVar("replying", default=False)
+
+
+@contextlib.contextmanager
+def replying() -> Iterator[None]:
+    """What is sent inside is a reply to a command: in a group it yields to everything else."""
+    token = _replying.set(True)
+    try:
+        yield
+    finally:
+        _replying.reset(token)
 
 
 def transient(exc: BaseException) -> bool:
@@ -69,21 +88,42 @@ class SlidingWindow:
         self._in_flight = 0
         self._lock = asyncio.Lock()
         self.blocked_until = 0.0
+        self._waiting = 0  # ordinary requests waiting for a place
+
+    def _used(self, now: float) -> int:
+        while self._answered and self._answered[0] <= now - self.period:
+            self._answered.popleft()
+        return self._in_flight + len(self._answered)
 
     async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = self._clock()
-                while self._answered and self._answered[0] <= now - self.period:
-                    self._answered.popleft()
-                wait = self.blocked_until - now
-                if self._in_flight + len(self._answered) >= self.limit:
-                    frees_at = self._answered[0] + self.period if self._answered else None
-                    wait = max(wait, frees_at - now if frees_at else ALL_IN_FLIGHT_POLL)
-                if wait <= 0:
-                    self._in_flight += 1
-                    return
-                await asyncio.sleep(wait)
+        self._waiting += 1
+        try:
+            async with self._lock:
+                while True:
+                    now = self._clock()
+                    wait = self.blocked_until - now
+                    if self._used(now) >= self.limit:
+                        frees_at = self._answered[0] + self.period if self._answered else None
+                        wait = max(wait, frees_at - now if frees_at else ALL_IN_FLIGHT_POLL)
+                    if wait <= 0:
+                        self._in_flight += 1
+                        return
+                    await asyncio.sleep(wait)
+        finally:
+            self._waiting -= 1
+
+    async def acquire_last(self, reserve: int) -> None:
+        """A place only while nothing else waits and `reserve` places stay free for others."""
+        while True:
+            now = self._clock()
+            if (
+                not self._waiting
+                and now >= self.blocked_until
+                and self._used(now) < self.limit - reserve
+            ):
+                self._in_flight += 1
+                return
+            await asyncio.sleep(LOW_PRIORITY_POLL)
 
     def release(self) -> None:
         """The request acquired last (or earlier) was answered."""
@@ -194,10 +234,9 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         pass
 
     def _chat_window(self, data: dict[str, Any]) -> SlidingWindow | None:
-        chat_id = data.get("chat_id")
-        with contextlib.suppress(TypeError, ValueError):
-            chat_id = int(chat_id)  # type: ignore[arg-type]
-        if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0):
+        chat_id = _chat_id(data)
+        if _is_group(data):
+            assert chat_id is not None
             return self._groups[chat_id]
         if isinstance(chat_id, int):
             return self._privates[chat_id]
@@ -214,6 +253,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     ) -> JSON:
         limited = endpoint.startswith(LIMITED_PREFIXES)
         chat = self._chat_window(data) if limited else None
+        last = _replying.get() and _is_group(data)
         windows = [w for w in (chat, self._overall if limited else None) if w is not None]
         retries = rate_limit_args if rate_limit_args is not None else self._max_retries
         deadline = self._clock() + self._network_deadline
@@ -222,7 +262,10 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         while True:
             slot = await self._shared_slot(data) if limited else None
             for window in windows:
-                await window.acquire()
+                if window is chat and last:
+                    await window.acquire_last(GROUP_RESERVE)
+                else:
+                    await window.acquire()
             try:
                 result = await callback(*args, **kwargs)
                 metrics.API_CALLS.labels(endpoint, "ok").inc()
@@ -265,6 +308,19 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             if not unavailable(exc):
                 raise
             log.warning("could not share the 429 pause (%s)", exc)
+
+
+def _chat_id(data: dict[str, Any]) -> int | str | None:
+    chat_id = data.get("chat_id")
+    with contextlib.suppress(TypeError, ValueError):
+        chat_id = int(chat_id)  # type: ignore[arg-type]
+    return chat_id if isinstance(chat_id, int | str) else None
+
+
+def _is_group(data: dict[str, Any]) -> bool:
+    """A group's id is negative (or its @username)."""
+    chat_id = _chat_id(data)
+    return isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0)
 
 
 def _status(exc: TelegramError) -> str:

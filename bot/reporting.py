@@ -25,7 +25,7 @@ from telegram import Bot, Message
 from bot.charts import Panel, render_png
 from bot.ledger import Column, Kind, LedgerWriter, Sheet
 from bot.settings import Settings
-from bot.texts import current_language, paginate, speaking, t
+from bot.texts import current_language, named, paginate, person_name, speaking, t
 from db import chats as chats_db
 from db import exports
 from db import needs as needs_db
@@ -164,7 +164,7 @@ def low_attendance_pages(report: Report, threshold: float) -> list[str]:
     lines = [
         t(
             "report_low_line",
-            name=member.display_name,
+            name=person_name(member),
             unit=member.unit.name if member.unit else t("no_unit"),
             rate=percent(tally.rate),
             expected=tally.expected,
@@ -443,7 +443,7 @@ async def _attendance(
             title,
             starts,
             unit_name or t("no_unit"),
-            exports.name_of(real, first),
+            named(real, first),
             t(ANSWER_KEYS[answer]),
             at if status in ("present", "late") else None,
             reason if status == "leave" or makeup else None,
@@ -481,12 +481,12 @@ async def _approvals(
             title,
             starts,
             unit_name or t("no_unit"),
-            exports.name_of(real, first),
+            named(real, first),
             t(f"approval_kind_{kind}"),
             reason,
             t(f"approval_status_{status}"),
             asked,
-            exports.name_of(decider_real, decider_first) if decided else None,
+            named(decider_real, decider_first) if decided else None,
             decided_at,
         ]
 
@@ -520,7 +520,7 @@ async def _volunteering(
             activity_id,
             title,
             starts,
-            exports.name_of(real, first),
+            named(real, first),
             unit_name or t("no_unit"),
             t("me_confirmed" if status == "confirmed" else "signup_waitlisted_word"),
             t("yes" if checked else "no"),
@@ -559,7 +559,7 @@ async def _receipts(
             posted,
             exports.first_line(text),
             unit_name or t("no_unit"),
-            exports.name_of(real, first),
+            named(real, first),
             t(receipt),
             acked_at,
         ]
@@ -590,7 +590,7 @@ async def _needs(
         if anonymous:
             sender, unit = t("need_sender_anonymous"), None
         else:
-            sender, unit = exports.name_of(real, first), unit_name or t("no_unit")
+            sender, unit = named(real, first), unit_name or t("no_unit")
         return [
             need_id,
             created,
@@ -635,7 +635,7 @@ async def _roster(
         member_id, real, first, unit_name, title, username, registered_at, _imported = row
         tally = tallies.get(member_id)
         return [
-            exports.name_of(real, first),
+            named(real, first),
             unit_name or t("no_unit"),
             title,
             username,

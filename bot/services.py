@@ -16,6 +16,7 @@ from db.approvals import MakeupPolicy
 from db.engine import Database
 from db.models import utcnow
 from db.rules import CheckinPolicy
+from scheduler.builds import Builds
 from scheduler.engine import ReminderEngine
 from scheduler.outbox import OutboxDispatcher
 
@@ -33,6 +34,8 @@ class Services:
     cluster: Cluster | None = None
     # Tests replace the clock; everything that asks "what time is it" asks this.
     clock: Callable[[], dt.datetime] = field(default=utcnow)
+    # Reports and ledgers being made (one per person, two at once).
+    builds: Builds = field(default_factory=Builds)
 
     @property
     def policy(self) -> CheckinPolicy:

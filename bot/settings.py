@@ -20,6 +20,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 DEFAULT_WEBHOOK_LISTEN = "0.0.0.0:8080"
+DEFAULT_FLOOD_PER_MINUTE = 20
+DEFAULT_RETENTION_DAYS = 730
 
 
 class SettingsError(Exception):
@@ -53,6 +55,11 @@ class Settings:
     webhook_secret: str | None = None
     # Polling mode: where /healthz and /metrics are served, if anywhere.
     metrics_listen: tuple[str, int] | None = None
+    # The flood guard: a person's typed commands and answers per minute (None: off).
+    flood_per_minute: int | None = DEFAULT_FLOOD_PER_MINUTE
+    # Free texts (leave and make-up reasons, needs, relayed replies) are erased this many
+    # days after they were written; counts and statuses stay.
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @property
     def webhook_path(self) -> str:
@@ -143,6 +150,11 @@ class Settings:
                 raise SettingsError(f"{name} must be host:port, such as {DEFAULT_WEBHOOK_LISTEN}")
             return host.strip("[]"), int(port)
 
+        flood = get("FLOOD_PER_MINUTE").lower()
+        flood_per_minute = (
+            None if flood == "off" else whole("FLOOD_PER_MINUTE", DEFAULT_FLOOD_PER_MINUTE, 1, 600)
+        )
+
         webhook_url = get("WEBHOOK_URL") or None
         webhook_secret = get("WEBHOOK_SECRET") or None
         if webhook_url is not None:
@@ -177,4 +189,6 @@ class Settings:
             webhook_listen=listen("WEBHOOK_LISTEN", DEFAULT_WEBHOOK_LISTEN),
             webhook_secret=webhook_secret,
             metrics_listen=listen("METRICS_LISTEN", "") if get("METRICS_LISTEN") else None,
+            flood_per_minute=flood_per_minute,
+            retention_days=whole("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 30, 3650),
         )

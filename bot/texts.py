@@ -30,6 +30,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from db import rules
+from db.models import Member
 from db.rules import DEFAULT_LANGUAGE
 
 MESSAGE_LIMIT = 4096
@@ -187,6 +188,23 @@ REPLY_WORDS: dict[str, frozenset[str]] = {
     ),
     "roll": frozenset({"到", "签到", "已到", "我到了"} | {"here", "present", "imhere"}),
 }
+
+
+def named(real_name: str | None, first_name: str | None) -> str:
+    """A person's name as shown: the real name, else the Telegram name; 已注销成员 for someone
+    who erased what the bot kept about them (/forget), who has neither."""
+    return real_name or first_name or t("member_erased")
+
+
+def person_name(member: Member) -> str:
+    """`named` for a member row."""
+    return member.display_name or t("member_erased")
+
+
+def unjoined(member: Member) -> str:
+    """The mark 未登记 for someone the committee imported who has not joined the bot yet."""
+    joined = member.telegram_id is not None or member.registered_at is not None
+    return "" if joined else t("members_unregistered")
 
 
 def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from db import chats as chats_db
 from db import members as members_db
 from db import rules
 from db.errors import Refusal
-from db.models import Activity, Approval, Attendance, Member, Unit
+from db.models import Activity, Approval, Attendance, Member, Unit, WrongCode
 from db.sql import insert_ignore
 
 
@@ -289,6 +290,46 @@ async def _answer(session: AsyncSession, activity_id: int, member_id: int) -> An
     return Answer(row.status, row.at) if row else None
 
 
+# Wrong check-in codes: this many per person per activity within the window, then a wait (a
+# six-digit code must not be found by trying).
+CODE_TRIES = 5
+CODE_TRIES_WINDOW = dt.timedelta(minutes=10)
+
+
+async def guard_code_tries(
+    session: AsyncSession, activity_id: int, member_id: int, now: dt.datetime
+) -> None:
+    """Refuse, saying how long to wait, while this person's wrong codes are used up."""
+    recent = list(
+        await session.scalars(
+            select(WrongCode.at)
+            .where(
+                WrongCode.activity_id == activity_id,
+                WrongCode.member_id == member_id,
+                WrongCode.at > now - CODE_TRIES_WINDOW,
+            )
+            .order_by(WrongCode.at.desc())
+            .limit(CODE_TRIES)
+        )
+    )
+    if len(recent) >= CODE_TRIES:
+        frees_at = recent[-1] + CODE_TRIES_WINDOW
+        minutes = max(1, math.ceil((frees_at - now).total_seconds() / 60))
+        raise Refusal("code_tries_used", id=activity_id, minutes=minutes)
+
+
+async def record_wrong_code(
+    session: AsyncSession, activity_id: int, member_id: int, now: dt.datetime
+) -> None:
+    """A wrong code: counted for the person (the limit) and on the activity (the roster)."""
+    session.add(WrongCode(activity_id=activity_id, member_id=member_id, at=now))
+    await session.execute(
+        update(Activity)
+        .where(Activity.id == activity_id)
+        .values(wrong_codes=Activity.wrong_codes + 1)
+    )
+
+
 async def check_in(
     session: AsyncSession,
     activity_id: int,
@@ -323,12 +364,9 @@ async def check_in(
             return CheckinResult(Outcome.ALREADY, activity, existing.at)
         if via_button or code is None:
             return CheckinResult(Outcome.NEED_CODE, activity)
+        await guard_code_tries(session, activity.id, member.id, now)
         if code != activity.code:
-            await session.execute(
-                update(Activity)
-                .where(Activity.id == activity.id)
-                .values(wrong_codes=Activity.wrong_codes + 1)
-            )
+            await record_wrong_code(session, activity.id, member.id, now)
             return CheckinResult(Outcome.WRONG_CODE, activity)
     status = window.value
     inserted = await insert_ignore(
@@ -395,8 +433,8 @@ class Counts:
 
 def _targets(activity: Activity) -> ColumnElement[bool]:
     """Who is expected: the roster of the activity's unit (or of every unit), as it was by the
-    activity's end (people who joined later were not expected)."""
-    expected = and_(members_db.on_roster(), members_db.joined_at() <= activity.ends_at)
+    activity's end (people who joined later were not expected, nor who had left before)."""
+    expected = members_db.expected_between(activity.starts_at, activity.ends_at)
     if activity.unit_id is None:
         return expected
     return and_(expected, Member.unit_id == activity.unit_id)

@@ -284,25 +284,6 @@ async def _cancel_unsent(session: AsyncSession, approval_id: int) -> None:
     )
 
 
-async def sent_requests(
-    session: AsyncSession, approval_id: int, except_chat: int | None = None
-) -> list[tuple[int, int]]:
-    """(chat, message) of every request message sent to an approver, but `except_chat`."""
-    rows = await session.execute(
-        select(OutboxMessage.chat_id, OutboxMessage.message_id).where(
-            OutboxMessage.purpose == PURPOSE,
-            OutboxMessage.ref_id == approval_id,
-            OutboxMessage.status == "sent",
-            OutboxMessage.message_id.is_not(None),
-        )
-    )
-    return [
-        (int(chat), int(message))
-        for chat, message in rows.all()
-        if message is not None and chat != except_chat
-    ]
-
-
 async def pending_for(session: AsyncSession, activity_id: int) -> list[Approval]:
     """Requests of an activity still waiting for a decision, oldest first."""
     return list(

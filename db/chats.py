@@ -19,7 +19,7 @@ from db import rules
 from db.models import Activity, Chat, Member, NoticePost, OutboxMessage, Unit, UnitTopic, utcnow
 from db.outbox import NOTICE_POST
 from db.rules import DEFAULT_LANGUAGE
-from db.sql import upsert
+from db.sql import rowcount, upsert
 
 
 async def setup_chat(
@@ -265,10 +265,6 @@ async def set_rights(session: AsyncSession, chat_id: int, rights: Rights) -> Rig
     chat.bot_is_admin, chat.bot_can_pin = rights.is_admin, rights.can_pin
     chat.bot_can_delete = rights.can_delete
     return before
-
-
-def rowcount(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def language(session: AsyncSession, chat_id: int) -> str:

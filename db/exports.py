@@ -189,6 +189,7 @@ def receipts(start: dt.datetime, end: dt.datetime, unit_id: int | None) -> Query
     member_unit = aliased(Unit)
     meant = and_(
         members_db.on_roster(),
+        members_db.not_gone_by(Notice.created_at),
         or_(Notice.target != "unit", Member.unit_id == Notice.unit_id),
     )
     stmt: Query = (
@@ -231,7 +232,7 @@ def roster(unit_id: int | None) -> Query:
             Member.imported_at,
         )
         .outerjoin(Unit, Unit.id == Member.unit_id)
-        .where(members_db.on_roster())
+        .where(members_db.on_roster(), Member.erased_at.is_(None))
         .order_by(Unit.id, Member.real_name, Member.id)
     )
     if unit_id is not None:
@@ -244,10 +245,6 @@ async def stream(session: AsyncSession, stmt: Query) -> Rows:
     result = await session.stream(stmt.execution_options(yield_per=CHUNK))
     async for partition in result.partitions(CHUNK):
         yield [tuple(row) for row in partition]
-
-
-def name_of(real_name: str | None, first_name: str | None) -> str:
-    return real_name or first_name or ""
 
 
 def first_line(text: str, limit: int = 60) -> str:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from db import rules
 from db.errors import Refusal
-from db.models import HoursOverride, Member, PendingImport, Unit, utcnow
-from db.sql import insert_ignore
+from db.models import HoursOverride, JoinRequest, Member, PendingImport, Unit, utcnow
+from db.sql import insert_ignore, rowcount
 
 if TYPE_CHECKING:  # db.roster uses this module's name rules
     from db.roster import RosterRow
@@ -35,14 +37,44 @@ class TelegramUser:
 
 
 def on_roster() -> ColumnElement[bool]:
-    """Expected at activities and notices: registered, or imported from the roster."""
+    """Ever on the roster: registered, or imported from the committee's list (left and erased
+    people too: the past keeps them)."""
     return or_(Member.registered_at.is_not(None), Member.imported_at.is_not(None))
+
+
+def in_audience() -> ColumnElement[bool]:
+    """The organisation's people now, whom what is sent from now on is for: on the roster
+    and not left (an erased person has left too)."""
+    return and_(on_roster(), Member.left_at.is_(None))
 
 
 def joined_at() -> ColumnElement[dt.datetime]:
     """When the person came onto the roster (an activity that ended before did not expect
     them)."""
     return func.coalesce(Member.imported_at, Member.registered_at)
+
+
+# A time: a value, or a column of the row being joined (an activity's start).
+Moment = ColumnElement[dt.datetime] | InstrumentedAttribute[dt.datetime] | dt.datetime
+
+
+def not_gone_by(when: Moment) -> ColumnElement[bool]:
+    """Had not left (nor been erased) by `when`."""
+    return or_(Member.left_at.is_(None), Member.left_at > when)
+
+
+def expected_between(starts: Moment, ends: Moment) -> ColumnElement[bool]:
+    """Expected at something held from `starts` to `ends`: on the roster by its end, and not
+    gone before it began."""
+    return and_(on_roster(), joined_at() <= ends, not_gone_by(starts))
+
+
+def belongs(member: Member, bootstrap_admins: frozenset[int]) -> bool:
+    """One of the organisation's people, who may see and do what the bot offers them: the
+    committee, and people on the roster with a Telegram account who have not left."""
+    if is_admin(member, bootstrap_admins):
+        return True
+    return member.telegram_id is not None and member.active
 
 
 async def touch_member(session: AsyncSession, user: TelegramUser) -> Member:
@@ -98,6 +130,46 @@ def take_group_hint(member: Member, now: dt.datetime, zone: ZoneInfo) -> bool:
     return True
 
 
+GROUP_REPLY_EVERY = dt.timedelta(minutes=1)
+
+
+def take_group_reply(member: Member, now: dt.datetime) -> bool:
+    """True (and remembered) if the bot may answer this person in a group now: at most once a
+    minute, for someone it cannot write to privately."""
+    if member.group_reply_at is not None and now - member.group_reply_at < GROUP_REPLY_EVERY:
+        return False
+    member.group_reply_at = now
+    return True
+
+
+class Flood(enum.Enum):
+    OK = "ok"
+    DROP = "drop"  # over the limit: ignore it
+    NOTE = "note"  # over the limit: ignore it, and ask the person to slow down (once a minute)
+
+
+FLOOD_NOTE_EVERY = dt.timedelta(minutes=1)
+
+
+def take_flood_token(member: Member, now: dt.datetime, per_minute: int) -> Flood:
+    """The flood guard's bucket: `per_minute` typed commands at once, refilled at that rate
+    (a sliding limit kept on the person's row, so every instance shares it)."""
+    tokens = per_minute if member.flood_tokens is None else member.flood_tokens
+    if member.flood_at is not None:
+        refill = max((now - member.flood_at).total_seconds(), 0.0) * per_minute / 60
+        tokens = min(float(per_minute), tokens + refill)
+    member.flood_at = now
+    if tokens >= 1:
+        member.flood_tokens = tokens - 1
+        return Flood.OK
+    member.flood_tokens = tokens
+    noted = member.flood_noted_at
+    if noted is not None and now - noted < FLOOD_NOTE_EVERY:
+        return Flood.DROP
+    member.flood_noted_at = now
+    return Flood.NOTE
+
+
 def is_admin(member: Member, bootstrap_admins: frozenset[int]) -> bool:
     """Committee members: promoted ones and the bootstrap ADMIN_IDS (always)."""
     return member.role == "admin" or member.telegram_id in bootstrap_admins
@@ -150,36 +222,237 @@ async def rename_unit(session: AsyncSession, old: str, new: str) -> Unit:
     return unit
 
 
-async def register(
-    session: AsyncSession, member: Member, real_name: str, unit_name: str, now: dt.datetime
-) -> Unit:
-    """A member states their real name and unit (re-registering updates both).
+class Registered(enum.Enum):
+    """What a /register did."""
 
-    If the committee imported this person (same name and unit, no Telegram account yet), the
-    imported record is folded into this one: one person, one record.
+    JOINED = "joined"  # on the roster from now on
+    UPDATED = "updated"  # one of ours: the name (and unit) recorded again
+    REQUESTED = "requested"  # in none of the organisation's groups: the committee decides
+    UNIT_REQUESTED = "unit_requested"  # the name recorded; the move waits for the committee
+
+
+@dataclass
+class Registration:
+    outcome: Registered
+    unit: Unit
+    name: str  # the name as recorded (or asked for)
+    # Requests made now, for the committee to decide (a join, a move, a link to an import).
+    requests: list[JoinRequest] = field(default_factory=list)
+
+
+async def register(
+    session: AsyncSession,
+    member: Member,
+    real_name: str,
+    unit_name: str,
+    now: dt.datetime,
+    *,
+    in_group: bool,
+) -> Registration:
+    """A person states their real name and unit.
+
+    Accepted at once from one of the organisation's people: someone in a bound group at this
+    moment (`in_group`, asked of Telegram by the caller), or someone already on the roster
+    (an imported person is linked by the username the committee imported). Anyone else's
+    becomes a request the committee decides, and so does a member's move to another unit.
+    A name and unit matching an imported person is never linked by itself: it asks the
+    committee (a role or lead right set on the imported record waits for that link).
     """
     name = clean_name(real_name, MAX_NAME)
     unit = await unit_by_name(session, unit_name)
+    if member.on_roster and member.left_at is not None:
+        if not (in_group and member.left_reason == "left"):
+            return await _request_join(session, member, name, unit, now)
+        restore(member)
+    if not member.on_roster:
+        if not in_group:
+            return await _request_join(session, member, name, unit, now)
+        made = await _join(session, member, name, unit, now)
+        return Registration(Registered.JOINED, unit, name, made)
+    member.real_name = name
+    if member.registered_at is None:
+        member.registered_at = now
+    if member.unit_id is None or member.unit_id == unit.id:
+        member.unit_id, member.unit = unit.id, unit
+        return Registration(Registered.UPDATED, unit, name)
+    move = await _request(session, member, "unit", name, unit, now)
+    return Registration(Registered.UNIT_REQUESTED, unit, name, [move])
+
+
+async def _request_join(
+    session: AsyncSession, member: Member, name: str, unit: Unit, now: dt.datetime
+) -> Registration:
+    request = await _request(session, member, "join", name, unit, now)
+    return Registration(Registered.REQUESTED, unit, name, [request])
+
+
+async def _request(
+    session: AsyncSession,
+    member: Member,
+    kind: str,
+    name: str | None,
+    unit: Unit | None,
+    now: dt.datetime,
+    imported: Member | None = None,
+) -> JoinRequest:
+    """A pending request of `kind`; refused while one of that kind already waits."""
+    added = await insert_ignore(
+        session,
+        JoinRequest,
+        member_id=member.id,
+        kind=kind,
+        real_name=name,
+        unit_id=unit.id if unit else None,
+        imported_id=imported.id if imported else None,
+        status="pending",
+        created_at=now,
+    )
+    if not added:
+        raise Refusal(f"{kind}_request_waiting")
+    request = await session.scalar(
+        select(JoinRequest).where(
+            JoinRequest.member_id == member.id,
+            JoinRequest.kind == kind,
+            JoinRequest.status == "pending",
+        )
+    )
+    assert request is not None
+    return request
+
+
+async def _join(
+    session: AsyncSession, member: Member, name: str, unit: Unit, now: dt.datetime
+) -> list[JoinRequest]:
+    """On the roster from `now`; a link request if an imported person has this name and unit."""
+    member.real_name, member.unit_id, member.unit = name, unit.id, unit
+    if member.registered_at is None:
+        member.registered_at = now
     imported = await session.scalar(
         select(Member).where(
             Member.telegram_id.is_(None),
             Member.imported_at.is_not(None),
+            Member.erased_at.is_(None),
             Member.unit_id == unit.id,
             func.lower(Member.real_name) == name.lower(),
         )
     )
-    if imported is not None and imported.id != member.id:
-        await _fold(session, imported, into=member)
-    member.real_name = name
-    member.unit_id = unit.id
-    member.unit = unit
-    if member.registered_at is None:
-        member.registered_at = now
-    return unit
+    if imported is None:
+        return []
+    return [await _request(session, member, "link", name, unit, now, imported)]
+
+
+@dataclass
+class Decision:
+    request: JoinRequest
+    won: bool  # this press decided (False: someone decided first)
+    made: list[JoinRequest] = field(default_factory=list)  # e.g. a link asked by a join
+
+
+async def pending_requests(session: AsyncSession) -> list[JoinRequest]:
+    return list(
+        await session.scalars(
+            select(JoinRequest).where(JoinRequest.status == "pending").order_by(JoinRequest.id)
+        )
+    )
+
+
+async def decide(
+    session: AsyncSession, request_id: int, approve: bool, by: Member, now: dt.datetime
+) -> Decision:
+    """The committee's 批准 / 驳回 (or 确认 / 拒绝 for a link): the first decision wins, by an
+    UPDATE … WHERE status = 'pending' on both databases."""
+    request = await session.get(JoinRequest, request_id)
+    if request is None:
+        raise Refusal("button_invalid")
+    if request.status == "pending" and approve:
+        _check_still_possible(request)
+    decided = await session.execute(
+        update(JoinRequest)
+        .where(JoinRequest.id == request_id, JoinRequest.status == "pending")
+        .values(status="approved" if approve else "rejected", decided_by=by.id, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(request)
+    won = rowcount(decided) == 1
+    made: list[JoinRequest] = []
+    if won and approve:
+        made = await _apply(session, request, now)
+    return Decision(request, won, made)
+
+
+def _check_still_possible(request: JoinRequest) -> None:
+    """An approval that can no longer apply is refused before anything is decided."""
+    person = request.member
+    if person.erased_at is not None or person.telegram_id is None:
+        raise Refusal("join_request_gone")
+    if request.kind == "link":
+        imported = request.imported
+        if imported is None or imported.telegram_id is not None or imported.erased_at:
+            raise Refusal("link_request_gone")
+    elif request.unit is None:
+        raise Refusal("join_request_gone")
+
+
+async def _apply(
+    session: AsyncSession, request: JoinRequest, now: dt.datetime
+) -> list[JoinRequest]:
+    person = request.member
+    if request.kind == "link":
+        assert request.imported is not None
+        await _fold(session, request.imported, into=person)
+        return []
+    assert request.unit is not None
+    if request.kind == "unit":
+        person.unit_id, person.unit = request.unit.id, request.unit
+        return []
+    restore(person)
+    return await _join(session, person, request.real_name or person.display_name, request.unit, now)
+
+
+async def cancel_requests(session: AsyncSession, member: Member) -> int:
+    """The person withdraws what they asked (/cancel); how many requests."""
+    result = await session.execute(
+        update(JoinRequest)
+        .where(JoinRequest.member_id == member.id, JoinRequest.status == "pending")
+        .values(status="cancelled")
+    )
+    return rowcount(result)
+
+
+async def waiting_request(session: AsyncSession, member: Member) -> JoinRequest | None:
+    """The person's own request still waiting (join or move), if any."""
+    return await session.scalar(
+        select(JoinRequest)
+        .where(
+            JoinRequest.member_id == member.id,
+            JoinRequest.status == "pending",
+            JoinRequest.kind.in_(("join", "unit")),
+        )
+        .limit(1)
+    )
+
+
+def mark_left(member: Member, now: dt.datetime, reason: str) -> bool:
+    """Out of every future audience: `left` every bound group, or `removed` by the committee
+    (which only the committee undoes). False if nothing changed."""
+    if member.left_at is not None and (member.left_reason == reason or reason == "left"):
+        return False
+    member.left_at = member.left_at or now
+    member.left_reason = reason
+    return True
+
+
+def restore(member: Member) -> bool:
+    """Back in the audiences (rejoined, or restored by the committee); False if not gone."""
+    if member.left_at is None:
+        return False
+    member.left_at = member.left_reason = None
+    return True
 
 
 async def _fold(session: AsyncSession, imported: Member, *, into: Member) -> None:
-    """The imported record's facts and references move to the registering account."""
+    """The committee confirmed that this account is the imported person: the imported
+    record's facts, held rights and references move to the account."""
     into.title = into.title or imported.title
     into.imported_at = imported.imported_at
     into.lead_unit_id = into.lead_unit_id or imported.lead_unit_id
@@ -193,6 +466,10 @@ async def _fold(session: AsyncSession, imported: Member, *, into: Member) -> Non
     )
     await session.delete(imported)
     await session.flush()
+
+
+async def by_telegram_id(session: AsyncSession, telegram_id: int) -> Member | None:
+    return await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
 
 
 async def find_member(session: AsyncSession, ref: str) -> Member:
@@ -255,10 +532,14 @@ async def committee(session: AsyncSession, bootstrap: frozenset[int]) -> list[Me
 
 
 async def roster_by_unit(session: AsyncSession) -> list[tuple[Unit, list[Member]]]:
-    """The roster (registered and imported people) by unit, units in creation order, names
-    sorted."""
+    """The roster (registered and imported people, not erased ones) by unit, units in creation
+    order, names sorted."""
     units = await list_units(session)
-    members = await session.scalars(select(Member).where(on_roster()).order_by(Member.real_name))
+    members = await session.scalars(
+        select(Member)
+        .where(on_roster(), Member.erased_at.is_(None))
+        .order_by(Member.real_name)
+    )
     by_unit: dict[int, list[Member]] = {u.id: [] for u in units}
     for m in members:
         if m.unit_id is not None:

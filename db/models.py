@@ -82,7 +82,10 @@ class Member(Base):
     """
 
     __tablename__ = "members"
-    __table_args__ = (CheckConstraint("role IN ('member', 'admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('member', 'admin')", name="role"),
+        CheckConstraint("left_reason IN ('left', 'removed')", name="left_reason"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
@@ -105,6 +108,20 @@ class Member(Base):
     # "zh" or "en" (bot.texts.LANGUAGES); NULL until first contact sets it from language_code.
     lang: Mapped[str | None] = mapped_column(String(8))
     imported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # 已离开: the person left every bound group (`left`; rejoining one clears it) or the
+    # committee took them off (`removed`). Out of every future audience; the past keeps them.
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    left_reason: Mapped[str | None] = mapped_column(String(8))
+    # /forget: who they were is erased; the row stays, unnamed, for the organisation's counts.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The flood guard (FLOOD_PER_MINUTE): a bucket of typed commands that refills over a
+    # minute, and when the person was last asked to slow down.
+    flood_tokens: Mapped[float | None] = mapped_column()
+    flood_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    flood_noted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the bot last answered a command of this person's in a group because it could not
+    # answer privately (at most once a minute).
+    group_reply_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id], lazy="joined")
     lead_unit: Mapped[Unit | None] = relationship(foreign_keys=[lead_unit_id], lazy="joined")
@@ -122,11 +139,17 @@ class Member(Base):
         return self.registered_at is not None or self.imported_at is not None
 
     @property
+    def active(self) -> bool:
+        """One of the organisation's people now: on the roster, not left, not erased."""
+        return self.on_roster and self.left_at is None and self.erased_at is None
+
+    @property
     def display_name(self) -> str:
-        """Real name if registered, else the Telegram name."""
+        """Real name if registered, else the Telegram name; "" once erased (what is shown then
+        is the catalog's, see bot.texts.person_name)."""
         if self.real_name:
             return self.real_name
-        return " ".join(p for p in (self.first_name, self.last_name) if p) or str(self.telegram_id)
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
 
 
 CHAT_STATUSES = ("active", "removed")
@@ -253,6 +276,63 @@ class ActivityPhoto(Base):
     file_unique_id: Mapped[str] = mapped_column(String(128))
     added_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+JOIN_KINDS = ("join", "unit", "link")
+JOIN_STATUSES = ("pending", "approved", "rejected", "cancelled")
+
+
+class JoinRequest(Base):
+    """What the committee decides about who belongs: `join` (someone in none of the
+    organisation's groups asks to register), `unit` (a member asks to move to another unit),
+    `link` (an account asks to be an imported person). The first decision wins."""
+
+    __tablename__ = "join_requests"
+    __table_args__ = (
+        CheckConstraint("kind IN ('join', 'unit', 'link')", name="kind"),
+        CheckConstraint(
+            "status IN ('pending', 'approved', 'rejected', 'cancelled')", name="status"
+        ),
+        # One pending request of each kind per person.
+        Index(
+            "uq_join_requests_pending",
+            "member_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    real_name: Mapped[str | None] = mapped_column(String(64))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # `link`: the imported record the account asks to be.
+    imported_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id], lazy="joined")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    imported: Mapped[Member | None] = relationship(foreign_keys=[imported_id], lazy="joined")
+    decider: Mapped[Member | None] = relationship(foreign_keys=[decided_by], lazy="joined")
+
+
+class WrongCode(Base):
+    """A wrong check-in code typed by one person for one activity (a few are allowed in a
+    while, then the person waits: six digits must not be guessed by trying)."""
+
+    __tablename__ = "wrong_codes"
+    __table_args__ = (Index("ix_wrong_codes_who", "activity_id", "member_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class PendingImport(Base):

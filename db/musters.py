@@ -104,7 +104,7 @@ async def parse_request(session: AsyncSession, raw: str) -> MusterRequest:
 
 def _targets(muster: Muster) -> ColumnElement[bool]:
     """Whom a call is for: registered people, of its unit or in the squad when it says so."""
-    registered = Member.registered_at.is_not(None)
+    registered = and_(Member.registered_at.is_not(None), Member.left_at.is_(None))
     if muster.squad:
         return and_(registered, Member.id.in_(select(SquadMember.member_id)))
     if muster.unit_id is not None:

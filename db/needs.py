@@ -39,6 +39,7 @@ STATUSES = NEED_STATUSES
 OPEN_STATUSES = ("new", "accepted", "in_progress")
 DRAFT_TTL = dt.timedelta(hours=1)
 MAX_TEXT = 2000
+PER_DAY = 5  # needs a person may send in a day
 RATINGS = ("yes", "no")
 Query = Select[*tuple[Any, ...]]
 
@@ -193,9 +194,17 @@ async def submit(
     relay_chat_id: int,
     now: dt.datetime,
 ) -> Need:
-    """Record a need. Anonymous: no member is stored, only the chat to relay answers into."""
+    """Record a need. Anonymous: no member is stored, only the chat to relay answers into.
+    At most `PER_DAY` a day per person (signed or not: counted by the chat they came from)."""
     if member.registered_at is None:
         raise Refusal("register_first")
+    sent = await session.scalar(
+        select(func.count())
+        .select_from(Need)
+        .where(Need.relay_chat_id == relay_chat_id, Need.created_at > now - dt.timedelta(days=1))
+    )
+    if (sent or 0) >= PER_DAY:
+        raise Refusal("need_daily_limit", limit=PER_DAY)
     need = Need(
         category=parse_category(category),
         text=clean_text(text),

@@ -136,7 +136,7 @@ async def get_active(session: AsyncSession, notice_id: int) -> Notice:
 
 
 def _targets(notice: Notice) -> ColumnElement[bool]:
-    registered = members_db.on_roster()
+    registered = members_db.in_audience()
     if notice.target == "unit":
         return and_(registered, Member.unit_id == notice.unit_id)
     return registered

@@ -214,5 +214,19 @@ async def stats(session: AsyncSession, now: dt.datetime, *, holding: bool = Fals
     return OutboxStats({status: int(n) for status, n in rows.all()}, oldest)
 
 
+async def sent_messages(session: AsyncSession, purpose: str, ref_id: int) -> list[tuple[int, int]]:
+    """(chat, message) of every message of `purpose` about `ref_id` that was sent (e.g. a
+    request to each approver, to be edited once someone decided)."""
+    rows = await session.execute(
+        select(OutboxMessage.chat_id, OutboxMessage.message_id).where(
+            OutboxMessage.purpose == purpose,
+            OutboxMessage.ref_id == ref_id,
+            OutboxMessage.status == "sent",
+            OutboxMessage.message_id.is_not(None),
+        )
+    )
+    return [(int(chat), int(message)) for chat, message in rows.all() if message is not None]
+
+
 def button(text: str, data: str) -> dict[str, Any]:
     return {"text": text, "data": data}

@@ -148,6 +148,8 @@ async def check_in(
     key = await secret(session)
     current = period_of(now, rotate_seconds)
     activity = await activities_db.get_active(session, activity_id)
+    if code is not None and activity.qr:
+        await activities_db.guard_code_tries(session, activity_id, member.id, now)
     if scan is not None:
         verdict = check_token(key, scan, current)
     else:
@@ -162,11 +164,7 @@ async def check_in(
     if result.outcome is not Outcome.NEED_QR:
         return result
     if code is not None and verdict is Verdict.INVALID:
-        await session.execute(
-            update(Activity)
-            .where(Activity.id == activity_id)
-            .values(wrong_codes=Activity.wrong_codes + 1)
-        )
+        await activities_db.record_wrong_code(session, activity_id, member.id, now)
     return verdict
 
 

@@ -251,7 +251,7 @@ async def not_answered(session: AsyncSession, activity: Activity) -> list[Member
             .where(Signup.activity_id == activity.id, Signup.status == "confirmed")
         )
     else:
-        expected = select(Member).where(members_db.on_roster(), Member.telegram_id.is_not(None))
+        expected = select(Member).where(members_db.in_audience(), Member.telegram_id.is_not(None))
         if activity.unit_id is not None:
             expected = expected.where(Member.unit_id == activity.unit_id)
     return list(await session.scalars(expected.where(Member.id.not_in(answered))))

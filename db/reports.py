@@ -123,8 +123,7 @@ class Report:
 def expected() -> ColumnElement[bool]:
     """Joins an activity to its expected people (see the module docstring)."""
     return and_(
-        members_db.on_roster(),
-        members_db.joined_at() <= Activity.ends_at,
+        members_db.expected_between(Activity.starts_at, Activity.ends_at),
         or_(Activity.unit_id.is_(None), Activity.unit_id == Member.unit_id),
     )
 

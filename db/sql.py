@@ -30,3 +30,8 @@ async def upsert(
     statement = _insert(session)(model).values(**values)
     changes = {name: statement.excluded[name] for name in values if name not in keys}
     await session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+
+
+def rowcount(result: object) -> int:
+    """How many rows an UPDATE or DELETE touched."""
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
-from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.texts import PerLanguage, t
+from bot.texts import PerLanguage, person_name, t
 from db import activities as activities_db
 from db import approvals as approvals_db
-from db import chats as chats_db
 from db.errors import Refusal
 from db.models import Activity, Approval
 from db.rules import parse_id
 from handlers.activities import CARD
-from handlers.common import Ctx, Handlers, handler
+from handlers.common import Ctx, Handlers, handler, replace_everywhere
 from scheduler import approvals as approvals_sched
-
-log = logging.getLogger(__name__)
 
 DECISION = re.compile(approvals_sched.BUTTON)
 
@@ -80,36 +75,23 @@ async def on_decision(ctx: Ctx) -> None:
         await approvals_sched.tell_requester(ctx.session, approval, activity, zone)
         ctx.wake_outbox()
         ctx.touch_card(CARD, activity.id)
-        ctx.toast(t(f"approval_done_{approval.status}", name=approval.member.display_name))
+        ctx.toast(t(f"approval_done_{approval.status}", name=person_name(approval.member)))
     else:
         ctx.toast(
             t(
                 "approval_decided_before",
-                decider=approval.decider.display_name,
+                decider=person_name(approval.decider),
                 decision=t(f"approval_status_{approval.status}"),
             ),
             alert=True,
         )
-    # Every approver's message (this one too) now says who decided, without buttons: each in
-    # the language of the approver who reads it.
-    text = PerLanguage(lambda: approvals_sched.decided_text(approval, activity, zone))
-    messages = set(await approvals_db.sent_requests(ctx.session, approval.id))
-    query = ctx.update.callback_query
-    if query is not None and query.message is not None:
-        messages.add((query.message.chat.id, query.message.message_id))
-    texts = {
-        chat_id: text(await chats_db.language(ctx.session, chat_id)) for chat_id, _ in messages
-    }
-    bot = ctx.context.bot
-
-    async def edit_messages() -> None:
-        for chat_id, message_id in sorted(messages):
-            try:
-                await bot.edit_message_text(texts[chat_id], chat_id=chat_id, message_id=message_id)
-            except TelegramError as exc:  # deleted by its reader, or already says so
-                log.info("approval %s: message %s not edited: %s", approval.id, message_id, exc)
-
-    ctx.after_commit(edit_messages)
+    # Every approver's message (this one too) now says who decided, without buttons.
+    await replace_everywhere(
+        ctx,
+        approvals_db.PURPOSE,
+        approval.id,
+        PerLanguage(lambda: approvals_sched.decided_text(approval, activity, zone)),
+    )
 
 
 def handlers() -> Handlers:

@@ -70,7 +70,7 @@ async def certificate(ctx: Ctx) -> None:
     ctx.after_commit(send)
 
 
-@handler()
+@handler(anyone=True)
 async def verify(ctx: Ctx) -> None:
     """Anyone, anywhere: what a code certified (a newer certificate of that year is noted)."""
     if not ctx.args:

@@ -159,7 +159,7 @@ async def chats(ctx: Ctx) -> None:
         ctx.reply(page)
 
 
-@handler()
+@handler(system=True)
 async def my_membership(ctx: Ctx) -> None:
     """The bot's own membership changed: removed, demoted, promoted, added, blocked."""
     change = ctx.update.my_chat_member
@@ -172,7 +172,7 @@ async def my_membership(ctx: Ctx) -> None:
     if new.status in GONE:
         await _removed(ctx, change.chat.id, change.from_user.full_name if change.from_user else "")
     elif old.status in GONE:
-        ctx.reply(t("chat_added"))  # added to a group: say how to set it up
+        ctx.reply(t("chat_added"), public=True)  # added to a group: say how to set it up
     else:
         await _rights_changed(ctx, change.chat.id, rights_of(new))
 

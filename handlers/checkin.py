@@ -6,7 +6,7 @@ import re
 
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.texts import paginate, t
+from bot.texts import paginate, person_name, t, unjoined
 from db import activities as activities_db
 from db import members as members_db
 from db import volunteer as volunteer_db
@@ -207,12 +207,13 @@ async def pending_text(ctx: Ctx) -> None:
         ctx.reply(await _check_in(ctx, activity_id, message.text.strip(), via_button=False))
 
 
-@handler()
+@handler(anyone=True)
 async def cancel_dialog(ctx: Ctx) -> None:
     user_data = ctx.context.user_data or {}
     had = user_data.pop(PENDING, None) is not None
     had = user_data.pop("newevent", None) is not None or had
     had = await needs_handlers.cancel(ctx) or had
+    had = await members_db.cancel_requests(ctx.session, ctx.member) > 0 or had
     ctx.reply(t("dialog_cancelled" if had else "dialog_nothing"))
 
 
@@ -220,7 +221,7 @@ def _mark(answer: Attendance, roster: activities_db.Roster) -> str:
     """迟到, or 补签 with who approved it."""
     if answer.makeup:
         approval = roster.makeups.get(answer.member_id)
-        decider = approval.decider.display_name if approval and approval.decider else ""
+        decider = person_name(approval.decider) if approval and approval.decider else ""
         return t("roster_makeup_mark", decider=decider)
     return t("roster_late_mark") if answer.status == "late" else ""
 
@@ -240,7 +241,7 @@ async def _volunteer_roster(ctx: Ctx, result: activities_db.Roster) -> None:
         return t(
             "roster_signup_line",
             index=index,
-            name=member.display_name,
+            name=person_name(member),
             unit=unit_of(member),
             checked=t("roster_checked_mark") if member.id in checked else "",
             dm="" if member.can_dm else t("acks_no_dm"),
@@ -291,7 +292,7 @@ async def _roster(ctx: Ctx) -> None:
         t(
             "roster_present_line",
             index=i,
-            name=a.member.display_name,
+            name=person_name(a.member),
             unit=unit_of(a.member),
             time=local_time(a.at, zone),
             late=_mark(a, result),
@@ -304,7 +305,7 @@ async def _roster(ctx: Ctx) -> None:
             t(
                 "roster_pending_line",
                 index=i,
-                name=r.member.display_name,
+                name=person_name(r.member),
                 unit=unit_of(r.member),
                 what=t(f"approval_kind_{r.kind}"),
                 reason=r.reason,
@@ -316,7 +317,7 @@ async def _roster(ctx: Ctx) -> None:
         t(
             "roster_leave_line",
             index=i,
-            name=a.member.display_name,
+            name=person_name(a.member),
             unit=unit_of(a.member),
             reason=a.reason or "",
         )
@@ -324,7 +325,7 @@ async def _roster(ctx: Ctx) -> None:
     ] or [t("roster_none")]
     lines.append(t("roster_absent"))
     lines += [
-        t("roster_absent_line", index=i, name=m.display_name, unit=unit_of(m))
+        t("roster_absent_line", index=i, name=person_name(m) + unjoined(m), unit=unit_of(m))
         for i, m in enumerate(result.absent, 1)
     ] or [t("roster_none")]
     if activity.wrong_codes:

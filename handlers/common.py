@@ -21,10 +21,12 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes
 
 from bot import metrics
 from bot.ordering import sender_key
+from bot.ratelimit import replying
 from bot.services import Services, get_services
-from bot.texts import MESSAGE_LIMIT, TOAST_LIMIT, clip, listing, speaking, t, t_in
+from bot.texts import MESSAGE_LIMIT, TOAST_LIMIT, PerLanguage, clip, listing, speaking, t, t_in
 from db import chats as chats_db
 from db import members as members_db
+from db import outbox as outbox_db
 from db import rules
 from db import updates as updates_db
 from db.errors import Refusal, TextKeys, unavailable
@@ -58,6 +60,12 @@ class Options:
     # Answers typed in a group: success is a reaction, a refusal goes privately (or at most
     # once a day, briefly, in the group); never a group message per person.
     quiet: bool = False
+    # Open to anyone, also to people who are not (yet) the organisation's: /start, /help,
+    # /privacy, /register and the like. Everything else is for its people only.
+    anyone: bool = False
+    # A fact about the group, not a person's command (a member left, the bot was removed):
+    # neither counted by the flood guard nor checked for membership.
+    system: bool = False
 
 
 @dataclass
@@ -81,6 +89,7 @@ class Ctx:
     # The language this update is answered in: the person's in a private chat and for a
     # button's toast, the group's for what is said in a group (see `speaking`).
     language: str = DEFAULT_LANGUAGE
+    options: Options = field(default_factory=Options)
 
     @property
     def person_language(self) -> str:
@@ -112,11 +121,31 @@ class Ctx:
             raise Refusal("button_invalid")
         return match
 
-    def reply(self, text: str, *, private: bool = False, markup: Any = None) -> None:
-        """Queue a reply (sent once the transaction committed)."""
+    def reply(
+        self, text: str, *, private: bool = False, markup: Any = None, public: bool = False
+    ) -> None:
+        """Queue a reply (sent once the transaction committed).
+
+        In a group, what answers a member's command concerns only them: it goes privately,
+        with a reaction on their message, or (if the bot may not write to them) into the group
+        at most once a minute. `public`: an answer the whole group is meant to read.
+        """
+        if not self.in_private and not private and not public and not self.is_admin:
+            self._personally(clip(text), markup)
+            return
+        if private and not self.in_private:
+            self.react(t("reaction_sent_privately"))
         self.replies.append(
             Reply(clip(text), private=private and not self.in_private, markup=markup)
         )
+
+    def _personally(self, text: str, markup: Any) -> None:
+        if self.member.can_dm:
+            with self.privately():
+                self.replies.append(Reply(text, private=True, markup=markup))
+            self.react(t("reaction_sent_privately"))
+        elif members_db.take_group_reply(self.member, utcnow()):
+            self.replies.append(Reply(text, markup=markup))
 
     def toast(self, text: str, *, alert: bool = False, url: str | None = None) -> None:
         """Set the callback answer (sent once the transaction committed)."""
@@ -192,6 +221,8 @@ def handler(
     where: Where = "any",
     idempotent: bool = False,
     quiet: bool = False,
+    anyone: bool = False,
+    system: bool = False,
 ) -> Callable[[Handler], Callback]:
     """Wrap a feature handler: session per update, caller recorded, role and chat checked.
 
@@ -201,7 +232,7 @@ def handler(
     seconds; then the person is told the system is busy, never that it worked.
     """
 
-    options = Options(admin, where, idempotent, quiet)
+    options = Options(admin, where, idempotent, quiet, anyone, system)
 
     def decorate(fn: Handler) -> Callback:
         @wraps(fn)
@@ -240,6 +271,7 @@ async def _handle(
     deduplicate = (update.callback_query is None and not options.idempotent) or (
         cluster is not None and cluster.shared
     )
+    settings = services.settings
     async with services.db.session() as session:
         if cluster is not None:  # one person's updates in order across instances too
             await cluster.wait_turn(session, sender_key(update))
@@ -260,19 +292,59 @@ async def _handle(
             return None
         member = await _record_caller(session, update, user)
         ctx = Ctx(update, context, session, member, services, list(context.args or []))
+        ctx.options = options
         ctx.language = await _language(ctx)
         with speaking(ctx.language):
-            outcome = await _run(fn, ctx, options, deduplicate, user)
+            if _flooding(ctx, settings.flood_per_minute):
+                outcome = "flooded"
+            else:
+                outcome = await _run(fn, ctx, options, deduplicate, user)
         await session.commit()
     _count(update, outcome)  # after the commit: an attempt tried again counts once
     return ctx
 
 
+def _flooding(ctx: Ctx, per_minute: int | None) -> bool:
+    """The flood guard: a person's typed commands and answers beyond `per_minute` are
+    dropped, with at most one private "slow down" a minute. Button presses cost the group
+    nothing and are not counted; the committee is trusted."""
+    message = ctx.update.message
+    if (
+        per_minute is None
+        or ctx.options.system
+        or message is None
+        or not (message.text or message.caption)
+        or ctx.is_admin
+    ):
+        return False
+    verdict = members_db.take_flood_token(ctx.member, utcnow(), per_minute)
+    if verdict is members_db.Flood.OK:
+        return False
+    if verdict is members_db.Flood.NOTE and ctx.member.can_dm:
+        with ctx.privately():
+            ctx.replies.append(Reply(t("flood_slow_down"), private=not ctx.in_private))
+    log.info("update %s: flood guard dropped a message of %s", ctx.update.update_id, ctx.member.id)
+    return True
+
+
+async def _refusal_for_outsider(ctx: Ctx) -> Refusal:
+    """Why someone who is not (or no longer) one of the organisation's people is refused."""
+    member = ctx.member
+    if member.on_roster and member.left_at is not None:
+        return Refusal("member_left")
+    if await members_db.waiting_request(ctx.session, member) is not None:
+        return Refusal("join_request_waiting")
+    return Refusal("register_first")
+
+
 async def _language(ctx: Ctx) -> str:
-    """What this update is answered in: a press's toast and a private chat speak the
-    person's language; a message in a group is answered in the group's."""
+    """What this update is answered in: a press's toast, a private chat and a member's
+    command in a group (answered privately, see `Ctx.reply`) speak the person's language; the
+    committee in a group is answered in the group's."""
     chat = ctx.update.effective_chat
     if ctx.update.callback_query is not None or chat is None or chat.type == ChatType.PRIVATE:
+        return ctx.person_language
+    if not ctx.is_admin and not ctx.options.quiet:
         return ctx.person_language
     return await chats_db.language(ctx.session, chat.id)
 
@@ -289,6 +361,9 @@ async def _run(
             raise Refusal("text_invalid", limit=MESSAGE_LIMIT)
         if options.admin and not ctx.is_admin:
             raise Refusal("not_admin")
+        admins = ctx.services.settings.admin_ids
+        if not (options.anyone or options.system or members_db.belongs(ctx.member, admins)):
+            raise await _refusal_for_outsider(ctx)
         wrong_chat = (options.where == "private" and not ctx.in_private) or (
             options.where == "group" and ctx.in_private
         )
@@ -305,7 +380,7 @@ async def _run(
             await updates_db.claim(session, update.update_id, utcnow())
         ctx.member = await _record_caller(session, update, user)
         if update.callback_query:
-            ctx.toast(render_refusal(refusal), alert=True)
+            ctx.toast(render_refusal(refusal), alert=True, url=_refusal_link(ctx, refusal))
         elif options.quiet:
             _refuse_quietly(ctx, refusal)
         else:
@@ -331,6 +406,17 @@ async def _record_caller(
     return member
 
 
+def bot_link(ctx: Ctx, payload: str | None = None) -> str:
+    """The link that opens the private chat with the bot (at a step: `?start=payload`)."""
+    username = ctx.context.bot.username
+    return f"https://t.me/{username}" + (f"?start={payload}" if payload else "")
+
+
+def _refusal_link(ctx: Ctx, refusal: Refusal) -> str | None:
+    """A toast refusing someone who must register first opens the private chat there."""
+    return bot_link(ctx, "register") if refusal.key == "register_first" else None
+
+
 def _refuse_quietly(ctx: Ctx, refusal: Refusal) -> None:
     """Privately (in the person's language) if the bot may write to them; else one short
     group reply a day."""
@@ -338,7 +424,7 @@ def _refuse_quietly(ctx: Ctx, refusal: Refusal) -> None:
         with ctx.privately():
             ctx.replies.append(Reply(render_refusal(refusal), private=True, quiet=True))
     elif members_db.take_group_hint(ctx.member, ctx.services.now(), ctx.services.settings.timezone):
-        ctx.reply(t("quiet_group_hint", text=render_refusal(refusal)))
+        ctx.reply(t("quiet_group_hint", text=render_refusal(refusal)), public=True)
 
 
 async def _with_retries(
@@ -426,6 +512,13 @@ async def deliver(ctx: Ctx) -> None:
         ctx.services.cards.touch(kind, item_id)
     if ctx.outbox_written:
         ctx.services.outbox.wake()
+    with replying():  # in a group, after notices, cards and reminders
+        await _send_replies(ctx)
+    for action in ctx.later:
+        await action()
+
+
+async def _send_replies(ctx: Ctx) -> None:
     update, bot = ctx.update, ctx.context.bot
     query = update.callback_query
     message = ctx.message
@@ -439,12 +532,10 @@ async def deliver(ctx: Ctx) -> None:
             query.answer(ctx.toast_text, show_alert=ctx.toast_alert, url=ctx.toast_url),
         )
     user = update.effective_user
-    told_private = False
     for reply in ctx.replies:
         if reply.private and user is not None:
             try:
                 await bot.send_message(user.id, reply.text, reply_markup=reply.markup)
-                told_private = told_private or not reply.quiet
                 continue
             except Forbidden:
                 await _cannot_dm(ctx, user.id, tell_in_group=not reply.quiet)
@@ -462,10 +553,29 @@ async def deliver(ctx: Ctx) -> None:
                 "reply",
                 bot.send_message(update.effective_chat.id, reply.text, reply_markup=reply.markup),
             )
-    if told_private and message is not None and query is None:
-        await _quietly(update, "reply", message.reply_text(t("sent_privately")))
-    for action in ctx.later:
-        await action()
+
+
+async def replace_everywhere(ctx: Ctx, purpose: str, ref_id: int, text: PerLanguage[str]) -> None:
+    """Once this update committed, every sent message of `purpose` about `ref_id` (a request
+    to each decider), and the one whose button was pressed, says `text` in its reader's
+    language, without buttons: the first decision is told to everyone who could decide."""
+    messages = set(await outbox_db.sent_messages(ctx.session, purpose, ref_id))
+    query = ctx.update.callback_query
+    if query is not None and query.message is not None:
+        messages.add((query.message.chat.id, query.message.message_id))
+    texts = {
+        chat_id: text(await chats_db.language(ctx.session, chat_id)) for chat_id, _ in messages
+    }
+    bot = ctx.context.bot
+
+    async def edit_messages() -> None:
+        for chat_id, message_id in sorted(messages):
+            try:
+                await bot.edit_message_text(texts[chat_id], chat_id=chat_id, message_id=message_id)
+            except TelegramError as exc:  # deleted by its reader, or already says so
+                log.info("%s %s: message %s not edited: %s", purpose, ref_id, message_id, exc)
+
+    ctx.after_commit(edit_messages)
 
 
 async def _quietly(update: Update, what: str, call: Awaitable[object]) -> None:
@@ -513,15 +623,20 @@ async def on_error(update: object, context: Context) -> None:
 
 
 def _describe(update: object) -> str:
+    """The update's id, who and where, and which command or button: never what was typed
+    (it may be a need about housing or a leave reason)."""
     if not isinstance(update, Update):
-        return repr(update)[:200]
+        return type(update).__name__
     user = update.effective_user
     chat = update.effective_chat
-    text = update.effective_message.text if update.effective_message else None
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message else ""
+    command = text.split(maxsplit=1)[0][:40] if text.startswith("/") else None
     data = update.callback_query.data if update.callback_query else None
+    button = data.split(":", 2)[:2] if data else None
     return (
         f"#{update.update_id} user={user.id if user else None} chat={chat.id if chat else None} "
-        f"text={(text or '')[:80]!r} data={data!r}"
+        f"command={command} button={':'.join(button) if button else None}"
     )
 
 
@@ -537,7 +652,12 @@ async def gatekeeper(update: Update, context: Context) -> None:
     second notice). A command sent as a group or channel (an anonymous admin) has no person
     behind it to check: it gets one reply saying how to send it instead.
     """
-    if update.message is None and update.callback_query is None and update.my_chat_member is None:
+    if (
+        update.message is None
+        and update.callback_query is None
+        and update.my_chat_member is None
+        and update.chat_member is None
+    ):
         raise ApplicationHandlerStop
     message = update.message
     if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
@@ -551,7 +671,7 @@ async def gatekeeper(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
 
 
-@handler()
+@handler(anyone=True)
 async def unknown_command(ctx: Ctx) -> None:
     if ctx.in_private:
         ctx.reply(t("unknown_command"))

@@ -21,10 +21,14 @@ def _name(language: str) -> str:
     return t(f"lang_name_{language}")
 
 
-@handler()
+@handler(anyone=True)
 async def lang(ctx: Ctx) -> None:
     if not ctx.args:
-        ctx.reply(t("lang_usage", current=_name(ctx.language)))
+        chat = ctx.update.effective_chat
+        current = ctx.language
+        if chat is not None and not ctx.in_private:  # asked in a group: the group's
+            current = await chats_db.language(ctx.session, chat.id)
+        ctx.reply(t("lang_usage", current=_name(current)))
         return
     word = " ".join(ctx.args)
     chosen = rules.parse_language(word)

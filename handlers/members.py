@@ -1,28 +1,128 @@
-"""Registration, units, committee roles, unit leads and the member list."""
+"""Registration and who belongs, units, committee roles, unit leads and the member list."""
 
 from __future__ import annotations
 
-from telegram.ext import CommandHandler
+import re
 
-from bot.texts import paginate, t
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.texts import PerLanguage, paginate, person_name, t, unjoined
 from db import chats as chats_db
 from db import members as members_db
 from db.errors import Refusal
+from db.members import Registered
 from db.models import Member
-from handlers.common import Ctx, Handlers, handler
+from handlers.common import Ctx, Handlers, handler, replace_everywhere
+from handlers.membership import in_bound_group
 from handlers.menus import refresh_menu
+from scheduler import joins as joins_sched
+
+DECISION = re.compile(joins_sched.BUTTON)
+REGISTERED = {
+    Registered.JOINED: "register_ok",
+    Registered.UPDATED: "register_ok",
+    Registered.REQUESTED: "register_requested",
+    Registered.UNIT_REQUESTED: "register_unit_requested",
+}
 
 
-@handler()
+@handler(anyone=True)
 async def register(ctx: Ctx) -> None:
+    """/register 姓名 单位: at once for someone in one of the organisation's groups (Telegram
+    is asked) or already on its roster; anyone else's goes to the committee."""
     if len(ctx.args) < 2:
         raise Refusal("register_usage")
     # The unit is the last word; the name may contain spaces (e.g. minority names).
     real_name, unit_name = " ".join(ctx.args[:-1]), ctx.args[-1]
-    unit = await members_db.register(
-        ctx.session, ctx.member, real_name, unit_name, ctx.services.now()
+    member = ctx.member
+    in_group = not member.active and await in_bound_group(ctx, member.chat_id)
+    done = await members_db.register(
+        ctx.session, member, real_name, unit_name, ctx.services.now(), in_group=in_group
     )
-    ctx.reply(t("register_ok", real_name=ctx.member.real_name, unit=unit.name))
+    asked = 0
+    for request in done.requests:
+        asked += await joins_sched.ask_committee(
+            ctx.session, request, ctx.services.settings.admin_ids
+        )
+    if done.requests:
+        ctx.wake_outbox()
+    text = t(REGISTERED[done.outcome], real_name=done.name, unit=done.unit.name)
+    if any(r.kind == "link" for r in done.requests):
+        text += t("register_link_asked")
+    if done.requests and not asked:
+        text += t("approval_nobody")
+    ctx.reply(text)
+
+
+@handler(admin=True, where="private")
+async def on_decision(ctx: Ctx) -> None:
+    """批准 / 驳回 (确认 / 拒绝) of a membership request, by the committee. The first decision
+    counts; every committee member's message then says who decided, and the person is told."""
+    match = ctx.button(DECISION)
+    decision = await members_db.decide(
+        ctx.session, int(match[2]), match[1] == "ok", ctx.member, ctx.services.now()
+    )
+    request, admins = decision.request, ctx.services.settings.admin_ids
+    person = request.member
+    if decision.won:
+        await joins_sched.tell_requester(ctx.session, request)
+        for made in decision.made:
+            await joins_sched.ask_committee(ctx.session, made, admins)
+        ctx.wake_outbox()
+        ctx.toast(t(f"join_decision_{request.kind}_{request.status}"))
+        if request.kind == "link" and request.status == "approved":
+            committee = members_db.is_admin(person, admins)
+            ctx.after_commit(
+                lambda: refresh_menu(
+                    ctx.context.bot, person.telegram_id, committee=committee, language=person.lang
+                )
+            )
+    elif request.decider is None:  # withdrawn by the person (/cancel)
+        ctx.toast(t("join_request_withdrawn"), alert=True)
+    else:
+        ctx.toast(
+            t(
+                "approval_decided_before",
+                decider=person_name(request.decider),
+                decision=t(f"join_decision_{request.kind}_{request.status}"),
+            ),
+            alert=True,
+        )
+    zone = ctx.services.settings.timezone
+    await replace_everywhere(
+        ctx,
+        joins_sched.PURPOSE,
+        request.id,
+        PerLanguage(lambda: joins_sched.decided_text(request, zone)),
+    )
+
+
+@handler(admin=True)
+async def member(ctx: Ctx) -> None:
+    """/member remove @x|ID: 已离开 by the committee's hand (out of every future audience, the
+    past kept); /member restore @x|ID undoes it (and a departure from the groups)."""
+    match ctx.args:
+        case ["remove", *refs]:
+            person = await target_member(ctx, refs)
+            if members_db.is_admin(person, ctx.services.settings.admin_ids):
+                raise Refusal("member_remove_committee", name=person_name(person))
+            if not person.on_roster:
+                raise Refusal("member_not_on_roster", name=person_name(person))
+            changed = members_db.mark_left(person, ctx.services.now(), "removed")
+            ctx.reply(
+                t(
+                    "member_removed" if changed else "member_already_removed",
+                    name=person_name(person),
+                )
+            )
+        case ["restore", *refs]:
+            person = await target_member(ctx, refs)
+            changed = members_db.restore(person)
+            ctx.reply(
+                t("member_restored" if changed else "member_not_removed", name=person_name(person))
+            )
+        case _:
+            raise Refusal("member_usage")
 
 
 @handler()
@@ -75,11 +175,18 @@ async def target_member(ctx: Ctx, refs: list[str]) -> Member:
     return await members_db.find_member(ctx.session, refs[0])
 
 
+def _held(member: Member) -> str:
+    """An imported person not linked yet holds a right until the committee links them."""
+    return t("right_held") if member.telegram_id is None else ""
+
+
 @handler(admin=True)
 async def promote(ctx: Ctx) -> None:
     member = await target_member(ctx, ctx.args)
     changed = await members_db.set_role(ctx.session, member, "admin")
-    ctx.reply(t("promoted" if changed else "already_admin", name=member.display_name))
+    ctx.reply(
+        t("promoted" if changed else "already_admin", name=person_name(member)) + _held(member)
+    )
     if changed:
         ctx.after_commit(
             lambda: refresh_menu(
@@ -92,10 +199,10 @@ async def promote(ctx: Ctx) -> None:
 async def demote(ctx: Ctx) -> None:
     member = await target_member(ctx, ctx.args)
     if member.telegram_id in ctx.services.settings.admin_ids:
-        raise Refusal("bootstrap_admin", name=member.display_name)
+        raise Refusal("bootstrap_admin", name=person_name(member))
     if not await members_db.set_role(ctx.session, member, "member"):
-        raise Refusal("not_promoted", name=member.display_name)
-    ctx.reply(t("demoted", name=member.display_name))
+        raise Refusal("not_promoted", name=person_name(member))
+    ctx.reply(t("demoted", name=person_name(member)))
     ctx.after_commit(
         lambda: refresh_menu(
             ctx.context.bot, member.telegram_id, committee=False, language=member.lang
@@ -112,9 +219,16 @@ async def lead(ctx: Ctx) -> None:
     member = await target_member(ctx, refs)
     await members_db.set_lead(ctx.session, member, unit)
     if unit is None:
-        ctx.reply(t("lead_cleared", name=member.display_name))
+        ctx.reply(t("lead_cleared", name=person_name(member)))
     else:
-        ctx.reply(t("lead_set", name=member.display_name, unit=unit.name))
+        ctx.reply(t("lead_set", name=person_name(member), unit=unit.name) + _held(member))
+
+
+def _state(member: Member) -> str:
+    """已离开, or 未登记 (imported, not yet in touch with the bot), or nothing."""
+    if member.left_at is not None:
+        return t("members_left")
+    return unjoined(member)
 
 
 @handler(admin=True, where="private")
@@ -132,9 +246,9 @@ async def members(ctx: Ctx) -> None:
         lines.extend(
             t(
                 "members_line",
-                name=m.display_name,
+                name=person_name(m),
                 username=f" @{m.username}" if m.username else "",
-                state="" if m.registered_at else t("members_unregistered"),
+                state=_state(m),
             )
             for m in people
         )
@@ -156,4 +270,6 @@ def handlers() -> Handlers:
         CommandHandler("demote", demote),
         CommandHandler("lead", lead),
         CommandHandler("members", members),
+        CommandHandler("member", member),
+        CallbackQueryHandler(on_decision, pattern=r"^jr:"),
     ]

@@ -38,6 +38,7 @@ MEMBER_COMMANDS = (
     "verify",
     "need",
     "lang",
+    "privacy",
     "cancel",
 )
 COMMITTEE_COMMANDS = (

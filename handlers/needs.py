@@ -28,7 +28,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.reporting import category_name
-from bot.texts import PerLanguage, clip, paginate, speaking, t
+from bot.texts import PerLanguage, clip, paginate, person_name, speaking, t
 from db import chats as chats_db
 from db import members as members_db
 from db import needs as needs_db
@@ -195,7 +195,7 @@ def _sender(need_: Need, member: Member) -> str:
     if need_.anonymous:
         return t("need_sender_anonymous")
     unit = member.unit.name if member.unit is not None else t("no_unit")
-    return t("need_sender_signed", name=member.display_name, unit=unit)
+    return t("need_sender_signed", name=person_name(member), unit=unit)
 
 
 async def _tell_committee(ctx: Ctx, need_: Need, sender: Member) -> None:

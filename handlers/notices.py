@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.cards import CardView
 from bot.services import Services
-from bot.texts import PerLanguage, listing, paginate, t
+from bot.texts import PerLanguage, listing, paginate, person_name, t, unjoined
 from db import chats as chats_db
 from db import notices as notices_db
 from db import outbox as outbox_db
@@ -172,7 +172,10 @@ def _by_unit(people: list[Member]) -> list[str]:
             "acks_unit",
             unit=unit,
             count=len(group),
-            names=listing(m.display_name + ("" if m.can_dm else t("acks_no_dm")) for m in group),
+            names=listing(
+                person_name(m) + (unjoined(m) or ("" if m.can_dm else t("acks_no_dm")))
+                for m in group
+            ),
         )
         for unit, group in groups.items()
     ]
@@ -212,7 +215,7 @@ async def chase(ctx: Ctx) -> None:
         t(
             "chase_unreachable",
             count=len(followup.unreachable),
-            names=listing(m.display_name for m in followup.unreachable),
+            names=listing(person_name(m) for m in followup.unreachable),
         )
         if followup.unreachable
         else ""

@@ -17,7 +17,7 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot import reporting
 from bot.settings import Settings
-from bot.texts import paginate, t, t_in
+from bot.texts import paginate, person_name, t, t_in
 from db import activities as activities_db
 from db import approvals as approvals_db
 from db import members as members_db
@@ -79,21 +79,28 @@ async def _or_busy(ctx: Ctx, work: Callable[[], Awaitable[None]]) -> None:
         await _privately(ctx, lambda chat: ctx.context.bot.send_message(chat, busy))
 
 
+def _build(ctx: Ctx, what: Sender, usage: str) -> None:
+    """Made aside once the update committed: one at a time per person (see scheduler.builds)."""
+    period = _period(ctx, usage)
+    unit = scope(ctx)
+    builds = ctx.services.builds
+    if builds.busy(ctx.member.id):
+        raise Refusal("build_running")
+    member_id = ctx.member.id
+    ctx.after_commit_sync(lambda: builds.start(member_id, lambda: _send(ctx, what, period, unit)))
+
+
 @handler()
 async def report(ctx: Ctx) -> None:
-    period = _period(ctx, "report_usage")
-    unit = scope(ctx)
+    _build(ctx, reporting.send_report, "report_usage")
     if not ctx.in_private:
         ctx.reply(t("ledger_preparing"))
-    ctx.after_commit(lambda: _send(ctx, reporting.send_report, period, unit))
 
 
 @handler()
 async def export(ctx: Ctx) -> None:
-    period = _period(ctx, "export_usage")
-    unit = scope(ctx)
+    _build(ctx, reporting.send_ledger, "export_usage")
     ctx.reply(t("ledger_preparing"))
-    ctx.after_commit(lambda: _send(ctx, reporting.send_ledger, period, unit))
 
 
 async def _send(ctx: Ctx, what: Sender, period: Period, unit: Unit | None) -> None:
@@ -148,7 +155,7 @@ async def _history(ctx: Ctx, person: Member) -> None:
         if approval.decider is not None and approval.decided_at is not None:
             decided = t(
                 "history_decided",
-                decider=approval.decider.display_name,
+                decider=person_name(approval.decider),
                 at=approval.decided_at.astimezone(zone).strftime("%m-%d %H:%M"),
             )
         lines.append(
@@ -165,7 +172,7 @@ async def _history(ctx: Ctx, person: Member) -> None:
         )
     header = t(
         "history_header",
-        name=person.display_name,
+        name=person_name(person),
         unit=person.unit.name if person.unit else t("no_unit"),
         state=t("registered_yes") if person.registered_at else t("answer_unregistered"),
     )

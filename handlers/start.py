@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import CommandHandler
 
-from bot.texts import t
+from bot.texts import person_name, t
 from db import members as members_db
 from db import rules
 from handlers.common import Ctx, Handlers, handler
@@ -12,8 +12,10 @@ from handlers.menus import refresh_menu
 
 
 def help_text(ctx: Ctx) -> str:
-    """Help for what this person may do: members, unit leads, the committee."""
-    parts = [t("help_header"), t("help_member")]
+    """Help for what this person may do: outsiders, members, unit leads, the committee."""
+    if not members_db.belongs(ctx.member, ctx.services.settings.admin_ids):
+        return "\n".join([t("help_header"), t("help_outsider")])
+    parts = [t("help_header"), t("help_member") + t("help_privacy")]
     if ctx.member.lead_unit is not None:
         parts.append(t("help_lead", unit=ctx.member.lead_unit.name))
     if ctx.is_admin:
@@ -21,7 +23,7 @@ def help_text(ctx: Ctx) -> str:
     return "\n".join(parts)
 
 
-@handler()
+@handler(anyone=True)
 async def start(ctx: Ctx) -> None:
     if not ctx.in_private:
         ctx.reply(t("start_group"))
@@ -29,11 +31,15 @@ async def start(ctx: Ctx) -> None:
     # A private /start is Telegram's permission for the bot to write to this person.
     await members_db.set_can_dm(ctx.session, ctx.member.chat_id, True)
     member = ctx.member
-    if member.registered_at is not None and member.unit is not None:
+    if member.active and member.real_name and member.unit is not None:
         hint = t("register_hint_registered", real_name=member.real_name, unit=member.unit.name)
+    elif member.on_roster and member.left_at is not None:
+        hint = t("member_left")
+    elif await members_db.waiting_request(ctx.session, member) is not None:
+        hint = t("join_request_waiting")
     else:
         hint = t("register_hint_unregistered")
-    ctx.reply(t("start_private", name=member.display_name, register_hint=hint))
+    ctx.reply(t("start_private", name=person_name(member), register_hint=hint))
     # Their menu: the committee's commands, or the members' in a language their app's isn't.
     bot, user = ctx.context.bot, ctx.update.effective_user
     app_language = rules.language_of(user.language_code if user else None)
@@ -49,7 +55,7 @@ async def start(ctx: Ctx) -> None:
     )
 
 
-@handler()
+@handler(anyone=True)
 async def help_command(ctx: Ctx) -> None:
     ctx.reply(help_text(ctx))
 

@@ -8,7 +8,7 @@ import re
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.reporting import percent
-from bot.texts import paginate, t
+from bot.texts import paginate, person_name, t
 from db import activities as activities_db
 from db import members as members_db
 from db import rules
@@ -106,7 +106,7 @@ async def hours(ctx: Ctx) -> None:
     ctx.reply(
         t(
             "hours_set",
-            name=member.display_name,
+            name=person_name(member),
             id=activity.id,
             title=activity.title,
             hours=hours_text(value),
@@ -136,7 +136,7 @@ async def _me(ctx: Ctx) -> None:
         raise Refusal("register_first")
     now, zone, member = ctx.services.now(), ctx.services.settings.timezone, ctx.member
     quarter, year = _period_starts(now, ctx)
-    lines = [t("me_header", name=member.display_name, unit=member.unit.name if member.unit else "")]
+    lines = [t("me_header", name=person_name(member), unit=member.unit.name if member.unit else "")]
     for label, since in ((t("me_quarter"), quarter), (t("me_year"), year)):
         record = await activities_db.record(ctx.session, member, since, now)
         attended = record.present + record.late
@@ -193,7 +193,7 @@ async def top(ctx: Ctx) -> None:
         t(
             "top_line",
             rank=rank,
-            name=member.display_name,
+            name=person_name(member),
             unit=member.unit.name if member.unit else t("no_unit"),
             hours=hours_text(value),
         )

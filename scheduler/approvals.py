@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.texts import PerLanguage, clip, listing, speaking, t, t_in
+from bot.texts import PerLanguage, clip, listing, person_name, speaking, t, t_in
 from db import approvals as approvals_db
 from db import outbox as outbox_db
 from db.models import Activity, Approval, Member
@@ -28,7 +28,7 @@ def request_text(approval: Approval, activity: Activity, zone: ZoneInfo) -> str:
         t(
             "approval_request",
             what=t(f"approval_kind_{approval.kind}"),
-            name=approval.member.display_name,
+            name=person_name(approval.member),
             unit=unit_name(approval.member),
             id=activity.id,
             title=activity.title,
@@ -46,7 +46,7 @@ def decided_text(approval: Approval, activity: Activity, zone: ZoneInfo) -> str:
             "approval_decided_card",
             request=request_text(approval, activity, zone),
             decision=t(f"approval_status_{approval.status}"),
-            decider=approval.decider.display_name,
+            decider=person_name(approval.decider),
             at=approval.decided_at.astimezone(zone).strftime("%m-%d %H:%M"),
         )
     )
@@ -100,7 +100,7 @@ async def tell_requester(
         f"{key}_{approval.kind}",
         id=activity.id,
         title=activity.title,
-        decider=approval.decider.display_name if approval.decider else "",
+        decider=person_name(approval.decider) if approval.decider else "",
     )
     await outbox_db.enqueue(
         session,
@@ -123,7 +123,7 @@ async def remind_pending(
             by_approver.setdefault(person.id, (person, []))[1].append(approval)
     for person, waiting in by_approver.values():
         with speaking(person.lang):
-            names = listing(a.member.display_name for a in waiting)
+            names = listing(person_name(a.member) for a in waiting)
             text = t("approval_pending_reminder", id=activity.id, title=activity.title, names=names)
         await outbox_db.enqueue(
             session,

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import JobQueue
 
 from bot import metrics
-from bot.texts import PerLanguage, clip, listing, speaking, t, t_in
+from bot.texts import PerLanguage, clip, listing, person_name, speaking, t, t_in
 from db import activities as activities_db
 from db import chats as chats_db
 from db import members as members_db
@@ -405,7 +405,7 @@ class ReminderEngine:
                 id=activity.id,
                 title=activity.title,
                 count=len(people),
-                names=listing(m.display_name for m in people),
+                names=listing(person_name(m) for m in people),
             ),
             part="unreachable",
         )
@@ -604,7 +604,7 @@ class ReminderHooks(OutboxHooks):
                 "remind_member_unreachable",
                 id=activity.id,
                 title=activity.title,
-                name=member.display_name,
+                name=person_name(member),
             )
         )
         for person in await organisers_of(session, activity, self._admin_ids):

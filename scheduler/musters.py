@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import CardRefresher
-from bot.texts import PerLanguage, clip, listing, paginate, speaking, t
+from bot.texts import PerLanguage, clip, listing, paginate, person_name, speaking, t
 from db import chats as chats_db
 from db import members as members_db
 from db import musters as musters_db
@@ -233,7 +233,7 @@ async def _tell_unreachable(
             t(
                 "muster_promoted_unreachable",
                 id=muster.id,
-                name=member.display_name,
+                name=person_name(member),
                 unit=_unit(member),
             )
         ]
@@ -270,7 +270,7 @@ def by_unit(people: list[Member], name: Callable[[Member], str]) -> list[str]:
 
 def name_and_reach(member: Member) -> str:
     """The name, marked when the bot cannot write to the person."""
-    return member.display_name + ("" if musters_db.reachable(member) else t("muster_no_dm"))
+    return person_name(member) + ("" if musters_db.reachable(member) else t("muster_no_dm"))
 
 
 def roster_pages(roster: musters_db.Roster, zone: ZoneInfo, now: dt.datetime) -> list[str]:
@@ -279,10 +279,10 @@ def roster_pages(roster: musters_db.Roster, zone: ZoneInfo, now: dt.datetime) ->
     places = {m.id: i for i, m in enumerate(roster.waitlisted, 1)}
 
     def plain(member: Member) -> str:
-        return member.display_name
+        return person_name(member)
 
     def queued(member: Member) -> str:
-        return t("muster_waitlist_place", name=member.display_name, position=places[member.id])
+        return t("muster_waitlist_place", name=person_name(member), position=places[member.id])
 
     lines: list[str] = []
     sections = (

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import CardRefresher
-from bot.texts import PerLanguage, clip, listing, speaking, t
+from bot.texts import PerLanguage, clip, listing, person_name, speaking, t
 from db import chats as chats_db
 from db import notices as notices_db
 from db import outbox as outbox_db
@@ -110,7 +110,7 @@ async def _tell_creator(
 
 
 def _names(people: list[Member]) -> str:
-    return listing(m.display_name for m in people)
+    return listing(person_name(m) for m in people)
 
 
 async def chase(
@@ -178,7 +178,7 @@ class NoticeHooks(OutboxHooks):
             return
         if row.purpose == FOLLOWUP and row.member_id is not None:
             member = await session.get(Member, row.member_id)
-            name = member.display_name if member else str(row.chat_id)
+            name = person_name(member) if member else str(row.chat_id)
             # About an automatic follow-up: automatic too (held like it).
             await _tell_creator(
                 session,

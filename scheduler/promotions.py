@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.texts import PerLanguage, clip, listing, speaking, t
+from bot.texts import PerLanguage, clip, listing, person_name, speaking, t
 from db import activities as activities_db
 from db import chats as chats_db
 from db import outbox as outbox_db
@@ -22,7 +22,7 @@ def _when(activity: Activity, zone: ZoneInfo) -> str:
 
 
 def _mention(member: Member) -> str:
-    return f"@{member.username}" if member.username else member.display_name
+    return f"@{member.username}" if member.username else person_name(member)
 
 
 async def _mention_in_group(

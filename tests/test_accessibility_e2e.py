@@ -45,7 +45,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Catalog entries that are never a line of their own: pieces joined into a line (a separator)
 # and the emoji the bot reacts with (setMessageReaction takes an emoji, not a text).
-NOT_LINES = {"list_separator", "series_id_sep", "reaction_ack", "reaction_checkin"}
+NOT_LINES = {
+    "list_separator",
+    "series_id_sep",
+    "reaction_ack",
+    "reaction_checkin",
+    "reaction_sent_privately",
+}
 
 # Button labels whatever the code looks like today (the derivation below must find them all).
 KNOWN_BUTTON_KEYS = {

@@ -253,7 +253,7 @@ async def test_check_in_code(world: BotHarness) -> None:
     answer = await user.toast(user.press(card, "签到"))
     assert f"/checkin {activity_id} 签到码" in answer["text"] and answer["show_alert"]
     assert answer["url"].endswith(f"?start=checkin_{activity_id}")
-    in_group = await user.ask(bot.group.id, f"/checkin {activity_id} A7x9")
+    in_group = await user.ask_anywhere(bot.group.id, f"/checkin {activity_id} A7x9")
     assert "私聊" in in_group
     assert "不对" in await user.ask_private(f"/checkin {activity_id} wrong")
     assert await attendance(bot, activity_id) == {}
@@ -303,7 +303,7 @@ async def test_checkin_command_without_id(world: BotHarness) -> None:
     assert f"签到成功 #{second}" in await user.ask_private("/checkin")
     fourth, _ = await create(bot, "学习 2026-12-07 14:30 第四场")
     fifth, _ = await create(bot, "会议 2026-12-07 14:20 第五场")
-    listing = await user.ask(bot.group.id, "/checkin")
+    listing = await user.ask_anywhere(bot.group.id, "/checkin")
     assert "多个" in listing and f"/checkin {fourth}" in listing and f"/checkin {fifth}" in listing
     assert "第三场" not in listing and "第二场" not in listing
     assert "已签到过" in await user.ask_private(f"/checkin {first}")
@@ -339,7 +339,7 @@ async def test_events_lists_upcoming_and_open(world: BotHarness) -> None:
     assert "近期没有活动" in await user.ask_private("/events")
     first, _ = await create(bot, "学习 2026-12-07 14:15 进行中的学习")
     second, _ = await create(bot, "志愿 2026-12-20 09:00 学雷锋 place=社区")
-    listing = await user.ask(bot.group.id, "/events")
+    listing = await user.ask_anywhere(bot.group.id, "/events")
     assert f"#{first} 理论学习「进行中的学习」" in listing and "签到中" in listing
     assert f"#{second} 志愿服务「学雷锋」2026-12-20 09:00–11:00 · 社区" in listing
     assert listing.index(f"#{first}") < listing.index(f"#{second}")
@@ -358,9 +358,9 @@ async def test_roster_with_absentees_permissions_and_privacy(world: BotHarness) 
     refused = await office[2].ask_private(f"/roster {activity_id}")
     assert "仅限青工委成员或该分组组长" in refused
     since = len(bot.tg.texts(bot.admin.id))
-    in_group = await bot.admin.ask(bot.group.id, f"/roster {activity_id}")
-    assert "已私信" in in_group
+    asked = bot.admin.send(bot.group.id, f"/roster {activity_id}")
     roster = await bot.admin.reply_in(bot.admin.id, since)
+    await bot.tg.wait_for(lambda: bot.tg.reactions(asked) == ["👌"], 10, "a 👌 on the command")
     assert "已签到 2 · 迟到 1 · 请假 1 · 未签到 3" in roster
     assert "办000（办公室）14:40" in roster and "康000（康复中心）15:20 迟到" in roster
     assert "办001（办公室）：出差" in roster

@@ -67,6 +67,7 @@ async def test_help_is_role_aware(bot: BotHarness) -> None:
 
 async def test_register_validates_and_records_name_and_unit(bot: BotHarness) -> None:
     await bot.add_units("办公室", "康复中心")
+    await bot.setup_main_group()
     user = bot.user(2005, "Wang")
     assert "用法" in await user.ask_private("/register")
     assert "用法" in await user.ask_private("/register 王五")
@@ -80,10 +81,13 @@ async def test_register_validates_and_records_name_and_unit(bot: BotHarness) -> 
     recorded = await member(bot, 2005)
     assert recorded is not None and recorded.real_name == "阿依 古丽"
     assert recorded.unit is not None and recorded.unit.name == "康复中心"
-    # Units match case-insensitively; re-registering moves the person.
+    # Units match case-insensitively; moving to another unit waits for the committee.
     await bot.admin.ask_private("/unit add IT组")
-    assert "it组" not in await user.ask_private("/register 阿依古丽 it组")
-    assert (await member(bot, 2005)).unit.name == "IT组"  # type: ignore[union-attr]
+    moving = await user.ask_private("/register 阿依古丽 it组")
+    assert "it组" not in moving and "IT组 需要青工委批准" in moving
+    recorded = await member(bot, 2005)
+    assert recorded is not None and recorded.real_name == "阿依古丽"
+    assert recorded.unit is not None and recorded.unit.name == "康复中心"
 
 
 async def test_register_without_units_says_none_exist(bot: BotHarness) -> None:
@@ -109,7 +113,7 @@ async def test_unit_management_and_refusals(bot: BotHarness) -> None:
     assert "仅限青工委" in await user.ask_private("/unit add 黑客组")
     assert "仅限青工委" in await user.ask_private("/unit rename 综合办公室 被改")
     assert await count(bot, Unit) == 1
-    assert "综合办公室" in await user.ask_private("/units")
+    assert "请先登记" in await user.ask_private("/units")  # not one of the organisation's yet
 
 
 async def test_setup_main_and_unit_groups_and_rights(bot: BotHarness) -> None:
@@ -150,7 +154,7 @@ async def test_promote_demote_by_reply_username_and_id(bot: BotHarness) -> None:
     plain = bot.user(2010, "小钱", "qian")
     await plain.ask_private("/start")
     # Refusals first: nobody has changed.
-    assert "仅限青工委" in await plain.ask(bot.group.id, "/promote @zhao")
+    assert "仅限青工委" in await plain.ask_anywhere(bot.group.id, "/promote @zhao")
     assert "请回复此人的消息" in await bot.admin.ask_private("/promote")
     assert "找不到 @nobody" in await bot.admin.ask_private("/promote @nobody")
     assert "不是有效的" in await bot.admin.ask_private("/promote zhao!")

@@ -372,8 +372,9 @@ async def test_muster_number_shows_the_roster_and_muster_alone_lists_open_calls(
     assert "【已确认】\n办公室（1）：成员000" in roster and "【候补】（按先后）\n（无）" in roster
     # Asked in the group: the names go privately.
     since = len(bot.tg.texts(bot.admin.id))
-    assert "已私信发送给你" in await bot.admin.ask(bot.group.id, f"/muster #{first}")
+    asked = bot.admin.send(bot.group.id, f"/muster #{first}")
     assert "已确认 1/3" in await bot.admin.reply_in(bot.admin.id, since)
+    await bot.tg.wait_for(lambda: bot.tg.reactions(asked) == ["👌"], 10, "a 👌 on the command")
     # A closed call is no longer listed, and its roster says it ended.
     await at(bot, "2026-12-07 10:30")
     listed = await bot.admin.ask_private("/muster")

@@ -185,9 +185,9 @@ async def test_one_line_signed_and_anonymous(world: World) -> None:
 
 async def test_in_a_group_it_is_refused_without_echo(world: World) -> None:
     bot, sender = world.bot, world.sender
-    since = len(bot.tg.texts(bot.group.id))
+    since = len(bot.tg.texts(sender.id))
     typed = sender.send(bot.group.id, "/need 婚恋 相亲的事想请组织帮忙介绍")
-    reply = await sender.reply_in(bot.group.id, since)
+    reply = await sender.reply_in(sender.id, since)  # answered privately
     assert "私聊" in reply
     assert "相亲" not in reply and "婚恋" not in reply  # nothing of it repeated
     assert not any("相亲" in x for x in bot.tg.texts(bot.group.id))
@@ -197,7 +197,7 @@ async def test_in_a_group_it_is_refused_without_echo(world: World) -> None:
         lambda: bot.tg.chats[bot.group.id].messages[typed["message_id"]].get("deleted"),
         what="the group message deleted",
     )
-    bare = await sender.ask(bot.group.id, "/need")
+    bare = await sender.ask_anywhere(bot.group.id, "/need")
     assert "私聊" in bare
 
 

@@ -134,7 +134,7 @@ async def test_bad_notice_input_is_refused(world: BotHarness, body_: str, expect
 
 async def test_only_the_committee_posts_notices(world: BotHarness) -> None:
     member = (await seed_members(world, 1, "办公室"))[0]
-    assert "仅限青工委" in await member.ask(world.group.id, "/notice 我也想发通知")
+    assert "仅限青工委" in await member.ask_anywhere(world.group.id, "/notice 我也想发通知")
     assert "仅限青工委" in await member.ask_private("/acks 1")
     assert "仅限青工委" in await member.ask_private("/chase 1")
     assert "仅限青工委" in await member.ask_private("/outbox")
@@ -167,8 +167,9 @@ async def test_acks_lists_who_has_not_acknowledged_by_unit(world: BotHarness) ->
     notice_id, _ = await post(bot, "请回复收到")
     await office[0].toast(office[0].press(card(bot, notice_id, bot.group.id), "收到"))
     since = len(bot.tg.texts(bot.admin.id))
-    assert "已私信" in await bot.admin.ask(bot.group.id, f"/acks {notice_id}")
+    asked = bot.admin.send(bot.group.id, f"/acks {notice_id}")
     report = await bot.admin.reply_in(bot.admin.id, since)
+    await bot.tg.wait_for(lambda: bot.tg.reactions(asked) == ["👌"], 10, "a 👌 on the command")
     assert "已收到 1 · 未收到 4" in report
     assert "办公室（2）：办001、办002（无法私信）" in report
     assert "康复中心（2）：康000、康001" in report

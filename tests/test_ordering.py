@@ -86,6 +86,7 @@ async def test_first_contact_from_many_sessions_at_once_makes_one_member(db: Dat
 @pytest.fixture
 async def world(bot: BotHarness) -> BotHarness:
     await bot.add_units("办公室")
+    await bot.setup_main_group()  # people in it register at once
     return bot
 
 

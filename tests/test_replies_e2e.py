@@ -33,8 +33,7 @@ def typed(
 
 
 def reactions(bot: BotHarness, message: dict[str, Any]) -> list[str]:
-    stored = bot.tg.chats[message["chat"]["id"]].messages[message["message_id"]]
-    return list(stored.get("reactions", []))
+    return bot.tg.reactions(message)
 
 
 async def reacted(bot: BotHarness, message: dict[str, Any], emoji: str) -> None:

@@ -312,7 +312,9 @@ async def members(bot: BotHarness) -> int:
         return int(await session.scalar(select(func.count()).select_from(Member)) or 0)
 
 
-async def test_import_previews_then_writes_and_registration_merges(world: World) -> None:
+async def test_import_previews_then_writes_and_links_by_username_or_confirmation(
+    world: World,
+) -> None:
     bot = world.bot
     content = workbook(
         [
@@ -336,9 +338,16 @@ async def test_import_previews_then_writes_and_registration_merges(world: World)
     )
     listing = await bot.admin.ask_private("/members")
     assert "新同事 · 未登记" in listing
-    # The imported person registers: the same record, no duplicate.
+    # The imported person registers: a record of their own until the committee confirms
+    # that they are the imported one; then one record, no duplicate.
     newcomer = bot.user(777001, "小新")
-    assert "登记成功" in await newcomer.ask_private("/register 新同事 办公室")
+    registered = await newcomer.ask_private("/register 新同事 办公室")
+    assert "登记成功" in registered and "请青工委确认" in registered
+    assert await members(bot) == before + 3
+    await bot.services.outbox.drain(20)
+    request = next(m for m in bot.tg.bot_messages(bot.admin.id) if "认领导入名单" in m["text"])
+    assert "确认后生效" not in request["text"]  # no role was held for them
+    await bot.admin.toast(bot.admin.press(request, "确认"))
     assert await members(bot) == before + 2  # the Telegram account took over the record
     async with bot.services.db.session() as session:
         merged = await session.scalar(select(Member).where(Member.telegram_id == 777001))

@@ -129,7 +129,9 @@ async def test_topics_belong_to_the_main_group(bot: BotHarness) -> None:
     member = await bot.registered(2301, "普通成员", "办公室")
     await bot.setup_main_group()
     main_thread = bot.tg.add_topic(bot.group.id, "办公室", by=bot.admin.id)
-    refused = await member.ask_in_topic(bot.group.id, main_thread, "/setup 办公室")
-    assert "仅限青工委" in refused["text"] and await topics(bot) == {}
+    since = len(bot.tg.texts(member.id))
+    member.send(bot.group.id, "/setup 办公室", thread_id=main_thread)
+    refused = await member.reply_in(member.id, since)  # a member is answered privately
+    assert "仅限青工委" in refused and await topics(bot) == {}
     unknown = await bot.admin.ask_in_topic(bot.group.id, main_thread, "/setup 火星")
     assert "火星" in unknown["text"] and await topics(bot) == {}

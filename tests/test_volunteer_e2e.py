@@ -194,7 +194,7 @@ async def test_hours_are_credited_after_the_end_and_can_be_corrected(world: BotH
     set_reply = await bot.admin.ask_private(f"/hours {first} {users[1].id} 5")
     assert "义001" in set_reply and "5 小时" in set_reply
     assert "0–24" not in await bot.admin.ask_private(f"/hours {first} {users[3].id} 1")
-    top = await plain.ask(bot.group.id, "/top")
+    top = await plain.ask_anywhere(bot.group.id, "/top")
     assert top.index("义001（办公室）5 小时") < top.index("义000（办公室）4.5 小时")
     assert (
         top.index("义000") < top.index("义002（办公室）3 小时") < top.index("义003（办公室）1 小时")

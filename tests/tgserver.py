@@ -22,7 +22,7 @@ import json
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -122,6 +122,8 @@ class Chat:
     # A supergroup with topics: thread id (the id of its creation message) → name.
     forum: bool = False
     topics: dict[int, str] = field(default_factory=dict)
+    # The people in the group (getChatMember answers "left" for anyone else).
+    members: set[int] = field(default_factory=set)
 
     def as_json(self, users: dict[int, dict[str, Any]]) -> dict[str, Any]:
         if self.type == "private":
@@ -396,13 +398,17 @@ class FakeTelegram:
         username: str | None = None,
         *,
         language_code: str | None = None,
+        groups: Iterable[int] = (),
     ) -> TgUser:
+        """A Telegram user, in `groups` (quietly: as if they had been there all along)."""
         user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username:
             user["username"] = username
         if language_code:  # the language of the person's Telegram app
             user["language_code"] = language_code
         self.users[user_id] = user
+        for chat_id in groups:
+            self.chats[chat_id].members.add(user_id)
         return TgUser(self, user_id)
 
     def add_group(
@@ -435,6 +441,42 @@ class FakeTelegram:
         self.push_update({"message": message})
         return message
 
+    def join(self, chat_id: int, user_id: int) -> None:
+        """The person joins the group: Telegram's `chat_member` update (to administrators) and
+        the group's "joined" service message."""
+        self._membership(chat_id, user_id, joined=True)
+
+    def leave(self, chat_id: int, user_id: int, *, by: int | None = None) -> None:
+        """The person leaves the group (or `by` removes them): a `chat_member` update and the
+        group's "left" service message."""
+        self._membership(chat_id, user_id, joined=False, by=by)
+
+    def _membership(
+        self, chat_id: int, user_id: int, *, joined: bool, by: int | None = None
+    ) -> None:
+        chat = self.chats[chat_id]
+        before = self._member_json(chat, user_id)
+        (chat.members.add if joined else chat.members.discard)(user_id)
+        after = self._member_json(chat, user_id)
+        if by is not None and not joined:
+            after = {"status": "kicked", "user": self.users[user_id], "until_date": 0}
+        actor = self.users[by if by is not None else user_id]
+        if chat.bot_status == "administrator":
+            self.push_update(
+                {
+                    "chat_member": {
+                        "chat": chat.as_json(self.users),
+                        "from": actor,
+                        "date": int(time.time()),
+                        "old_chat_member": before,
+                        "new_chat_member": after,
+                    }
+                }
+            )
+        field_name = "new_chat_members" if joined else "left_chat_member"
+        value: Any = [self.users[user_id]] if joined else self.users[user_id]
+        self.service_message(chat_id, by if by is not None else user_id, **{field_name: value})
+
     def upgrade(self, old_id: int, new_id: int, by: int, *, announce: bool = True) -> Chat:
         """A basic group becomes a supergroup with a new id (Telegram's migration).
 
@@ -444,6 +486,7 @@ class FakeTelegram:
         old = self.chats[old_id]
         assert old.type == "group"
         new = Chat(new_id, "supergroup", old.title, old.bot_status, old.bot_can_pin)
+        new.members = set(old.members)
         self.chats[new_id] = new
         self.admins[new_id] = set(self.admins[old_id])
         if announce:
@@ -533,6 +576,8 @@ class FakeTelegram:
         if chat.type == "private":
             self.started.add(user_id)
             self.blocked.discard(user_id)
+        else:
+            chat.members.add(user_id)  # only people in a group can write in it
         message: dict[str, Any] = {
             "message_id": next(chat.next_message_id),
             "from": self.users[user_id],
@@ -649,6 +694,11 @@ class FakeTelegram:
         return [
             m for m in chat.messages.values() if m["from"]["id"] == BOT_ID and not m.get("deleted")
         ]
+
+    def reactions(self, message: dict[str, Any]) -> list[str]:
+        """The bot's reactions on a message as it is now."""
+        stored = self.chats[message["chat"]["id"]].messages[message["message_id"]]
+        return list(stored.get("reactions", []))
 
     def texts(self, chat_id: int) -> list[str]:
         return [m.get("text") or m.get("caption") or "" for m in self.bot_messages(chat_id)]
@@ -966,6 +1016,8 @@ class FakeTelegram:
                 "can_delete_stories": False,
                 "can_pin_messages": True,
             }
+        if chat.type != "private" and user_id not in chat.members:
+            return {"status": "left", "user": user}
         return {"status": "member", "user": user}
 
     async def api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -1142,6 +1194,18 @@ class TgUser:
         since = len(self.server.texts(chat_id))
         self.send(chat_id, text)
         return await self.reply_in(chat_id, since, timeout)
+
+    async def ask_anywhere(self, chat_id: int, text: str, timeout: float = 10.0) -> str:
+        """Send `text` in group `chat_id`; the bot's next message there or in this person's
+        private chat (a member's command in a group is answered privately when it may be)."""
+        since = len(self.server.texts(chat_id)), len(self.server.texts(self.id))
+        self.send(chat_id, text)
+        messages = await self.server.wait_for(
+            lambda: self.server.texts(chat_id)[since[0] :] + self.server.texts(self.id)[since[1] :],
+            timeout,
+            f"an answer in {chat_id} or privately",
+        )
+        return str(messages[0])
 
     async def ask_in_topic(
         self, chat_id: int, thread_id: int, text: str, timeout: float = 10.0
