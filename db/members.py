@@ -536,9 +536,7 @@ async def roster_by_unit(session: AsyncSession) -> list[tuple[Unit, list[Member]
     order, names sorted."""
     units = await list_units(session)
     members = await session.scalars(
-        select(Member)
-        .where(on_roster(), Member.erased_at.is_(None))
-        .order_by(Member.real_name)
+        select(Member).where(on_roster(), Member.erased_at.is_(None)).order_by(Member.real_name)
     )
     by_unit: dict[int, list[Member]] = {u.id: [] for u in units}
     for m in members:
