@@ -38,6 +38,7 @@ lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/python .ci/layers.py
 
 format: $(VENV)/.dev-deps
 	$(BIN)/ruff format .

@@ -24,7 +24,7 @@ from bench.harness import (
     running_bot,
     wait_exact,
 )
-from db.engine import Database
+from db.database import Database
 from db.models import Attendance
 from tests.tgserver import Faults
 

@@ -28,7 +28,7 @@ import aiohttp
 from sqlalchemy import func, select
 
 from bench.harness import ADMIN_ID, TOKEN, database, max_per_minute, percentile
-from db.engine import Database
+from db.database import Database
 from db.models import Attendance, Chat, Member, Unit, utcnow
 from tests.processes import bot_env, spawn, stop
 from tests.tgserver import LIMITED, FakeTelegram, TgUser

@@ -15,7 +15,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from bench.harness import GROUP_ID, World, running_bot
-from db.engine import Database
+from db.database import Database
 from db.models import OutboxMessage
 
 FOLLOWUP = "还没有回复“收到”"

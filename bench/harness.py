@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from db.engine import Database
+from db.database import Database
 from db.migrate import upgrade
 from db.models import Chat, Member, Unit, utcnow
 from tests.processes import bot_env, spawn, stop
@@ -202,6 +202,15 @@ async def wait_exact(tg: FakeTelegram, card: dict[str, Any], wanted: str, since:
     except AssertionError:
         return float("inf")
     return tg.clock() - since
+
+
+def print_places(
+    members: int, confirmed: int, waitlisted: int, places: int, note: str = ""
+) -> None:
+    """The outcome of a race for `places`: nobody over the limit, nobody lost."""
+    over = max(0, confirmed - places)
+    print(f"  confirmed / waitlisted {confirmed} / {waitlisted} (over-filled: {over}{note})")
+    print(f"  lost                   {members - confirmed - waitlisted}")
 
 
 def print_burst_figures(tg: FakeTelegram, callbacks: list[Any], began: float, exact: float) -> None:

@@ -37,11 +37,11 @@ from bench.harness import (
     database,
     percentile,
 )
-from bot import reporting
 from db import reports as reports_db
-from db.engine import Database
+from db.database import Database
 from db.models import Activity, Attendance, Chat, Member, Signup, Unit
 from db.rules import Period
+from scheduler import reports
 from tests.processes import bot_env
 from tests.tgserver import FakeTelegram
 
@@ -182,11 +182,11 @@ def _status_mb(field: str) -> float:
 def _ledger_measured(url: str, period: Period, now: dt.datetime) -> tuple[str, float, float, float]:
     """In a process of its own, as the bot makes a ledger: (path, RSS MB before, peak during,
     file MB)."""
-    import bot.reporting  # noqa: F401  (loaded before measuring, as in the bot's child)
+    import render.ledger  # noqa: F401  (loaded before measuring, as in the bot's child)
 
     Path("/proc/self/clear_refs").write_text("5")  # restart the peak (VmHWM) from here
     before = _status_mb("VmRSS")
-    path = asyncio.run(reporting._ledger_in_child(url, period, ZONE, now, None))
+    path = asyncio.run(reports.ledger_in_child(url, period, ZONE, now, None))
     return str(path), before, _status_mb("VmHWM"), path.stat().st_size / 1e6
 
 

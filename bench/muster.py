@@ -15,8 +15,8 @@ import time
 
 from sqlalchemy import func, select
 
-from bench.harness import GROUP_ID, print_burst_figures, running_bot, wait_exact
-from db.engine import Database
+from bench.harness import GROUP_ID, print_burst_figures, print_places, running_bot, wait_exact
+from db.database import Database
 from db.models import MusterAnswer
 
 TEXT = "防汛抢险：加固北岸堤坝，18:00 到单位门口集合，带雨具"
@@ -93,11 +93,8 @@ async def run(kind: str, members: int, need: int, seconds: float) -> None:
         print(f"  messages/s             {rate:.1f} (limit ~30/s; ours 25/s)")
         print(f"  429s during the call   {called_429s}")
         print(f"  presses answered       {len(answers)}/{members}")
-        print(
-            f"  confirmed / waitlisted {confirmed} / {waitlisted} (over-filled: "
-            f"{max(0, confirmed - need)}; toasts saying 已确认: {told_confirmed})"
-        )
-        print(f"  lost                   {members - confirmed - waitlisted}")
+        note = f"; toasts saying 已确认: {told_confirmed}"
+        print_places(members, confirmed, waitlisted, need, note)
         print_burst_figures(tg, callbacks, burst_began, exact_after)
 
 

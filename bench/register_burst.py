@@ -18,7 +18,7 @@ import time
 from sqlalchemy import func, select
 
 from bench.harness import GROUP_ID, percentile, running_bot
-from db.engine import Database
+from db.database import Database
 from db.models import Member
 
 

@@ -17,10 +17,11 @@ from bench.harness import (
     burst,
     create_activity,
     print_burst_figures,
+    print_places,
     running_bot,
     wait_exact,
 )
-from db.engine import Database
+from db.database import Database
 from db.models import Signup
 
 
@@ -52,11 +53,7 @@ async def run(kind: str, members: int, cap: int, seconds: float) -> None:
         exact_after = await wait_exact(tg, card, wanted, last_press)
         print(f"signup_burst db={kind} members={members} cap={cap} seconds={seconds}")
         print(f"  presses answered       {len(answers)}/{members}")
-        print(
-            f"  confirmed / waitlisted {confirmed} / {waitlisted} (over-filled: "
-            f"{max(0, confirmed - cap)})"
-        )
-        print(f"  lost                   {members - confirmed - waitlisted}")
+        print_places(members, confirmed, waitlisted, cap)
         print_burst_figures(tg, callbacks, began, exact_after)
 
 

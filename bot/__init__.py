@@ -1,7 +1,2 @@
-"""青工委助手: composition root (settings, texts, building the Application)."""
-
-import os
-
-# Opt in to python-telegram-bot's future behaviour: durations (e.g. RetryAfter.retry_after)
-# are datetime.timedelta. Without it every access warns, and the next major changes it anyway.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
+"""青工委助手's composition root: settings read, the Application built and wired, the web
+server, `python -m bot`. Nothing imports this package (see docs/ARCHITECTURE.md)."""

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from db.database import PROJECT_ROOT
+from scheduler.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -41,7 +42,7 @@ async def run_webhook(application: Application, settings: Settings) -> None:  # 
     """Serve the webhook until SIGTERM or SIGINT, in the order run_polling keeps: start up,
     take updates; on a signal stop taking them, finish those taken, flush, shut down."""
     from bot.app import web_server
-    from bot.services import get_services
+    from scheduler.services import get_services
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from telegram import Bot, Update
 from telegram.error import TelegramError
@@ -18,21 +19,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import reporting
-from bot.cards import CardRefresher
-from bot.cluster import Cluster
-from bot.ordering import PerSenderUpdateProcessor
-from bot.ratelimit import TelegramRateLimiter
-from bot.services import Services, get_services
-from bot.settings import Settings
-from bot.web import WebServer
 from db import cluster as cluster_db
 from db import members as members_db
 from db import retention
 from db import updates as updates_db
-from db.engine import Database
+from db.database import Database
 from db.errors import unavailable
-from db.migrate import upgrade
+from db.migrate import prepare
 from db.models import utcnow
 from handlers import (
     activities,
@@ -40,7 +33,9 @@ from handlers import (
     certificates,
     chats,
     checkin,
-    common,
+    conversations,
+    fallbacks,
+    imports,
     lang,
     members,
     membership,
@@ -53,25 +48,38 @@ from handlers import (
     reminders,
     replies,
     reports,
-    roster,
     start,
     volunteer,
 )
 from handlers.menus import register_menus
 from scheduler import activity_cards
 from scheduler import musters as musters_sched
+from scheduler import notices as notices_sched
+from scheduler import reports as reports_sched
 from scheduler.activity_cards import ActivityCardHooks
-from scheduler.engine import QUARTER_REPORT, REMINDER, ReminderEngine, ReminderHooks
+from scheduler.activity_reminders import ReminderHooks
+from scheduler.cards import CardRefresher
+from scheduler.cluster import Cluster
+from scheduler.duties import QUARTER_REPORT
+from scheduler.engine import ReminderEngine
 from scheduler.leader import Leadership
 from scheduler.notices import FOLLOWUP, POST, REPORT, NoticeHooks
+from scheduler.ordering import PerSenderUpdateProcessor
 from scheduler.outbox import OutboxDispatcher
 from scheduler.promotions import PROMOTION, PromotionHooks
 from scheduler.qr_rotation import QrRotation
+from scheduler.ratelimit import TelegramRateLimiter
+from scheduler.reminding import REMINDER
+from scheduler.services import Services, get_services
+from scheduler.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
 # Different people's updates run concurrently (a burst of button presses must not queue
-# behind one another); one person's run in order (see bot.ordering).
+# behind one another); one person's run in order (see scheduler.ordering).
 CONCURRENT_UPDATES = 64
 WAITING_UPDATES = 1024
 
@@ -158,7 +166,7 @@ def qr_rotation(application: Application) -> QrRotation:  # type: ignore[type-ar
 async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
     """Migrate the database, register command menus (run before updates are taken)."""
     services = get_services(application.bot_data)
-    await upgrade(services.db)
+    await prepare(services.db)
     async with services.db.session() as session:
         committee = await members_db.committee_languages(session, services.settings.admin_ids)
     await register_menus(application.bot, committee.items())
@@ -223,7 +231,10 @@ def web_server(
     *,
     webhook: bool,
 ) -> WebServer:
-    """The HTTP server: the webhook (in webhook mode), /healthz and /metrics."""
+    """The HTTP server: the webhook (in webhook mode), /healthz and /metrics. aiohttp's server
+    is loaded only by a bot that serves one: a polling bot without METRICS_LISTEN has none."""
+    from bot.web import WebServer
+
     settings = services.settings
 
     def is_leader() -> bool:
@@ -257,7 +268,7 @@ async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     """Stop serving metrics, release the database."""
     server = application.bot_data.get("web")
-    if isinstance(server, WebServer):
+    if server is not None:
         await server.stop()
     await get_services(application.bot_data).db.dispose()
 
@@ -301,25 +312,34 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             outbox.wake,
             # An activity that ended: its card loses its buttons and says so.
             on_activity_ended=lambda activity_id: services.cards.touch(
-                activities.CARD, activity_id
+                activity_cards.CARD, activity_id
             ),
             # A rapid call that closed: its card shows the final count, without buttons.
-            on_muster_closed=lambda muster_id: services.cards.touch(musters.CARD, muster_id),
+            on_muster_closed=lambda muster_id: services.cards.touch(musters_sched.CARD, muster_id),
         ),
     )
-    services.cards.register(activities.CARD, lambda item: activities.card_views(services, item))
-    services.cards.register(notices.CARD, lambda item: notices.card_views(services, item))
-    services.cards.register(musters.CARD, lambda item: musters.card_views(services, item))
-    notice_hooks = NoticeHooks(services.cards, notices.CARD)
+    # Each card as it should look now, in its group's language.
+    zone = settings.timezone
+    services.cards.register(
+        activity_cards.CARD,
+        lambda item: activity_cards.card_views(db, zone, services.now(), outbox.wake, item),
+    )
+    services.cards.register(
+        notices_sched.CARD, lambda item: notices_sched.card_views(db, outbox.wake, item)
+    )
+    services.cards.register(
+        musters_sched.CARD, lambda item: musters_sched.card_views(db, zone, services.now(), item)
+    )
+    notice_hooks = NoticeHooks(services.cards, notices_sched.CARD)
     for purpose in (POST, FOLLOWUP, REPORT):
         outbox.hooks[purpose] = notice_hooks
     outbox.hooks[PROMOTION] = PromotionHooks(settings.timezone)
-    outbox.hooks[activity_cards.POST] = ActivityCardHooks(services.cards, activities.CARD)
+    outbox.hooks[activity_cards.POST] = ActivityCardHooks(services.cards, activity_cards.CARD)
     outbox.hooks[REMINDER] = ReminderHooks(settings.admin_ids)
-    muster_hooks = musters_sched.MusterHooks(services.cards, musters.CARD, settings.admin_ids)
+    muster_hooks = musters_sched.MusterHooks(services.cards, musters_sched.CARD, settings.admin_ids)
     for purpose in (musters_sched.POST, musters_sched.PROMOTED, musters_sched.NOTE):
         outbox.hooks[purpose] = muster_hooks
-    outbox.renderers[QUARTER_REPORT] = lambda row: reporting.send_quarter_report(
+    outbox.renderers[QUARTER_REPORT] = lambda row: reports_sched.send_quarter_report(
         application.bot, db, settings, services.now(), row
     )
     application.bot_data["services"] = services
@@ -332,7 +352,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     outbox.set_quiet_hours(settings.quiet_hours, settings.timezone, services.now)
 
     # First: drop edited messages, channel posts and anonymous senders before any feature.
-    application.add_handler(TypeHandler(Update, common.gatekeeper), group=-1)
+    application.add_handler(TypeHandler(Update, fallbacks.gatekeeper), group=-1)
     # checkin before start: its /start handler takes the deep links from the cards' buttons.
     features = (
         checkin,
@@ -342,13 +362,13 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         membership,
         privacy,
         chats,
+        newevent_dialog,  # before activities: /newevent alone starts the guided dialogue
         activities,
-        newevent_dialog,
         notices,
         volunteer,
         reminders,
         reports,
-        roster,
+        imports,
         approvals,
         certificates,
         musters,
@@ -358,10 +378,17 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     )
     for feature in features:
         application.add_handlers(feature.handlers())
+    # Private texts go to the conversation waiting for them (their state is in the database);
+    # a text nobody waits for may be a typed 收到 or 签到.
+    router = conversations.Router(
+        {**checkin.STEPS, **needs.STEPS, **newevent_dialog.STEPS},
+        otherwise=replies.typed_in_private,
+    )
+    application.add_handlers(router.handlers())
     # Last: anything no feature recognised gets an answer instead of silence.
-    application.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))
-    application.add_handler(CallbackQueryHandler(common.unknown_button))
-    application.add_error_handler(common.on_error)
+    application.add_handler(MessageHandler(filters.COMMAND, fallbacks.unknown_command))
+    application.add_handler(CallbackQueryHandler(fallbacks.unknown_button))
+    application.add_error_handler(fallbacks.on_error)
     return application
 
 

@@ -2,7 +2,7 @@
 
 python-telegram-bot's webhook server answers 200 before an update is processed and drops its
 queue on shutdown; this one answers 200 only once the update is stored in the database, so a
-restart or `kill -9` loses nothing Telegram considers delivered (see bot.cluster).
+restart or `kill -9` loses nothing Telegram considers delivered (see scheduler.cluster).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from sqlalchemy import text
 from telegram import Update
 from telegram.ext import Application
 
-from bot import metrics
-from bot.services import Services
 from db import cluster as cluster_db
 from db import outbox as outbox_db
 from db.errors import unavailable
+from scheduler import metrics
+from scheduler.services import Services
 
 log = logging.getLogger(__name__)
 

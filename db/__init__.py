@@ -1,1 +1,2 @@
-"""Database: models, engine and sessions, migrations and per-feature operations (no Telegram)."""
+"""Database: models, sessions, migrations, and per-feature operations and pure rules (no
+Telegram, no texts)."""

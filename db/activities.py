@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import chats as chats_db
 from db import members as members_db
 from db import rules
 from db.errors import Refusal
-from db.models import Activity, Approval, Attendance, Member, Unit, WrongCode
-from db.sql import insert_ignore
+from db.models import Activity, Member, Unit
 
 
 @dataclass
@@ -244,284 +241,6 @@ async def get_active(session: AsyncSession, activity_id: int, *, lock: bool = Fa
     return activity
 
 
-def _require_registered(member: Member) -> None:
-    if member.registered_at is None:
-        raise Refusal("register_first")
-
-
-class Outcome(Enum):
-    PRESENT = "present"
-    LATE = "late"
-    ALREADY = "already"
-    NEED_CODE = "need_code"
-    WRONG_CODE = "wrong_code"
-    NOT_OPEN = "not_open"
-    CLOSED = "closed"
-    NEED_QR = "need_qr"  # qr=on: only by scanning the rotating code (or typing its digits)
-
-
-@dataclass
-class CheckinResult:
-    outcome: Outcome
-    activity: Activity
-    at: dt.datetime | None = None
-    was_on_leave: bool = False
-
-    @property
-    def changed(self) -> bool:
-        return self.outcome in (Outcome.PRESENT, Outcome.LATE)
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: str
-    at: dt.datetime
-
-
-async def _answer(session: AsyncSession, activity_id: int, member_id: int) -> Answer | None:
-    """This person's status for the activity (a column query: no ORM rows on the hot path)."""
-    row = (
-        await session.execute(
-            select(Attendance.status, Attendance.at).where(
-                Attendance.activity_id == activity_id, Attendance.member_id == member_id
-            )
-        )
-    ).first()
-    return Answer(row.status, row.at) if row else None
-
-
-# Wrong check-in codes: this many per person per activity within the window, then a wait (a
-# six-digit code must not be found by trying).
-CODE_TRIES = 5
-CODE_TRIES_WINDOW = dt.timedelta(minutes=10)
-
-
-async def guard_code_tries(
-    session: AsyncSession, activity_id: int, member_id: int, now: dt.datetime
-) -> None:
-    """Refuse, saying how long to wait, while this person's wrong codes are used up."""
-    recent = list(
-        await session.scalars(
-            select(WrongCode.at)
-            .where(
-                WrongCode.activity_id == activity_id,
-                WrongCode.member_id == member_id,
-                WrongCode.at > now - CODE_TRIES_WINDOW,
-            )
-            .order_by(WrongCode.at.desc())
-            .limit(CODE_TRIES)
-        )
-    )
-    if len(recent) >= CODE_TRIES:
-        frees_at = recent[-1] + CODE_TRIES_WINDOW
-        minutes = max(1, math.ceil((frees_at - now).total_seconds() / 60))
-        raise Refusal("code_tries_used", id=activity_id, minutes=minutes)
-
-
-async def record_wrong_code(
-    session: AsyncSession, activity_id: int, member_id: int, now: dt.datetime
-) -> None:
-    """A wrong code: counted for the person (the limit) and on the activity (the roster)."""
-    session.add(WrongCode(activity_id=activity_id, member_id=member_id, at=now))
-    await session.execute(
-        update(Activity)
-        .where(Activity.id == activity_id)
-        .values(wrong_codes=Activity.wrong_codes + 1)
-    )
-
-
-async def check_in(
-    session: AsyncSession,
-    activity_id: int,
-    member: Member,
-    now: dt.datetime,
-    policy: rules.CheckinPolicy,
-    *,
-    code: str | None = None,
-    via_button: bool = False,
-    qr_ok: bool = False,
-) -> CheckinResult:
-    """Check `member` in; never twice (the unique constraint decides under concurrency).
-
-    `qr_ok`: the caller verified a current QR token or code (db.qr); an activity with qr=on
-    takes no other check-in, and its own code= is then not asked for.
-    """
-    activity = await get_active(session, activity_id)
-    _require_registered(member)
-    window = policy.window(now, activity.starts_at, activity.ends_at)
-    if window is rules.Window.NOT_OPEN:
-        return CheckinResult(Outcome.NOT_OPEN, activity)
-    if window is rules.Window.CLOSED:
-        return CheckinResult(Outcome.CLOSED, activity)
-    if activity.qr and not qr_ok:
-        existing = await _answer(session, activity.id, member.id)
-        if existing is not None and existing.status != "leave":
-            return CheckinResult(Outcome.ALREADY, activity, existing.at)
-        return CheckinResult(Outcome.NEED_QR, activity)
-    if activity.code is not None and not activity.qr:
-        existing = await _answer(session, activity.id, member.id)
-        if existing is not None and existing.status != "leave":
-            return CheckinResult(Outcome.ALREADY, activity, existing.at)
-        if via_button or code is None:
-            return CheckinResult(Outcome.NEED_CODE, activity)
-        await guard_code_tries(session, activity.id, member.id, now)
-        if code != activity.code:
-            await record_wrong_code(session, activity.id, member.id, now)
-            return CheckinResult(Outcome.WRONG_CODE, activity)
-    status = window.value
-    inserted = await insert_ignore(
-        session, Attendance, activity_id=activity.id, member_id=member.id, status=status, at=now
-    )
-    if inserted:
-        return CheckinResult(Outcome(status), activity, now)
-    # A row exists: on leave becomes present (atomically); anything else was a double press.
-    moved = await session.execute(
-        update(Attendance)
-        .where(
-            Attendance.activity_id == activity.id,
-            Attendance.member_id == member.id,
-            Attendance.status == "leave",
-        )
-        .values(status=status, at=now, reason=None)
-    )
-    if moved.rowcount == 1:  # type: ignore[attr-defined]
-        return CheckinResult(Outcome(status), activity, now, was_on_leave=True)
-    existing = await _answer(session, activity.id, member.id)
-    return CheckinResult(Outcome.ALREADY, activity, existing.at if existing else None)
-
-
-async def request_leave(
-    session: AsyncSession, activity_id: int, member: Member, reason: str, now: dt.datetime
-) -> tuple[Activity, bool]:
-    """Record an excused absence; (activity, True if it updated an earlier leave)."""
-    activity = await get_active(session, activity_id)
-    _require_registered(member)
-    reason = rules.clean_text(reason, rules.MAX_REASON, "reason_invalid")
-    if now > activity.ends_at:
-        raise Refusal("leave_closed", id=activity.id)
-    existing = await _answer(session, activity.id, member.id)
-    if existing is not None:
-        if existing.status != "leave":
-            raise Refusal("leave_but_present", id=activity.id)
-        await session.execute(
-            update(Attendance)
-            .where(Attendance.activity_id == activity.id, Attendance.member_id == member.id)
-            .values(reason=reason, at=now)
-        )
-        return activity, True
-    if not await insert_ignore(
-        session,
-        Attendance,
-        activity_id=activity.id,
-        member_id=member.id,
-        status="leave",
-        reason=reason,
-        at=now,
-    ):
-        raise Refusal("leave_but_present", id=activity.id)
-    return activity, False
-
-
-@dataclass
-class Counts:
-    present: int = 0  # late ones included
-    late: int = 0
-    leave: int = 0
-    expected: int = 0
-    pending: int = 0  # leave waiting for an approver (leave=approve)
-
-
-def _targets(activity: Activity) -> ColumnElement[bool]:
-    """Who is expected: the roster of the activity's unit (or of every unit), as it was by the
-    activity's end (people who joined later were not expected, nor who had left before)."""
-    expected = members_db.expected_between(activity.starts_at, activity.ends_at)
-    if activity.unit_id is None:
-        return expected
-    return and_(expected, Member.unit_id == activity.unit_id)
-
-
-async def counts(session: AsyncSession, activity: Activity) -> Counts:
-    rows = await session.execute(
-        select(Attendance.status, func.count())
-        .where(Attendance.activity_id == activity.id)
-        .group_by(Attendance.status)
-    )
-    by_status = {status: int(n) for status, n in rows.all()}
-    expected = await session.scalar(
-        select(func.count()).select_from(Member).where(_targets(activity))
-    )
-    pending = 0
-    if activity.leave_mode == "approve":
-        pending = int(
-            await session.scalar(
-                select(func.count())
-                .select_from(Approval)
-                .where(
-                    Approval.activity_id == activity.id,
-                    Approval.kind == "leave",
-                    Approval.status == "pending",
-                )
-            )
-            or 0
-        )
-    return Counts(
-        present=by_status.get("present", 0) + by_status.get("late", 0),
-        late=by_status.get("late", 0),
-        leave=by_status.get("leave", 0),
-        expected=int(expected or 0),
-        pending=pending,
-    )
-
-
-@dataclass
-class Roster:
-    activity: Activity
-    present: list[Attendance] = field(default_factory=list)  # in check-in order, late included
-    leave: list[Attendance] = field(default_factory=list)
-    absent: list[Member] = field(default_factory=list)  # by unit, then name
-    pending: list[Approval] = field(default_factory=list)  # leave or 补签 awaiting a decision
-    makeups: dict[int, Approval] = field(default_factory=dict)  # member id → approved 补签
-
-    @property
-    def late(self) -> int:
-        return sum(1 for a in self.present if a.status == "late")
-
-
-async def roster(session: AsyncSession, activity_id: int, member: Member, is_admin: bool) -> Roster:
-    activity = await get(session, activity_id)
-    if not may_manage(member, is_admin, activity.unit_id):
-        raise Refusal("not_admin_or_lead")
-    answers = list(
-        await session.scalars(
-            select(Attendance)
-            .where(Attendance.activity_id == activity.id)
-            .order_by(Attendance.at, Attendance.id)
-        )
-    )
-    answered = select(Attendance.member_id).where(Attendance.activity_id == activity.id)
-    absent = await session.scalars(
-        select(Member)
-        .outerjoin(Unit, Member.unit_id == Unit.id)
-        .where(_targets(activity), Member.id.not_in(answered))
-        .order_by(Unit.id, Member.real_name, Member.id)
-    )
-    requests = list(
-        await session.scalars(
-            select(Approval)
-            .where(Approval.activity_id == activity.id, Approval.status != "rejected")
-            .order_by(Approval.created_at, Approval.id)
-        )
-    )
-    return Roster(
-        activity=activity,
-        present=[a for a in answers if a.status != "leave"],
-        leave=[a for a in answers if a.status == "leave"],
-        absent=list(absent),
-        pending=[r for r in requests if r.status == "pending"],
-        makeups={r.member_id: r for r in requests if r.kind == "makeup" and r.status == "approved"},
-    )
-
-
 async def upcoming(session: AsyncSession, now: dt.datetime, limit: int = 50) -> list[Activity]:
     """Activities not cancelled and not yet over, soonest first."""
     return list(
@@ -534,47 +253,11 @@ async def upcoming(session: AsyncSession, now: dt.datetime, limit: int = 50) -> 
     )
 
 
-async def open_for(
-    session: AsyncSession, member: Member, now: dt.datetime, policy: rules.CheckinPolicy
-) -> list[Activity]:
-    """Activities of this person's unit (or everyone's) open for check-in, not yet done."""
-    done = set(
-        await session.scalars(
-            select(Attendance.activity_id).where(
-                Attendance.member_id == member.id, Attendance.status != "leave"
-            )
-        )
-    )
-    return [
-        a
-        for a in await upcoming(session, now)
-        if a.id not in done
-        and (a.unit_id is None or a.unit_id == member.unit_id)
-        and policy.window(now, a.starts_at, a.ends_at) in (rules.Window.ON_TIME, rules.Window.LATE)
-    ]
-
-
 async def by_card(session: AsyncSession, chat_id: int, message_id: int) -> Activity | None:
     """The activity whose card is message `message_id` in `chat_id` (someone replied to it)."""
     return await session.scalar(
         select(Activity).where(Activity.chat_id == chat_id, Activity.message_id == message_id)
     )
-
-
-async def open_in_chat(
-    session: AsyncSession, chat_id: int, now: dt.datetime, policy: rules.CheckinPolicy
-) -> list[Activity]:
-    """Activities whose card is in `chat_id` and whose check-in is open now."""
-    candidates = await session.scalars(
-        select(Activity).where(
-            Activity.chat_id == chat_id,
-            Activity.status == "active",
-            Activity.starts_at <= now + policy.opens_before,
-            Activity.ends_at >= now,
-        )
-    )
-    open_now = (rules.Window.ON_TIME, rules.Window.LATE)
-    return [a for a in candidates if policy.window(now, a.starts_at, a.ends_at) in open_now]
 
 
 async def cancel(session: AsyncSession, activity_id: int) -> Activity:
@@ -647,44 +330,3 @@ async def set_card(
         .where(Activity.id == activity_id)
         .values(chat_id=chat_id, message_id=message_id, thread_id=thread_id)
     )
-
-
-@dataclass
-class Record:
-    """One person's answers to the activities meant for them in a period (volunteering aside)."""
-
-    present: int = 0
-    late: int = 0
-    leave: int = 0
-    absent: int = 0
-
-
-async def record(
-    session: AsyncSession, member: Member, since: dt.datetime, now: dt.datetime
-) -> Record:
-    """Check-ins, leaves and absences for activities meant for `member` that ended since `since`."""
-    meant = (Activity.unit_id.is_(None)) | (Activity.unit_id == member.unit_id)
-    # Activities that ended before the person joined did not expect them (as in the reports).
-    joined = member.imported_at or member.registered_at
-    if joined is not None:
-        since = max(since, joined)
-    rows = await session.execute(
-        select(Attendance.status)
-        .select_from(Activity)
-        .outerjoin(
-            Attendance,
-            (Attendance.activity_id == Activity.id) & (Attendance.member_id == member.id),
-        )
-        .where(
-            meant,
-            Activity.kind != "volunteer",
-            Activity.status == "active",
-            Activity.ends_at >= since,
-            Activity.ends_at <= now,
-        )
-    )
-    result = Record()
-    for (status,) in rows.all():
-        name = "absent" if status is None else status
-        setattr(result, name, getattr(result, name) + 1)
-    return result

@@ -105,14 +105,6 @@ async def prune(session: AsyncSession, now: dt.datetime) -> int:
 
 
 # ---------------------------------------------------------------------- presence and order
-async def hold_presence(session: AsyncSession, number: int) -> bool:
-    """Take this instance's presence lock (on a connection kept for the process's life)."""
-    taken = await session.scalar(
-        text("SELECT pg_try_advisory_lock(:c, :n)"), {"c": PRESENCE_CLASS, "n": number}
-    )
-    return bool(taken)
-
-
 async def live_instances(session: AsyncSession) -> list[int]:
     """The numbers of the instances alive now (holding their presence lock)."""
     rows = await session.execute(

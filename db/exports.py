@@ -1,7 +1,7 @@
 """What goes into the ledger (台账), streamed in chunks so a year of data stays small in memory.
 
 Each function yields lists of plain tuples (no ORM rows, no texts): codes such as `present` or
-`confirmed` are turned into words by the caller (bot.reporting), which writes the workbook.
+`confirmed` are turned into words by the caller (render.ledger), which writes the workbook.
 """
 
 from __future__ import annotations
@@ -31,6 +31,26 @@ from db.models import (
 CHUNK = 2000
 Rows = AsyncIterator[list[tuple[Any, ...]]]
 Query = Select[*tuple[Any, ...]]
+
+
+def person_at_activity(member_unit: type[Unit]) -> tuple[Any, ...]:
+    """The first columns of a row per person per activity (render.ledger reads them so)."""
+    return (
+        Activity.id,
+        Activity.title,
+        Activity.starts_at,
+        member_unit.name,
+        Member.real_name,
+        Member.first_name,
+    )
+
+
+PERSON_AT_ACTIVITY = len(person_at_activity(Unit))
+
+
+def _of_unit(stmt: Query, unit_id: int | None) -> Query:
+    """Only the people of one unit (a unit lead's ledger), or everyone's."""
+    return stmt if unit_id is None else stmt.where(Member.unit_id == unit_id)
 
 
 def _in_period(start: dt.datetime, end: dt.datetime, unit_id: int | None) -> list[Any]:
@@ -87,12 +107,7 @@ def attendance(
     member_unit = aliased(Unit)
     stmt: Query = (
         select(
-            Activity.id,
-            Activity.title,
-            Activity.starts_at,
-            member_unit.name,
-            Member.real_name,
-            Member.first_name,
+            *person_at_activity(member_unit),
             Member.registered_at.is_not(None),
             Attendance.status,
             Attendance.at,
@@ -109,9 +124,7 @@ def attendance(
         .where(*ended_in_period(start, end, now, unit_id))
         .order_by(Activity.starts_at, Activity.id, member_unit.id, Member.real_name, Member.id)
     )
-    if unit_id is not None:
-        stmt = stmt.where(Member.unit_id == unit_id)
-    return stmt
+    return _of_unit(stmt, unit_id)
 
 
 def approvals(start: dt.datetime, end: dt.datetime, unit_id: int | None) -> Query:
@@ -120,12 +133,7 @@ def approvals(start: dt.datetime, end: dt.datetime, unit_id: int | None) -> Quer
     decider = aliased(Member)
     stmt: Query = (
         select(
-            Activity.id,
-            Activity.title,
-            Activity.starts_at,
-            member_unit.name,
-            Member.real_name,
-            Member.first_name,
+            *person_at_activity(member_unit),
             Approval.kind,
             Approval.reason,
             Approval.status,
@@ -142,9 +150,7 @@ def approvals(start: dt.datetime, end: dt.datetime, unit_id: int | None) -> Quer
         .where(*_in_period(start, end, unit_id))
         .order_by(Activity.starts_at, Activity.id, Approval.created_at, Approval.id)
     )
-    if unit_id is not None:
-        stmt = stmt.where(Member.unit_id == unit_id)
-    return stmt
+    return _of_unit(stmt, unit_id)
 
 
 def volunteering(start: dt.datetime, end: dt.datetime, unit_id: int | None) -> Query:
@@ -162,15 +168,10 @@ def volunteering(start: dt.datetime, end: dt.datetime, unit_id: int | None) -> Q
     )
     stmt: Query = (
         select(
-            Activity.id,
-            Activity.title,
-            Activity.starts_at,
-            Member.id,
-            Member.real_name,
-            Member.first_name,
-            member_unit.name,
+            *person_at_activity(member_unit),
             Signup.status,
             checked_in,
+            Member.id,
         )
         .join(Signup, Signup.activity_id == Activity.id)
         .join(Member, Member.id == Signup.member_id)
@@ -179,9 +180,7 @@ def volunteering(start: dt.datetime, end: dt.datetime, unit_id: int | None) -> Q
         .where(Activity.starts_at >= start, Activity.starts_at < end)
         .order_by(Activity.starts_at, Activity.id, Signup.id)
     )
-    if unit_id is not None:
-        stmt = stmt.where(Member.unit_id == unit_id)
-    return stmt
+    return _of_unit(stmt, unit_id)
 
 
 def receipts(start: dt.datetime, end: dt.datetime, unit_id: int | None) -> Query:
@@ -213,9 +212,7 @@ def receipts(start: dt.datetime, end: dt.datetime, unit_id: int | None) -> Query
         .where(Notice.status == "active", Notice.created_at >= start, Notice.created_at < end)
         .order_by(Notice.created_at, Notice.id, member_unit.id, Member.real_name, Member.id)
     )
-    if unit_id is not None:
-        stmt = stmt.where(Member.unit_id == unit_id)
-    return stmt
+    return _of_unit(stmt, unit_id)
 
 
 def roster(unit_id: int | None) -> Query:
@@ -235,9 +232,7 @@ def roster(unit_id: int | None) -> Query:
         .where(members_db.on_roster(), Member.erased_at.is_(None))
         .order_by(Unit.id, Member.real_name, Member.id)
     )
-    if unit_id is not None:
-        stmt = stmt.where(Member.unit_id == unit_id)
-    return stmt
+    return _of_unit(stmt, unit_id)
 
 
 async def stream(session: AsyncSession, stmt: Query) -> Rows:

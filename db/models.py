@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -63,6 +64,43 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# The values a column may hold: each tuple builds its CHECK constraint (`one_of`), and the
+# code reads the same tuple.
+ROLES = ("member", "admin")
+LEFT_REASONS = ("left", "removed")
+CHAT_PURPOSES = ("main", "unit")
+CHAT_STATUSES = ("active", "removed")
+KINDS = ("study", "meeting", "unity", "volunteer", "other")
+ACTIVITY_STATUSES = ("active", "cancelled")
+LEAVE_MODES = ("free", "approve")
+ATTENDANCE = ("present", "late", "leave")
+JOIN_KINDS = ("join", "unit", "link")
+JOIN_STATUSES = ("pending", "approved", "rejected", "cancelled")
+APPROVAL_KINDS = ("leave", "makeup")
+APPROVAL_STATUSES = ("pending", "approved", "rejected")
+NOTICE_TARGETS = ("main", "unit", "all")
+NOTICE_STATUSES = ("active", "deleted")
+MEDIA_KINDS = ("photo", "document")
+OUTBOX_STATUSES = ("pending", "sent", "failed", "undeliverable", "cancelled")
+SIGNUP_STATUSES = ("confirmed", "waitlisted")
+OCCURRENCE_OUTCOMES = ("sent", "skipped", "missed")
+MUSTER_STATUSES = ("open", "closed")
+MUSTER_ANSWERS = ("confirmed", "waitlisted", "declined")
+NEED_CATEGORIES = ("就业", "教育", "住房", "婚恋", "生育", "亲子", "其他")
+NEED_STATUSES = ("new", "accepted", "in_progress", "done")
+RATINGS = ("yes", "no")
+NEED_EVENT_KINDS = ("reply", "status", "rating")
+
+
+def one_of(column: str, values: Sequence[str], name: str | None = None) -> CheckConstraint:
+    """A CHECK that `column` holds one of `values` (named after the column)."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name or column)
+
+
+# ----------------------------------------------------------------- People and their groups
+
+
 class Unit(Base):
     """A subgroup (分组 / 单位) of the committee's members."""
 
@@ -83,8 +121,8 @@ class Member(Base):
 
     __tablename__ = "members"
     __table_args__ = (
-        CheckConstraint("role IN ('member', 'admin')", name="role"),
-        CheckConstraint("left_reason IN ('left', 'removed')", name="left_reason"),
+        one_of("role", ROLES),
+        one_of("left_reason", LEFT_REASONS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,7 +143,7 @@ class Member(Base):
     # so at most once a day; otherwise privately, or with a reaction).
     group_hint_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     title: Mapped[str | None] = mapped_column(String(64))  # 职务, from the roster
-    # "zh" or "en" (bot.texts.LANGUAGES); NULL until first contact sets it from language_code.
+    # "zh" or "en" (render.texts.LANGUAGES); NULL until first contact sets it from language_code.
     lang: Mapped[str | None] = mapped_column(String(8))
     imported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # 已离开: the person left every bound group (`left`; rejoining one clears it) or the
@@ -146,13 +184,80 @@ class Member(Base):
     @property
     def display_name(self) -> str:
         """Real name if registered, else the Telegram name; "" once erased (what is shown then
-        is the catalog's, see bot.texts.person_name)."""
+        is the catalog's, see render.texts.person_name)."""
         if self.real_name:
             return self.real_name
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
 
-CHAT_STATUSES = ("active", "removed")
+class JoinRequest(Base):
+    """What the committee decides about who belongs: `join` (someone in none of the
+    organisation's groups asks to register), `unit` (a member asks to move to another unit),
+    `link` (an account asks to be an imported person). The first decision wins."""
+
+    __tablename__ = "join_requests"
+    __table_args__ = (
+        one_of("kind", JOIN_KINDS),
+        one_of("status", JOIN_STATUSES),
+        # One pending request of each kind per person.
+        Index(
+            "uq_join_requests_pending",
+            "member_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    real_name: Mapped[str | None] = mapped_column(String(64))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # `link`: the imported record the account asks to be.
+    imported_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id], lazy="joined")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    imported: Mapped[Member | None] = relationship(foreign_keys=[imported_id], lazy="joined")
+    decider: Mapped[Member | None] = relationship(foreign_keys=[decided_by], lazy="joined")
+
+
+class Conversation(Base):
+    """A conversation waiting for the person's next message: a guided /newevent, the reason
+    after 请假, a check-in code, a need being written. Kept here, not in one process's memory,
+    so any instance takes the next step and a restart loses nothing. One of each kind per
+    person, the newest answered first; one left for an hour is forgotten (db.conversations)."""
+
+    __tablename__ = "conversations"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # Where it stands: plain JSON (times as ISO strings).
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    # The person's newest conversation has the highest turn (times may tie).
+    turn: Mapped[int] = mapped_column(Integer)
+
+
+class PendingImport(Base):
+    """A roster file previewed by /import, waiting for 确认导入 (the file stays at Telegram)."""
+
+    __tablename__ = "pending_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    file_id: Mapped[str] = mapped_column(String(256))
+    file_name: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Chat(Base):
@@ -164,8 +269,8 @@ class Chat(Base):
 
     __tablename__ = "chats"
     __table_args__ = (
-        CheckConstraint("purpose IN ('main', 'unit')", name="purpose"),
-        CheckConstraint("status IN ('active', 'removed')", name="status"),
+        one_of("purpose", CHAT_PURPOSES),
+        one_of("status", CHAT_STATUSES),
         # At most one main group, at most one group per unit.
         Index(
             "uq_chats_main",
@@ -211,8 +316,7 @@ class UnitTopic(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-KINDS = ("study", "meeting", "unity", "volunteer", "other")
-ATTENDANCE = ("present", "late", "leave")
+# -------------- Activities: attendance, approvals, QR check-in, volunteering, certificates
 
 
 class Activity(Base):
@@ -220,10 +324,10 @@ class Activity(Base):
 
     __tablename__ = "activities"
     __table_args__ = (
-        CheckConstraint("kind IN ('study', 'meeting', 'unity', 'volunteer', 'other')", name="kind"),
-        CheckConstraint("status IN ('active', 'cancelled')", name="status"),
+        one_of("kind", KINDS),
+        one_of("status", ACTIVITY_STATUSES),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
-        CheckConstraint("leave_mode IN ('free', 'approve')", name="leave_mode"),
+        one_of("leave_mode", LEAVE_MODES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -252,8 +356,8 @@ class Activity(Base):
     # Options (issue 12): `approve` sends leave to an approver; `qr` allows check-in only by
     # scanning the rotating code; `checkout` (volunteering) credits the real hours.
     leave_mode: Mapped[str] = mapped_column(String(8), default="free", server_default="free")
-    qr: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    checkout: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    qr: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    checkout: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The first activity of the series this one belongs to (repeat=…); None: a single one.
     series_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
@@ -278,48 +382,28 @@ class ActivityPhoto(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-JOIN_KINDS = ("join", "unit", "link")
-JOIN_STATUSES = ("pending", "approved", "rejected", "cancelled")
+class Attendance(Base):
+    """One person's answer to one activity: present, late, or on leave (with a reason)."""
 
-
-class JoinRequest(Base):
-    """What the committee decides about who belongs: `join` (someone in none of the
-    organisation's groups asks to register), `unit` (a member asks to move to another unit),
-    `link` (an account asks to be an imported person). The first decision wins."""
-
-    __tablename__ = "join_requests"
+    __tablename__ = "attendance"
     __table_args__ = (
-        CheckConstraint("kind IN ('join', 'unit', 'link')", name="kind"),
-        CheckConstraint(
-            "status IN ('pending', 'approved', 'rejected', 'cancelled')", name="status"
-        ),
-        # One pending request of each kind per person.
-        Index(
-            "uq_join_requests_pending",
-            "member_id",
-            "kind",
-            unique=True,
-            sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
-        ),
+        # The database, not only the code, makes a double check-in impossible.
+        UniqueConstraint("activity_id", "member_id", name="uq_attendance_activity_member"),
+        one_of("status", ATTENDANCE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(8))
-    real_name: Mapped[str | None] = mapped_column(String(64))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    # `link`: the imported record the account asks to be.
-    imported_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(256))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 补签: present by an approved make-up request (the Approval row says who approved, when).
+    makeup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 签退 (activities with checkout=on): the real hours are the time between `at` and this.
+    checked_out_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    member: Mapped[Member] = relationship(foreign_keys=[member_id], lazy="joined")
-    unit: Mapped[Unit | None] = relationship(lazy="joined")
-    imported: Mapped[Member | None] = relationship(foreign_keys=[imported_id], lazy="joined")
-    decider: Mapped[Member | None] = relationship(foreign_keys=[decided_by], lazy="joined")
+    member: Mapped[Member] = relationship(lazy="joined")
 
 
 class WrongCode(Base):
@@ -335,47 +419,6 @@ class WrongCode(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class PendingImport(Base):
-    """A roster file previewed by /import, waiting for 确认导入 (the file stays at Telegram)."""
-
-    __tablename__ = "pending_imports"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    file_id: Mapped[str] = mapped_column(String(256))
-    file_name: Mapped[str] = mapped_column(String(256))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    done: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class Attendance(Base):
-    """One person's answer to one activity: present, late, or on leave (with a reason)."""
-
-    __tablename__ = "attendance"
-    __table_args__ = (
-        # The database, not only the code, makes a double check-in impossible.
-        UniqueConstraint("activity_id", "member_id", name="uq_attendance_activity_member"),
-        CheckConstraint("status IN ('present', 'late', 'leave')", name="status"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str | None] = mapped_column(String(256))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # 补签: present by an approved make-up request (the Approval row says who approved, when).
-    makeup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    # 签退 (activities with checkout=on): the real hours are the time between `at` and this.
-    checked_out_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
-    member: Mapped[Member] = relationship(lazy="joined")
-
-
-APPROVAL_KINDS = ("leave", "makeup")
-APPROVAL_STATUSES = ("pending", "approved", "rejected")
-
-
 class Approval(Base):
     """A request someone must decide: leave for an activity with leave=approve, or 补签.
 
@@ -386,8 +429,8 @@ class Approval(Base):
     __tablename__ = "approvals"
     __table_args__ = (
         UniqueConstraint("kind", "activity_id", "member_id", name="uq_approvals_request"),
-        CheckConstraint("kind IN ('leave', 'makeup')", name="kind"),
-        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        one_of("kind", APPROVAL_KINDS),
+        one_of("status", APPROVAL_STATUSES),
         Index("ix_approvals_pending", "status", "activity_id"),
     )
 
@@ -421,7 +464,44 @@ class QrDisplay(Base):
     period: Mapped[int] = mapped_column(BigInteger, default=0)
     created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Signup(Base):
+    """A volunteer's sign-up: confirmed while places remain, else waitlisted (by id order)."""
+
+    __tablename__ = "signups"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "member_id", name="uq_signups_activity_member"),
+        one_of("status", SIGNUP_STATUSES),
+        Index("ix_signups_queue", "activity_id", "status", "id"),
+    )
+
+    # The id is the arrival order: assigned under the activity's lock.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    promoted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(lazy="joined")
+
+
+class HoursOverride(Base):
+    """The committee's correction of one person's service hours for one activity."""
+
+    __tablename__ = "hours_overrides"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "member_id", name="uq_hours_overrides_activity_member"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    hours: Mapped[float] = mapped_column()
+    set_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Certificate(Base):
@@ -438,6 +518,261 @@ class Certificate(Base):
     hours: Mapped[float] = mapped_column()
     activities: Mapped[int] = mapped_column()
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------------- Notices
+
+
+class Notice(Base):
+    """A committee notice (通知) that people acknowledge with 收到."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        one_of("target", NOTICE_TARGETS),
+        one_of("status", NOTICE_STATUSES),
+        one_of("media_kind", MEDIA_KINDS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(String(8))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    media_kind: Mapped[str | None] = mapped_column(String(16))
+    media_file_id: Mapped[str | None] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # When those who have not acknowledged are reminded privately; None: never.
+    remind_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    chased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # /notice urgent: its automatic follow-ups are not held during quiet hours.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Each follow-up round (scheduled or /chase) has its own outbox keys.
+    chase_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    creator: Mapped[Member] = relationship(lazy="joined")
+
+
+class NoticePost(Base):
+    """Where a notice was posted (one row per chat)."""
+
+    __tablename__ = "notice_posts"
+    __table_args__ = (UniqueConstraint("notice_id", "chat_id", name="uq_notice_posts_chat"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Acknowledgement(Base):
+    """One person's 收到 to one notice."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("notice_id", "member_id", name="uq_ack_notice_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ------------------------------------------------------------------------------- Reminders
+
+
+class ReminderSetting(Base):
+    """A default rule switched off or retimed (rules without a row keep their defaults)."""
+
+    __tablename__ = "reminder_settings"
+
+    rule: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    at_time: Mapped[str | None] = mapped_column(String(5))  # HH:MM local, calendar rules only
+
+
+class OneOffReminder(Base):
+    """/remind add: a reminder at a given time to the main group or a unit's chat."""
+
+    __tablename__ = "one_off_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class ReminderOccurrence(Base):
+    """One occurrence of a rule that was handled: sent, skipped (condition met) or missed."""
+
+    __tablename__ = "reminder_occurrences"
+    __table_args__ = (one_of("outcome", OCCURRENCE_OUTCOMES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # (rule, period, target), e.g. study_quota:2026Q4:d30 or activity:12:before_1h
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    handled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(String(300))
+
+
+# --------------------------------------------------------------------- Rapid calls (青年突击队)
+
+
+class Muster(Base):
+    """A rapid call (青年突击队): N people wanted within minutes, by the committee."""
+
+    __tablename__ = "musters"
+    __table_args__ = (one_of("status", MUSTER_STATUSES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    need: Mapped[int] = mapped_column()
+    # None: everyone registered; otherwise that unit's people. `squad`: only the pool.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    squad: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    status: Mapped[str] = mapped_column(String(8), default="open", server_default="open")
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The group card.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class MusterAnswer(Base):
+    """One person's answer to a rapid call: confirmed, waitlisted (in id order) or declined."""
+
+    __tablename__ = "muster_answers"
+    __table_args__ = (
+        UniqueConstraint("muster_id", "member_id", name="uq_muster_answers_member"),
+        one_of("status", MUSTER_ANSWERS),
+        Index("ix_muster_answers_queue", "muster_id", "status", "id"),
+    )
+
+    # The id is the arrival order of a 我能去 (assigned under the call's lock).
+    id: Mapped[int] = mapped_column(primary_key=True)
+    muster_id: Mapped[int] = mapped_column(ForeignKey("musters.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(lazy="joined")
+
+
+class SquadMember(Base):
+    """The 青年突击队 pool: people who volunteered to be called first (/squad join)."""
+
+    __tablename__ = "squad_members"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id"), primary_key=True, autoincrement=False
+    )
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# ------------------------------------------------------------------------- Needs (我为青年办实事)
+
+
+class Need(Base):
+    """我为青年办实事: a young staff member's need, sent privately to the committee.
+
+    Anonymous: `member_id` is NULL and nothing about the sender is ever rendered or exported;
+    `relay_chat_id` (the private chat the bot answers into) is the only trace, read only to
+    relay the committee's replies, never shown.
+    """
+
+    __tablename__ = "needs"
+    __table_args__ = (
+        one_of("status", NEED_STATUSES),
+        one_of("satisfied", RATINGS),
+        CheckConstraint(
+            "(anonymous AND member_id IS NULL) OR (NOT anonymous AND member_id IS NOT NULL)",
+            name="anonymous_has_no_member",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    relay_chat_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    satisfied: Mapped[str | None] = mapped_column(String(3))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member | None] = relationship(lazy="joined")
+
+
+class NeedEvent(Base):
+    """The history of a need: the committee's replies, status changes, the sender's rating."""
+
+    __tablename__ = "need_events"
+    __table_args__ = (one_of("kind", NEED_EVENT_KINDS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    # The committee member who replied or changed the status (None: the sender's rating).
+    by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    by: Mapped[Member | None] = relationship(lazy="joined")
+
+
+# ----------------- Delivery and the cluster: the outbox, updates, shared windows and state
+
+
+class OutboxMessage(Base):
+    """A message to send, written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        one_of("status", OUTBOX_STATUSES),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Idempotency: e.g. notice:12:member:345:followup. Enqueueing it twice is a no-op.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    # [[{"text": ..., "data": ...}]]: inline buttons, kept free of Telegram types.
+    buttons: Mapped[list[list[dict[str, str]]] | None] = mapped_column(JSON)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)  # a forum topic of chat_id
+    media_kind: Mapped[str | None] = mapped_column(String(16))
+    media_file_id: Mapped[str | None] = mapped_column(String(256))
+    pin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An automatic private message (reminder, follow-up, nudge, promotion): held during
+    # QUIET_HOURS and sent when they end, in order. Explicit and urgent sends are not.
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What to do once sent (e.g. "notice_post" records the message) and for whom.
+    purpose: Mapped[str | None] = mapped_column(String(32))
+    ref_id: Mapped[int | None] = mapped_column()
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the next attempt may go (a retry's backoff, 429's retry_after): transport time.
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Not sent before this time of the bot's own clock (a series' later card); None: at once.
+    not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(300))
 
 
 class ProcessedUpdate(Base):
@@ -506,303 +841,3 @@ class CardRequest(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-
-class Notice(Base):
-    """A committee notice (通知) that people acknowledge with 收到."""
-
-    __tablename__ = "notices"
-    __table_args__ = (
-        CheckConstraint("target IN ('main', 'unit', 'all')", name="target"),
-        CheckConstraint("status IN ('active', 'deleted')", name="status"),
-        CheckConstraint("media_kind IN ('photo', 'document')", name="media_kind"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
-    target: Mapped[str] = mapped_column(String(8))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    media_kind: Mapped[str | None] = mapped_column(String(16))
-    media_file_id: Mapped[str | None] = mapped_column(String(256))
-    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
-    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    # When those who have not acknowledged are reminded privately; None: never.
-    remind_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
-    chased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # /notice urgent: its automatic follow-ups are not held during quiet hours.
-    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Each follow-up round (scheduled or /chase) has its own outbox keys.
-    chase_count: Mapped[int] = mapped_column(default=0, server_default="0")
-
-    unit: Mapped[Unit | None] = relationship(lazy="joined")
-    creator: Mapped[Member] = relationship(lazy="joined")
-
-
-class NoticePost(Base):
-    """Where a notice was posted (one row per chat)."""
-
-    __tablename__ = "notice_posts"
-    __table_args__ = (UniqueConstraint("notice_id", "chat_id", name="uq_notice_posts_chat"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
-
-
-class Acknowledgement(Base):
-    """One person's 收到 to one notice."""
-
-    __tablename__ = "acknowledgements"
-    __table_args__ = (UniqueConstraint("notice_id", "member_id", name="uq_ack_notice_member"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-OUTBOX_STATUSES = ("pending", "sent", "failed", "undeliverable", "cancelled")
-
-
-class OutboxMessage(Base):
-    """A message to send, written in the same transaction as the change that causes it."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'sent', 'failed', 'undeliverable', 'cancelled')", name="status"
-        ),
-        Index("ix_outbox_due", "status", "next_attempt_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # Idempotency: e.g. notice:12:member:345:followup. Enqueueing it twice is a no-op.
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    text: Mapped[str] = mapped_column(Text)
-    # [[{"text": ..., "data": ...}]]: inline buttons, kept free of Telegram types.
-    buttons: Mapped[list[list[dict[str, str]]] | None] = mapped_column(JSON)
-    thread_id: Mapped[int | None] = mapped_column(BigInteger)  # a forum topic of chat_id
-    media_kind: Mapped[str | None] = mapped_column(String(16))
-    media_file_id: Mapped[str | None] = mapped_column(String(256))
-    pin: Mapped[bool] = mapped_column(Boolean, default=False)
-    # An automatic private message (reminder, follow-up, nudge, promotion): held during
-    # QUIET_HOURS and sent when they end, in order. Explicit and urgent sends are not.
-    quiet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # What to do once sent (e.g. "notice_post" records the message) and for whom.
-    purpose: Mapped[str | None] = mapped_column(String(32))
-    ref_id: Mapped[int | None] = mapped_column()
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
-    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
-    # When the next attempt may go (a retry's backoff, 429's retry_after): transport time.
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Not sent before this time of the bot's own clock (a series' later card); None: at once.
-    not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
-    error: Mapped[str | None] = mapped_column(String(300))
-
-
-class Signup(Base):
-    """A volunteer's sign-up: confirmed while places remain, else waitlisted (by id order)."""
-
-    __tablename__ = "signups"
-    __table_args__ = (
-        UniqueConstraint("activity_id", "member_id", name="uq_signups_activity_member"),
-        CheckConstraint("status IN ('confirmed', 'waitlisted')", name="status"),
-        Index("ix_signups_queue", "activity_id", "status", "id"),
-    )
-
-    # The id is the arrival order: assigned under the activity's lock.
-    id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    promoted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
-    member: Mapped[Member] = relationship(lazy="joined")
-
-
-class HoursOverride(Base):
-    """The committee's correction of one person's service hours for one activity."""
-
-    __tablename__ = "hours_overrides"
-    __table_args__ = (
-        UniqueConstraint("activity_id", "member_id", name="uq_hours_overrides_activity_member"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    hours: Mapped[float] = mapped_column()
-    set_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class ReminderSetting(Base):
-    """A default rule switched off or retimed (rules without a row keep their defaults)."""
-
-    __tablename__ = "reminder_settings"
-
-    rule: Mapped[str] = mapped_column(String(32), primary_key=True)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    at_time: Mapped[str | None] = mapped_column(String(5))  # HH:MM local, calendar rules only
-
-
-class OneOffReminder(Base):
-    """/remind add: a reminder at a given time to the main group or a unit's chat."""
-
-    __tablename__ = "one_off_reminders"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    text: Mapped[str] = mapped_column(Text)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-
-    unit: Mapped[Unit | None] = relationship(lazy="joined")
-
-
-class ReminderOccurrence(Base):
-    """One occurrence of a rule that was handled: sent, skipped (condition met) or missed."""
-
-    __tablename__ = "reminder_occurrences"
-    __table_args__ = (CheckConstraint("outcome IN ('sent', 'skipped', 'missed')", name="outcome"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # (rule, period, target), e.g. study_quota:2026Q4:d30 or activity:12:before_1h
-    key: Mapped[str] = mapped_column(String(120), unique=True)
-    rule: Mapped[str] = mapped_column(String(32))
-    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    handled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    outcome: Mapped[str] = mapped_column(String(16))
-    detail: Mapped[str | None] = mapped_column(String(300))
-
-
-class Muster(Base):
-    """A rapid call (青年突击队): N people wanted within minutes, by the committee."""
-
-    __tablename__ = "musters"
-    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
-    need: Mapped[int] = mapped_column()
-    # None: everyone registered; otherwise that unit's people. `squad`: only the pool.
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    squad: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    status: Mapped[str] = mapped_column(String(8), default="open", server_default="open")
-    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # The group card.
-    chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
-
-    unit: Mapped[Unit | None] = relationship(lazy="joined")
-
-
-class MusterAnswer(Base):
-    """One person's answer to a rapid call: confirmed, waitlisted (in id order) or declined."""
-
-    __tablename__ = "muster_answers"
-    __table_args__ = (
-        UniqueConstraint("muster_id", "member_id", name="uq_muster_answers_member"),
-        CheckConstraint("status IN ('confirmed', 'waitlisted', 'declined')", name="status"),
-        Index("ix_muster_answers_queue", "muster_id", "status", "id"),
-    )
-
-    # The id is the arrival order of a 我能去 (assigned under the call's lock).
-    id: Mapped[int] = mapped_column(primary_key=True)
-    muster_id: Mapped[int] = mapped_column(ForeignKey("musters.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-    member: Mapped[Member] = relationship(lazy="joined")
-
-
-class SquadMember(Base):
-    """The 青年突击队 pool: people who volunteered to be called first (/squad join)."""
-
-    __tablename__ = "squad_members"
-
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id"), primary_key=True, autoincrement=False
-    )
-    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-
-NEED_CATEGORIES = ("就业", "教育", "住房", "婚恋", "生育", "亲子", "其他")
-NEED_STATUSES = ("new", "accepted", "in_progress", "done")
-
-
-class Need(Base):
-    """我为青年办实事: a young staff member's need, sent privately to the committee.
-
-    Anonymous: `member_id` is NULL and nothing about the sender is ever rendered or exported;
-    `relay_chat_id` (the private chat the bot answers into) is the only trace, read only to
-    relay the committee's replies, never shown.
-    """
-
-    __tablename__ = "needs"
-    __table_args__ = (
-        CheckConstraint("status IN ('new', 'accepted', 'in_progress', 'done')", name="status"),
-        CheckConstraint("satisfied IN ('yes', 'no')", name="satisfied"),
-        CheckConstraint(
-            "(anonymous AND member_id IS NULL) OR (NOT anonymous AND member_id IS NOT NULL)",
-            name="anonymous_has_no_member",
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    category: Mapped[str] = mapped_column(String(8))
-    text: Mapped[str] = mapped_column(Text)
-    anonymous: Mapped[bool] = mapped_column(Boolean)
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
-    relay_chat_id: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
-    satisfied: Mapped[str | None] = mapped_column(String(3))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-    member: Mapped[Member | None] = relationship(lazy="joined")
-
-
-class NeedEvent(Base):
-    """The history of a need: the committee's replies, status changes, the sender's rating."""
-
-    __tablename__ = "need_events"
-    __table_args__ = (CheckConstraint("kind IN ('reply', 'status', 'rating')", name="kind"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(8))
-    text: Mapped[str] = mapped_column(Text)
-    # The committee member who replied or changed the status (None: the sender's rating).
-    by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-    by: Mapped[Member | None] = relationship(lazy="joined")
-
-
-class NeedDraft(Base):
-    """A need being written in the guided /need dialogue (kept in the database, so any
-    instance can take the next step)."""
-
-    __tablename__ = "need_drafts"
-
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id"), primary_key=True, autoincrement=False
-    )
-    category: Mapped[str | None] = mapped_column(String(8))
-    text: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

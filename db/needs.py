@@ -1,8 +1,8 @@
 """我为青年办实事: young staff's needs, sent privately to the committee, and their follow-up.
 
-A need is written with /need (a guided dialogue whose state is the `need_drafts` row of its
-writer, so any instance can take the next step; a draft untouched for DRAFT_TTL is forgotten)
-or in one line. It is sent signed or anonymous.
+A need is written with /need (a guided dialogue, a conversation of db.conversations, so any
+instance can take the next step; one left for an hour is forgotten) or in one line. It is sent
+signed or anonymous.
 
 Anonymity is anonymity to the committee. An anonymous need has `member_id` NULL (a CHECK
 constraint on `needs` enforces it): nothing the committee sees — /needs, a need's history, the
@@ -12,11 +12,11 @@ private chat the bot relays the committee's replies and status changes into, and
 sender rates the outcome; it is read for that alone — never rendered, exported or logged: no
 query here returns it except `relay_of`, and `rate` only compares it with the presser's chat.
 (Whoever administers the database itself can match that chat id with `members.telegram_id`;
-the committee, through the bot, cannot.) The draft, which does name its writer, is deleted in
+the committee, through the bot, cannot.) The conversation, which does name its writer, ends in
 the transaction that creates the need.
 
 Functions here return rows and plain values; words are the caller's (handlers.needs,
-bot.reporting).
+render.ledger).
 """
 
 from __future__ import annotations
@@ -26,21 +26,18 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, select, update
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.errors import Refusal, TextKeys
-from db.models import NEED_CATEGORIES, NEED_STATUSES, Member, Need, NeedDraft, NeedEvent, Unit
-from db.sql import upsert
+from db.models import NEED_CATEGORIES, NEED_STATUSES, RATINGS, Member, Need, NeedEvent, Unit
 
 CATEGORIES = NEED_CATEGORIES
 STATUSES = NEED_STATUSES
 OPEN_STATUSES = ("new", "accepted", "in_progress")
-DRAFT_TTL = dt.timedelta(hours=1)
 MAX_TEXT = 2000
 PER_DAY = 5  # needs a person may send in a day
-RATINGS = ("yes", "no")
 Query = Select[*tuple[Any, ...]]
 
 
@@ -104,83 +101,6 @@ def clean_text(raw: str, empty: str = "need_text_empty") -> str:
         if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cs"):
             raise Refusal("need_text_invalid")
     return text
-
-
-# ---------------------------------------------------------------------------- drafts
-@dataclass(frozen=True)
-class Draft:
-    category: str | None
-    text: str | None
-
-    @property
-    def step(self) -> str:
-        """`category` (choose one), `text` (type it) or `sign` (署名 / 匿名)."""
-        if self.category is None:
-            return "category"
-        return "text" if self.text is None else "sign"
-
-
-def _stale_before(now: dt.datetime) -> dt.datetime:
-    return now - DRAFT_TTL
-
-
-async def draft(session: AsyncSession, member_id: int, now: dt.datetime) -> Draft | None:
-    """This person's draft, unless there is none or it is stale (then it is forgotten)."""
-    row = await session.get(NeedDraft, member_id, populate_existing=True)
-    if row is None:
-        return None
-    if row.updated_at < _stale_before(now):
-        await drop_draft(session, member_id)
-        return None
-    return Draft(row.category, row.text)
-
-
-async def save_draft(
-    session: AsyncSession,
-    member_id: int,
-    now: dt.datetime,
-    *,
-    category: str | None = None,
-    text: str | None = None,
-) -> None:
-    """Write this person's draft (a new one replaces the old). Stale drafts of anyone are
-    forgotten on the way: the text of a need never sent does not linger."""
-    await session.execute(delete(NeedDraft).where(NeedDraft.updated_at < _stale_before(now)))
-    await upsert(
-        session,
-        NeedDraft,
-        ["member_id"],
-        member_id=member_id,
-        category=category,
-        text=text,
-        updated_at=now,
-    )
-
-
-async def drop_draft(session: AsyncSession, member_id: int) -> bool:
-    """Forget this person's draft; True if there was one."""
-    result = await session.execute(delete(NeedDraft).where(NeedDraft.member_id == member_id))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def take_draft(
-    session: AsyncSession, member_id: int, now: dt.datetime
-) -> tuple[str, str] | None:
-    """The complete, fresh draft (category, text), deleted in this transaction; None if there
-    is none — a second press of 署名 / 匿名 finds nothing and sends nothing."""
-    found = await draft(session, member_id, now)
-    if found is None or found.category is None or found.text is None:
-        return None
-    result = await session.execute(
-        delete(NeedDraft).where(
-            NeedDraft.member_id == member_id,
-            NeedDraft.category.is_not(None),
-            NeedDraft.text.is_not(None),
-        )
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return None
-    return found.category, found.text
 
 
 # ---------------------------------------------------------------------------- needs

@@ -23,12 +23,12 @@ from db.models import (
     Approval,
     Attendance,
     Certificate,
+    Conversation,
     HoursOverride,
     JoinRequest,
     Member,
     MusterAnswer,
     Need,
-    NeedDraft,
     NeedEvent,
     OutboxMessage,
     PendingImport,
@@ -253,7 +253,7 @@ async def erase(session: AsyncSession, member: Member, now: dt.datetime) -> Eras
         update(Certificate).where(Certificate.member_id == member.id).values(name="")
     )
     await session.execute(delete(SquadMember).where(SquadMember.member_id == member.id))
-    await session.execute(delete(NeedDraft).where(NeedDraft.member_id == member.id))
+    await session.execute(delete(Conversation).where(Conversation.member_id == member.id))
     await session.execute(delete(PendingImport).where(PendingImport.member_id == member.id))
     await session.execute(delete(JoinRequest).where(JoinRequest.member_id == member.id))
     if telegram_id is not None:

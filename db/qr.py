@@ -25,9 +25,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import activities as activities_db
+from db import attendance as attendance_db
 from db import cluster as cluster_db
 from db import rules
-from db.activities import CheckinResult, Outcome
+from db.attendance import CheckinResult, Outcome
 from db.errors import Refusal
 from db.models import Activity, ClusterState, Member, QrDisplay
 from db.sql import insert_ignore, upsert
@@ -149,7 +150,7 @@ async def check_in(
     current = period_of(now, rotate_seconds)
     activity = await activities_db.get_active(session, activity_id)
     if code is not None and activity.qr:
-        await activities_db.guard_code_tries(session, activity_id, member.id, now)
+        await attendance_db.guard_code_tries(session, activity_id, member.id, now)
     if scan is not None:
         verdict = check_token(key, scan, current)
     else:
@@ -157,14 +158,14 @@ async def check_in(
         oldest = period_of(policy.opens_at(activity.starts_at), rotate_seconds)
         verdict = check_code(key, activity_id, code, current, oldest)
     if verdict is Verdict.OK:
-        return await activities_db.check_in(session, activity_id, member, now, policy, qr_ok=True)
+        return await attendance_db.check_in(session, activity_id, member, now, policy, qr_ok=True)
     if not activity.qr:
         return verdict
-    result = await activities_db.check_in(session, activity_id, member, now, policy)
+    result = await attendance_db.check_in(session, activity_id, member, now, policy)
     if result.outcome is not Outcome.NEED_QR:
         return result
     if code is not None and verdict is Verdict.INVALID:
-        await activities_db.record_wrong_code(session, activity_id, member.id, now)
+        await attendance_db.record_wrong_code(session, activity_id, member.id, now)
     return verdict
 
 

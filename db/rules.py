@@ -29,7 +29,7 @@ KIND_ALIASES = {
     "other": "other",
     "其他": "other",
 }
-# Languages a person or group can be spoken to in (bot/locales holds their catalogs).
+# Languages a person or group can be spoken to in (render/locales holds their catalogs).
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 LANGUAGE_WORDS = {

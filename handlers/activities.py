@@ -4,193 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import CommandHandler
 
-from bot.cards import CardView
-from bot.services import Services
-from bot.texts import PerLanguage, paginate, speaking, t
 from db import activities as activities_db
 from db import chats as chats_db
-from db import outbox as outbox_db
 from db import rules
 from db import series as series_db
 from db import volunteer as volunteer_db
 from db.errors import Refusal
 from db.models import Activity
-from db.outbox import Buttons
 from db.rules import parse_id
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render.activities import render_card
+from render.formats import kind_name, when
+from render.texts import paginate, speaking, t
 from scheduler import activity_cards, promotions
-from scheduler.outbox import markup as outbox_markup
+from scheduler.activity_cards import CARD, card_counts
 
 log = logging.getLogger(__name__)
-
-CARD = "activity"
-
-
-def local_time(moment: dt.datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%H:%M")
-
-
-def when(activity: Activity, zone: ZoneInfo) -> str:
-    start, end = activity.starts_at.astimezone(zone), activity.ends_at.astimezone(zone)
-    end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%m-%d %H:%M")
-    return t("when", date=start.strftime("%Y-%m-%d"), start=start.strftime("%H:%M"), end=end_text)
-
-
-def kind_name(kind: str) -> str:
-    return t(f"kind_{kind}")
-
-
-def target_name(activity: Activity) -> str:
-    return activity.unit.name if activity.unit else t("target_all")
-
-
-def card_buttons(activity: Activity) -> Buttons:
-    """The card's buttons, as outbox data: 签到/请假, or 报名/取消报名/签到 for volunteering."""
-    checkin = outbox_db.button(t("button_checkin"), f"act:ci:{activity.id}")
-    if activity.kind == "volunteer":
-        attend = [checkin]
-        if activity.checkout:  # 签退: the real hours are credited
-            attend.append(outbox_db.button(t("button_checkout"), f"act:co:{activity.id}"))
-        return [
-            [
-                outbox_db.button(t("button_signup"), f"act:su:{activity.id}"),
-                outbox_db.button(t("button_withdraw"), f"act:wd:{activity.id}"),
-            ],
-            attend,
-        ]
-    return [[checkin, outbox_db.button(t("button_leave"), f"act:lv:{activity.id}")]]
-
-
-def service_hours(activity: Activity) -> float:
-    """The hours a volunteer activity credits (stated, or its length)."""
-    return volunteer_db.planned_hours(activity)
-
-
-def counts_line(
-    activity: Activity,
-    counts: activities_db.Counts,
-    volunteers: volunteer_db.VolunteerCounts | None,
-    zone: ZoneInfo,
-) -> str:
-    if volunteers is None:
-        pending = t("card_pending", pending=counts.pending) if counts.pending else ""
-        return (
-            t(
-                "card_counts",
-                present=counts.present,
-                late=counts.late,
-                leave=counts.leave,
-                expected=counts.expected,
-            )
-            + pending
-        )
-    return t(
-        "card_volunteer",
-        confirmed=volunteers.confirmed,
-        cap=activity.capacity if activity.capacity is not None else t("cap_unlimited"),
-        waitlisted=volunteers.waitlisted,
-        checked_in=volunteers.checked_in,
-        deadline=volunteer_db.deadline(activity).astimezone(zone).strftime("%m-%d %H:%M"),
-        hours=f"{service_hours(activity):g}",
-    )
-
-
-async def card_counts(
-    session: AsyncSession, activity: Activity
-) -> tuple[activities_db.Counts, volunteer_db.VolunteerCounts | None]:
-    counts = await activities_db.counts(session, activity)
-    if activity.kind != "volunteer":
-        return counts, None
-    return counts, await volunteer_db.counts(session, activity)
-
-
-def _option_hints(activity: Activity) -> list[str]:
-    """What a member must know before pressing: how to check in, leave needs approval…"""
-    hints = []
-    if activity.qr:
-        hints.append(t("card_qr_hint", id=activity.id))
-    elif activity.code:
-        hints.append(t("card_code_hint", id=activity.id))
-    if activity.leave_mode == "approve":
-        hints.append(t("card_leave_approve_hint"))
-    if activity.checkout:
-        hints.append(t("card_checkout_hint"))
-    return hints
-
-
-def render_card(
-    activity: Activity,
-    counts: tuple[activities_db.Counts, volunteer_db.VolunteerCounts | None],
-    zone: ZoneInfo,
-    now: dt.datetime,
-) -> tuple[str, Buttons | None]:
-    """The group card: what, when, where, for whom, live counts, and its buttons."""
-    status = ""
-    buttons: Buttons | None = card_buttons(activity)
-    if activity.status == "cancelled":
-        status, buttons = t("card_cancelled"), None
-    elif now > activity.ends_at:
-        status, buttons = t("card_ended"), None
-    else:
-        status = "".join(_option_hints(activity))
-    text = t(
-        "card",
-        kind=kind_name(activity.kind),
-        id=activity.id,
-        title=activity.title,
-        when=when(activity, zone),
-        place=activity.place or t("place_none"),
-        target=target_name(activity),
-        counts=counts_line(activity, counts[0], counts[1], zone),
-        status=status,
-    )
-    return text, buttons
-
-
-async def card_views(services: Services, activity_id: int) -> list[CardView]:
-    """The card of `activity_id` as it should look now (none if it is not posted yet), in
-    its group's language (whoever pressed).
-
-    A card whose chat changed (upgraded, or the bot was removed) is posted afresh in its new
-    chat instead, while the activity is still open.
-    """
-    async with services.db.session() as session:
-        found = await session.get(Activity, activity_id)
-        if found is None:
-            return []
-        activity = found
-        counts = await card_counts(session, activity)
-        zone, now = services.settings.timezone, services.now()
-        render = PerLanguage(lambda: render_card(activity, counts, zone, now))
-        if activity.chat_id is None:  # not posted yet (a series' later card waits its turn)
-            await activity_cards.refresh_pending(session, activity, render, now)
-            await session.commit()
-            services.outbox.wake()
-            return []
-        text, buttons = render(await chats_db.language(session, activity.chat_id))
-        if activity.message_id is not None:
-            return [CardView(activity.chat_id, activity.message_id, text, outbox_markup(buttons))]
-        if buttons is not None and not await outbox_db.has_pending(
-            session, activity_cards.POST, activity.id, activity.chat_id
-        ):
-            await activity_cards.enqueue(
-                session, activity, activity.chat_id, text, buttons, thread_id=activity.thread_id
-            )
-            await session.commit()
-            services.outbox.wake()
-    return []
 
 
 async def queue_card(ctx: Ctx, activity: Activity, not_before: dt.datetime | None = None) -> None:
     """Queue a new activity's card (the outbox posts it, not before `not_before`)."""
     chat_id, thread = await activities_db.card_place(ctx.session, activity)
     assert chat_id is not None  # creation refuses an activity with nowhere to go
-    counts = await card_counts(ctx.session, activity)
+    counts = await activity_cards.card_counts(ctx.session, activity)
     # The group's card: in the group's language, wherever it was asked for.
     with speaking(await chats_db.language(ctx.session, chat_id)):
         text, buttons = render_card(
@@ -255,13 +95,17 @@ def newevent_usage_hint() -> str:
 
 @handler()
 async def newevent(ctx: Ctx) -> None:
+    """/newevent 类型 日期 时间 标题 [key=value …] (alone: handlers.newevent_dialog)."""
     if not ctx.args:
-        from handlers.newevent_dialog import begin  # the guided dialogue
-
-        await begin(ctx)
-        return
+        raise Refusal("newevent_usage")
     zone, now = ctx.services.settings.timezone, ctx.services.now()
     spec = await activities_db.parse_spec(ctx.session, ctx.args, zone, rules.local_today(now, zone))
+    await create_from(ctx, spec)
+
+
+async def create_from(ctx: Ctx, spec: activities_db.ActivitySpec) -> None:
+    """Create what `spec` describes, one activity or a series, and announce it."""
+    zone, now = ctx.services.settings.timezone, ctx.services.now()
     if spec.repeat is not None:
         series = await series_db.create_series(
             ctx.session, ctx.member, ctx.is_admin, spec, zone, now

@@ -6,15 +6,17 @@ import re
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.texts import PerLanguage, person_name, t
 from db import activities as activities_db
 from db import approvals as approvals_db
 from db.errors import Refusal
 from db.models import Activity, Approval
 from db.rules import parse_id
-from handlers.activities import CARD
-from handlers.common import Ctx, Handlers, handler, replace_everywhere
+from handlers.context import Ctx, Handlers
+from handlers.delivery import replace_everywhere
+from handlers.runner import handler
+from render.texts import PerLanguage, person_name, t
 from scheduler import approvals as approvals_sched
+from scheduler.activity_cards import CARD
 
 DECISION = re.compile(approvals_sched.BUTTON)
 

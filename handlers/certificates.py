@@ -14,13 +14,14 @@ import logging
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
-from bot import certificate as pdf
-from bot.reporting import hours_text
-from bot.texts import t
 from db import certificates as certificates_db
 from db import rules
 from db.errors import Refusal
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render.certificate import Document, file_name
+from render.formats import hours_text, unit_of
+from render.texts import t
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,9 @@ async def certificate(ctx: Ctx) -> None:
     issued = await certificates_db.issue(ctx.session, member, year, zone, now)
     row = issued.certificate
     code = certificates_db.grouped(row.code)
-    document = pdf.Document(
+    document = Document(
         name=row.name,
-        unit=member.unit.name if member.unit is not None else t("no_unit"),
+        unit=unit_of(member),
         year=year,
         entries=issued.statement.entries,
         total=row.hours,
@@ -55,13 +56,16 @@ async def certificate(ctx: Ctx) -> None:
     )
     # Plain values: the row is not read again once the transaction is over.
     chat, member_id, certificate_id = member.chat_id, member.id, row.id
-    file_name = pdf.file_name(row.name, year)
+    name = file_name(row.name, year)
     what = "again" if issued.reused else "new"
 
     async def send() -> None:
-        data = await asyncio.to_thread(pdf.render_pdf, document)
+        # fpdf2 is loaded with the first certificate drawn: the bot starts without it.
+        from render.certificate_pdf import render_pdf
+
+        data = await asyncio.to_thread(render_pdf, document)
         try:
-            await ctx.context.bot.send_document(chat, data, filename=file_name, caption=caption)
+            await ctx.context.bot.send_document(chat, data, filename=name, caption=caption)
         except TelegramError as exc:
             log.warning("certificate %s not sent: %s", certificate_id, exc)
             return

@@ -15,14 +15,16 @@ from telegram import ChatMember, ChatMemberAdministrator, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
 
-from bot.services import get_services
-from bot.texts import PerLanguage, paginate, t
 from db import chats as chats_db
 from db import members as members_db
-from db import outbox as outbox_db
 from db.errors import Refusal
 from db.models import Chat, Unit
-from handlers.common import Context, Ctx, Handlers, handler
+from handlers.context import Context, Ctx, Handlers
+from handlers.runner import handler
+from render.formats import local_moment
+from render.texts import paginate, t
+from scheduler.fanout import to_each
+from scheduler.services import get_services
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +136,7 @@ async def chats(ctx: Ctx) -> None:
             state = t("chats_status_no_pin")
         else:
             state = t("chats_status_active")
-        last = (
-            chat.last_sent_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-            if chat.last_sent_at
-            else t("chats_last_none")
-        )
+        last = local_moment(chat.last_sent_at, zone) if chat.last_sent_at else t("chats_last_none")
         lines.append(
             t(
                 "chats_line",
@@ -220,13 +218,10 @@ async def _rights_changed(ctx: Ctx, chat_id: int, rights: chats_db.Rights) -> No
 
 
 async def _tell_committee(ctx: Ctx, key: str, text: Callable[[], str]) -> None:
-    """`text` to each committee member privately, in their language."""
-    rendered = PerLanguage(text)
+    """`text` to each committee member privately, in their language, at once (it is news
+    about the bot's own groups, not a reminder)."""
     people = await members_db.committee(ctx.session, ctx.services.settings.admin_ids)
-    for person in people:
-        await outbox_db.enqueue(
-            ctx.session, f"{key}:{person.id}", person.chat_id, rendered(person.lang)
-        )
+    await to_each(ctx.session, people, lambda person: f"{key}:{person.id}", text, quiet=False)
     ctx.wake_outbox()
 
 

@@ -4,52 +4,37 @@ from __future__ import annotations
 
 import re
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.texts import paginate, person_name, t, unjoined
 from db import activities as activities_db
+from db import attendance as attendance_db
+from db import conversations as conversations_db
 from db import members as members_db
 from db import volunteer as volunteer_db
-from db.activities import CheckinResult, Outcome
+from db.attendance import CheckinResult, Outcome
+from db.conversations import Waiting
 from db.errors import Refusal
-from db.models import Attendance, Member, Signup
+from db.models import Attendance, Signup
 from db.rules import parse_id
 from handlers import approvals
-from handlers import needs as needs_handlers
-from handlers.activities import CARD, kind_name, local_time, when
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
+from handlers.qr import code_check_in
+from handlers.runner import handler
+from render import activities as activity_text
+from render.formats import kind_name, local_time, unit_of, when
+from render.texts import paginate, person_name, t, unjoined
+from scheduler.activity_cards import CARD
 
 BUTTON = re.compile(r"^act:(ci|lv):(\d{1,9})$")
 # The cards' 请假 and code-check-in buttons open the private chat with `/start leave_12`.
 DEEP_LINK = re.compile(r"^/start(?:@\w+)?\s+(leave|checkin)_([0-9]{1,9})\s*$")
-PENDING = "pending"  # user_data key: ("leave" | "code", activity id) awaiting a private text
+# The conversations of a card's 请假 and code check-in buttons: the next private text is the
+# reason, or the code.
+LEAVE, CODE = "leave", "code"
 
 
 def checkin_text(ctx: Ctx, result: CheckinResult) -> str:
-    activity, zone = result.activity, ctx.services.settings.timezone
-    at = local_time(result.at, zone) if result.at else ""
-    match result.outcome:
-        case Outcome.PRESENT | Outcome.LATE:
-            key = "checkin_late" if result.outcome is Outcome.LATE else "checkin_present"
-            return t(key, id=activity.id, title=activity.title, time=at)
-        case Outcome.ALREADY:
-            return t("checkin_already", id=activity.id, time=at)
-        case Outcome.NOT_OPEN:
-            opens = ctx.services.policy.opens_at(activity.starts_at).astimezone(zone)
-            return t("checkin_not_open", id=activity.id, opens=opens.strftime("%m-%d %H:%M"))
-        case Outcome.CLOSED:
-            return t("checkin_closed", id=activity.id)
-        case Outcome.NEED_CODE:
-            return t("checkin_need_code", id=activity.id)
-        case Outcome.WRONG_CODE:
-            return t("checkin_wrong_code")
-        case Outcome.NEED_QR:
-            return t("checkin_need_qr", id=activity.id)
-
-
-def refusal_for(ctx: Ctx, result: CheckinResult) -> Refusal:
-    """A check-in that changed nothing, as a refusal (for answers given quietly)."""
-    return Refusal("as_is", text=checkin_text(ctx, result))
+    return activity_text.checkin_text(result, ctx.services.settings.timezone, ctx.services.policy)
 
 
 def deep_link(ctx: Ctx, payload: str) -> str:
@@ -57,7 +42,7 @@ def deep_link(ctx: Ctx, payload: str) -> str:
 
 
 async def _check_in(ctx: Ctx, activity_id: int, code: str | None, via_button: bool) -> str:
-    result = await activities_db.check_in(
+    result = await attendance_db.check_in(
         ctx.session,
         activity_id,
         ctx.member,
@@ -77,7 +62,7 @@ async def on_button(ctx: Ctx) -> None:
     match = ctx.button(BUTTON)
     action, activity_id = match[1], int(match[2])
     if action == "ci":
-        result = await activities_db.check_in(
+        result = await attendance_db.check_in(
             ctx.session,
             activity_id,
             ctx.member,
@@ -115,8 +100,6 @@ async def checkin(ctx: Ctx) -> None:
             # Never record a code typed where everyone can read it.
             raise Refusal("checkin_code_in_group", id=activity_id)
         if code is not None:
-            from handlers.qr import code_check_in  # handlers.qr imports this module
-
             answer = await code_check_in(ctx, activity_id, code)  # qr=on: the rotating code
             if answer is not None:
                 ctx.reply(answer)
@@ -129,7 +112,7 @@ async def checkin(ctx: Ctx) -> None:
 async def check_in_the_open_one(ctx: Ctx) -> None:
     """/checkin without a number (or 签到 typed privately): the only open one, or a list."""
     now = ctx.services.now()
-    candidates = await activities_db.open_for(ctx.session, ctx.member, now, ctx.services.policy)
+    candidates = await attendance_db.open_for(ctx.session, ctx.member, now, ctx.services.policy)
     if not candidates:
         ctx.reply(t("checkin_none_open"))
     elif len(candidates) == 1:
@@ -154,7 +137,7 @@ async def _leave(ctx: Ctx, activity_id: int, reason: str) -> None:
     if activity.leave_mode == "approve":
         await approvals.ask_leave(ctx, activity, reason)
         return
-    activity, updated = await activities_db.request_leave(
+    activity, updated = await attendance_db.request_leave(
         ctx.session, activity_id, ctx.member, reason, ctx.services.now()
     )
     ctx.touch_card(CARD, activity.id)
@@ -180,44 +163,30 @@ async def start_deep_link(ctx: Ctx) -> None:
     activity = await activities_db.get_active(ctx.session, activity_id)
     if ctx.member.registered_at is None:
         raise Refusal("register_first")
-    ctx.context.user_data[PENDING] = ("leave" if kind == "leave" else "code", activity.id)  # type: ignore[index]
+    conversation = LEAVE if kind == "leave" else CODE
+    await conversations_db.begin(
+        ctx.session, ctx.member.id, conversation, ctx.services.now(), {"activity_id": activity.id}
+    )
     key = "leave_prompt" if kind == "leave" else "checkin_code_prompt"
     ctx.reply(t(key, id=activity.id, title=activity.title))
 
 
-@handler(where="private")
-async def pending_text(ctx: Ctx) -> None:
-    """A private text answering a pending question (leave reason or check-in code)."""
-    user_data = ctx.context.user_data
-    pending = user_data.pop(PENDING, None) if user_data is not None else None
-    message = ctx.message
-    if pending is None or message is None or message.text is None:
-        # The guided creation if one is running, else the text of a need being written
-        # (/need), else perhaps a typed 收到 or 签到.
-        from handlers.newevent_dialog import on_text
-        from handlers.replies import typed_in_private
-
-        if not await on_text(ctx) and not await needs_handlers.take_text(ctx):
-            await typed_in_private(ctx)
-        return
-    kind, activity_id = pending
-    if kind == "leave":
-        await _leave(ctx, activity_id, message.text)
-    else:
-        ctx.reply(await _check_in(ctx, activity_id, message.text.strip(), via_button=False))
+async def on_reason(ctx: Ctx, waiting: Waiting, text: str) -> None:
+    """The reason typed after pressing 请假."""
+    await conversations_db.end(ctx.session, ctx.member.id, LEAVE)
+    await _leave(ctx, int(waiting.state["activity_id"]), text)
 
 
-@handler(anyone=True)
-async def cancel_dialog(ctx: Ctx) -> None:
-    user_data = ctx.context.user_data or {}
-    had = user_data.pop(PENDING, None) is not None
-    had = user_data.pop("newevent", None) is not None or had
-    had = await needs_handlers.cancel(ctx) or had
-    had = await members_db.cancel_requests(ctx.session, ctx.member) > 0 or had
-    ctx.reply(t("dialog_cancelled" if had else "dialog_nothing"))
+async def on_code(ctx: Ctx, waiting: Waiting, text: str) -> None:
+    """The code typed after pressing 签到 on a card that asks for one."""
+    await conversations_db.end(ctx.session, ctx.member.id, CODE)
+    ctx.reply(await _check_in(ctx, int(waiting.state["activity_id"]), text.strip(), False))
 
 
-def _mark(answer: Attendance, roster: activities_db.Roster) -> str:
+STEPS = {LEAVE: on_reason, CODE: on_code}
+
+
+def _mark(answer: Attendance, roster: attendance_db.Roster) -> str:
     """迟到, or 补签 with who approved it."""
     if answer.makeup:
         approval = roster.makeups.get(answer.member_id)
@@ -226,11 +195,7 @@ def _mark(answer: Attendance, roster: activities_db.Roster) -> str:
     return t("roster_late_mark") if answer.status == "late" else ""
 
 
-def unit_of(member: Member) -> str:
-    return member.unit.name if member.unit is not None else t("no_unit")
-
-
-async def _volunteer_roster(ctx: Ctx, result: activities_db.Roster) -> None:
+async def _volunteer_roster(ctx: Ctx, result: attendance_db.Roster) -> None:
     """已报名 n/cap · 候补 k · 已签到 m, then the names in arrival order."""
     activity, zone = result.activity, ctx.services.settings.timezone
     signups = await volunteer_db.queue(ctx.session, activity.id)
@@ -280,7 +245,7 @@ async def roster(ctx: Ctx) -> None:
 async def _roster(ctx: Ctx) -> None:
     if len(ctx.args) != 1:
         raise Refusal("roster_usage")
-    result = await activities_db.roster(
+    result = await attendance_db.roster(
         ctx.session, parse_id(ctx.args[0]), ctx.member, ctx.is_admin
     )
     activity, zone = result.activity, ctx.services.settings.timezone
@@ -356,7 +321,5 @@ def handlers() -> Handlers:
         CommandHandler("start", start_deep_link, filters.Regex(DEEP_LINK)),
         CommandHandler("checkin", checkin),
         CommandHandler("leave", leave),
-        CommandHandler("cancel", cancel_dialog),
         CommandHandler("roster", roster),
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, pending_text),
     ]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from telegram.ext import CommandHandler
 
-from bot.texts import speaking, t
 from db import chats as chats_db
 from db import rules
 from db.errors import Refusal
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
 from handlers.menus import refresh_menu
+from handlers.runner import handler
+from render.texts import speaking, t
 
 
 def _name(language: str) -> str:

@@ -6,15 +6,17 @@ import re
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.texts import PerLanguage, paginate, person_name, t, unjoined
 from db import chats as chats_db
 from db import members as members_db
 from db.errors import Refusal
 from db.members import Registered
 from db.models import Member
-from handlers.common import Ctx, Handlers, handler, replace_everywhere
+from handlers.context import Ctx, Handlers
+from handlers.delivery import replace_everywhere
 from handlers.membership import in_bound_group
 from handlers.menus import refresh_menu
+from handlers.runner import handler
+from render.texts import PerLanguage, paginate, person_name, t, unjoined
 from scheduler import joins as joins_sched
 
 DECISION = re.compile(joins_sched.BUTTON)

@@ -20,7 +20,8 @@ from telegram.ext import ChatMemberHandler, MessageHandler, filters
 from db import chats as chats_db
 from db import members as members_db
 from db.models import Member
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
 
 log = logging.getLogger(__name__)
 

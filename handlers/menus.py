@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import BadRequest, Forbidden
 
-from bot.texts import LANGUAGES, t_in
 from db.rules import DEFAULT_LANGUAGE
+from render.texts import LANGUAGES, t_in
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ MEMBER_COMMANDS = (
     "need",
     "lang",
     "privacy",
+    "mydata",
+    "forget",
     "cancel",
 )
 COMMITTEE_COMMANDS = (
@@ -48,6 +50,7 @@ COMMITTEE_COMMANDS = (
     "demote",
     "lead",
     "members",
+    "member",
     "newevent",
     "event",
     "roster",

@@ -6,41 +6,19 @@ import re
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.cards import CardView
-from bot.services import Services
-from bot.texts import paginate, speaking, t
-from db import chats as chats_db
 from db import musters as musters_db
 from db.errors import Refusal
-from db.models import Muster
 from db.rules import parse_id
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render.formats import local_time
+from render.texts import paginate, t
 from scheduler import musters as musters_sched
-from scheduler.outbox import markup as outbox_markup
 
-CARD = "muster"
 BUTTON = re.compile(r"^ms:(go|no):(\d{1,9})$")
 COMMAND = re.compile(r"^/muster(?:@\w+)?(?=\s|$)", re.IGNORECASE)
 JOIN_WORDS = ("join", "加入")
 LEAVE_WORDS = ("leave", "退出")
-
-
-async def card_views(services: Services, muster_id: int) -> list[CardView]:
-    """The call's card as it should look now (none while it is not posted yet, nor once its
-    group was upgraded or the bot removed: that message can no longer be edited)."""
-    async with services.db.session() as session:
-        muster = await session.get(Muster, muster_id)
-        if muster is None or muster.chat_id is None or muster.message_id is None:
-            return []
-        chat = await chats_db.get(session, muster.chat_id)
-        if chat is None or chat.status != "active":
-            return []
-        counts = await musters_db.counts(session, muster.id)
-    with speaking(chat.lang):  # the group's card: in the group's language
-        text, buttons = musters_sched.render_card(
-            muster, counts, services.settings.timezone, services.now()
-        )
-    return [CardView(muster.chat_id, muster.message_id, text, outbox_markup(buttons))]
 
 
 def _body(ctx: Ctx) -> str:
@@ -87,7 +65,7 @@ async def _create(ctx: Ctx, body: str) -> None:
             where=where,
             called=len(created.reachable),
             unreachable=unreachable,
-            half=half.astimezone(zone).strftime("%H:%M"),
+            half=local_time(half, zone),
         )
     )
 
@@ -156,7 +134,7 @@ async def on_button(ctx: Ctx) -> None:
     services = ctx.services
     result = await musters_db.answer(ctx.session, muster_id, ctx.member, going, services.now())
     if result.changed:
-        ctx.touch_card(CARD, muster_id)
+        ctx.touch_card(musters_sched.CARD, muster_id)
     if result.promoted:
         settings = services.settings
         await musters_sched.tell_promoted(

@@ -2,10 +2,10 @@
 (the committee follows it up: list, details and history, reply, status, the sender's rating).
 
 /need in a private chat is a guided dialogue — a category button, the text typed, then 署名 or
-匿名 — or one line `/need 类别 内容 [匿名]`. Its state is the person's `need_drafts` row (see
-db.needs), not PTB's user_data, so any instance can take the next step; a draft older than an
-hour is forgotten. The typed text reaches `take_text` through handlers.checkin.pending_text,
-which handles every private non-command text. In a group /need is refused, pointing to the
+匿名 — or one line `/need 类别 内容 [匿名]`. Its state is a conversation of kind `need`
+(db.conversations), so any instance takes the next step; one left for an hour is forgotten. The
+typed text reaches `on_text` through the conversation router. In a group /need is refused,
+pointing to the
 private chat, without repeating what was typed (and a need typed there is deleted when the bot
 may delete messages).
 
@@ -18,7 +18,6 @@ rendered, exported or logged (outbox keys name the need and the event, not the c
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Callable
@@ -27,19 +26,24 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.reporting import category_name
-from bot.texts import PerLanguage, clip, paginate, person_name, speaking, t
 from db import chats as chats_db
+from db import conversations as conversations_db
 from db import members as members_db
 from db import needs as needs_db
 from db import outbox as outbox_db
+from db.conversations import Waiting
 from db.errors import Refusal
-from db.models import Member, Need
-from handlers.common import Ctx, Handlers, handler
+from db.models import RATINGS, Member, Need
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render.formats import category_name, local_moment, month_day, short_moment, unit_of, unit_text
+from render.texts import clip, paginate, person_name, speaking, t
+from scheduler.fanout import to_each
 
 log = logging.getLogger(__name__)
 
 PURPOSE = "need"  # outbox purpose of the messages about a need
+NEED = "need"  # the conversation kind of a need being written
 CATEGORY_BUTTON = re.compile(r"^need:c:(.{1,4})$")
 SIGN_BUTTON = re.compile(r"^need:s:(signed|anon)$")
 RATE_BUTTON = re.compile(r"^need:r:([0-9]{1,9}):(yes|no)$")
@@ -71,23 +75,6 @@ def _rest(ctx: Ctx, parts: int = 1) -> list[str]:
 def _preview(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _local(ctx: Ctx, at: dt.datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return at.astimezone(ctx.services.settings.timezone).strftime(fmt)
-
-
-def _forget_other_dialogues(ctx: Ctx) -> None:
-    """A need being written is the person's newest dialogue: a question asked before it (a
-    leave reason, a check-in code) or a guided /newevent is dropped, so the next text goes
-    to the need (handlers.checkin.pending_text asks those first)."""
-    from handlers.checkin import PENDING  # handlers.checkin imports this module
-    from handlers.newevent_dialog import STATE
-
-    user_data = ctx.context.user_data
-    if user_data is not None:
-        user_data.pop(PENDING, None)
-        user_data.pop(STATE, None)
 
 
 # ---------------------------------------------------------------------------- /need
@@ -122,19 +109,23 @@ async def need(ctx: Ctx) -> None:
     tail = body.rsplit(None, 1)
     if tail and tail[-1].lower() in ANONYMOUS_WORDS:
         anonymous, body = True, tail[0] if len(tail) == 2 else ""
-    await needs_db.drop_draft(ctx.session, ctx.member.id)  # a dialogue left open ends here
+    await conversations_db.end(ctx.session, ctx.member.id, NEED)  # one left open ends here
     await _send(ctx, category, body, anonymous)
 
 
 async def _begin(ctx: Ctx) -> None:
-    _forget_other_dialogues(ctx)
-    await needs_db.save_draft(ctx.session, ctx.member.id, ctx.services.now())
+    """The person's conversation now: whatever waited before (a leave reason, a check-in
+    code, a guided /newevent) ends, so their next text goes to the need."""
+    await conversations_db.begin(ctx.session, ctx.member.id, NEED, ctx.services.now(), alone=True)
+    ctx.reply(t("need_choose_category"), markup=_category_markup())
+
+
+def _category_markup() -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(category_name(category), callback_data=f"need:c:{category}")
         for category in needs_db.CATEGORIES
     ]
-    markup = InlineKeyboardMarkup([buttons[:4], buttons[4:]])
-    ctx.reply(t("need_choose_category"), markup=markup)
+    return InlineKeyboardMarkup([buttons[:4], buttons[4:]])
 
 
 def _sign_markup() -> InlineKeyboardMarkup:
@@ -148,30 +139,19 @@ def _sign_markup() -> InlineKeyboardMarkup:
     )
 
 
-async def take_text(ctx: Ctx) -> bool:
-    """A private text while the person's need waits for its text: take it (False otherwise).
-
-    Called by handlers.checkin.pending_text. A refused text (empty, too long, control
-    characters) leaves the draft waiting for a better one.
-    """
-    message = ctx.message
-    if message is None or message.text is None:
-        return False
-    now = ctx.services.now()
-    draft = await needs_db.draft(ctx.session, ctx.member.id, now)
-    if draft is None or draft.step != "text":
-        return False
-    text = needs_db.clean_text(message.text)
-    await needs_db.save_draft(ctx.session, ctx.member.id, now, category=draft.category, text=text)
+async def on_text(ctx: Ctx, waiting: Waiting, text: str) -> None:
+    """A private text while the person writes a need: its text (a refused one — empty, too
+    long, control characters — leaves the need waiting for a better one), then 署名 / 匿名."""
+    category = waiting.state.get("category")
+    if category is None:  # the category first
+        ctx.reply(t("need_choose_category"), markup=_category_markup())
+        return
+    state = {"category": category, "text": needs_db.clean_text(text)}
+    await conversations_db.begin(ctx.session, ctx.member.id, NEED, ctx.services.now(), state)
     ctx.reply(t("need_ask_sign"), markup=_sign_markup())
-    return True
 
 
-async def cancel(ctx: Ctx) -> bool:
-    """/cancel: forget the person's need draft; True if one was open (a stale one was not)."""
-    fresh = await needs_db.draft(ctx.session, ctx.member.id, ctx.services.now())
-    await needs_db.drop_draft(ctx.session, ctx.member.id)
-    return fresh is not None
+STEPS = {NEED: on_text}
 
 
 async def _send(ctx: Ctx, category: str, text: str, anonymous: bool) -> None:
@@ -194,36 +174,28 @@ def _sender(need_: Need, member: Member) -> str:
     """Who sent it, as the committee may see it: 匿名, or the name and unit when signed."""
     if need_.anonymous:
         return t("need_sender_anonymous")
-    unit = member.unit.name if member.unit is not None else t("no_unit")
+    unit = unit_of(member)
     return t("need_sender_signed", name=person_name(member), unit=unit)
 
 
 async def _tell_committee(ctx: Ctx, need_: Need, sender: Member) -> None:
     """Each committee member is told privately, in their language (an automatic message:
     quiet hours hold it)."""
-    text = PerLanguage(
-        lambda: clip(
-            t(
-                "need_new_committee",
-                id=need_.id,
-                category=category_name(need_.category),
-                sender=_sender(need_, sender),
-                preview=_preview(need_.text, NEW_PREVIEW),
-            )
-        )
-    )
     people = await members_db.committee(ctx.session, ctx.services.settings.admin_ids)
-    for person in people:
-        await outbox_db.enqueue(
-            ctx.session,
-            f"need:{need_.id}:new:to:{person.id}",
-            person.chat_id,
-            text(person.lang),
-            purpose=PURPOSE,
-            ref_id=need_.id,
-            member_id=person.id,
-            quiet=True,
-        )
+    await to_each(
+        ctx.session,
+        people,
+        lambda person: f"need:{need_.id}:new:to:{person.id}",
+        lambda: t(
+            "need_new_committee",
+            id=need_.id,
+            category=category_name(need_.category),
+            sender=_sender(need_, sender),
+            preview=_preview(need_.text, NEW_PREVIEW),
+        ),
+        purpose=PURPOSE,
+        ref_id=need_.id,
+    )
     if people:
         ctx.wake_outbox()
 
@@ -242,24 +214,25 @@ async def on_button(ctx: Ctx) -> None:
         category = ctx.button(CATEGORY_BUTTON)[1]
         if category not in needs_db.CATEGORIES:
             raise Refusal("button_invalid")
-        draft = await needs_db.draft(ctx.session, ctx.member.id, now)
-        if draft is None:
+        waiting = await conversations_db.waiting(ctx.session, ctx.member.id, now, NEED)
+        if waiting is None:
             raise Refusal("need_stale")
-        _forget_other_dialogues(ctx)
-        await needs_db.save_draft(
-            ctx.session, ctx.member.id, now, category=category, text=draft.text
+        text = waiting.state.get("text")
+        await conversations_db.begin(
+            ctx.session, ctx.member.id, NEED, now, {"category": category, "text": text}
         )
         ctx.toast(category_name(category))
-        if draft.text is None:
+        if text is None:
             ctx.reply(t("need_ask_text", category=category_name(category), limit=needs_db.MAX_TEXT))
         else:  # the text was written already: only the category changed
             ctx.reply(t("need_ask_sign"), markup=_sign_markup())
         return
     anonymous = ctx.button(SIGN_BUTTON)[1] == "anon"
-    taken = await needs_db.take_draft(ctx.session, ctx.member.id, now)
-    if taken is None:
-        raise Refusal("need_stale")
-    category, text = taken
+    taken = await conversations_db.take(ctx.session, ctx.member.id, NEED, now)
+    category = taken.state.get("category") if taken is not None else None
+    text = taken.state.get("text") if taken is not None else None
+    if category is None or text is None:
+        raise Refusal("need_stale")  # none waits (a second press), or it was not complete
     await _send(ctx, category, text, anonymous)
     ctx.toast(t("need_sent_toast"))
 
@@ -334,11 +307,11 @@ def _filter(word: str) -> tuple[str, tuple[str, ...], str | None]:
 def _line_sender(line: needs_db.Line) -> str:
     if line.anonymous or line.name is None:
         return t("need_sender_anonymous")
-    return t("need_sender_signed", name=line.name, unit=line.unit or t("no_unit"))
+    return t("need_sender_signed", name=line.name, unit=unit_text(line.unit))
 
 
 def _rating(satisfied: str | None) -> str | None:
-    return t(f"need_rating_{satisfied}") if satisfied in needs_db.RATINGS else None
+    return t(f"need_rating_{satisfied}") if satisfied in RATINGS else None
 
 
 async def _list(ctx: Ctx, word: str, page: int) -> None:
@@ -359,7 +332,7 @@ async def _list(ctx: Ctx, word: str, page: int) -> None:
             id=line.id,
             category=category_name(line.category),
             status=t(f"need_status_{line.status}"),
-            date=_local(ctx, line.created_at, "%m-%d"),
+            date=month_day(line.created_at, ctx.services.settings.timezone),
             sender=_line_sender(line),
             replies=line.replies,
             rating=(
@@ -387,7 +360,7 @@ async def _show(ctx: Ctx, need_id: int) -> None:
     lines = [
         t(
             "needs_detail_body",
-            date=_local(ctx, line.created_at),
+            date=local_moment(line.created_at, ctx.services.settings.timezone),
             sender=_line_sender(line),
             replies=line.replies,
             rating=t("needs_detail_rating", rating=rating) if rating else "",
@@ -396,7 +369,7 @@ async def _show(ctx: Ctx, need_id: int) -> None:
         t("needs_history"),
     ]
     for event in events:
-        at = _local(ctx, event.at, "%m-%d %H:%M")
+        at = short_moment(event.at, ctx.services.settings.timezone)
         if event.kind == "reply":
             lines.append(t("needs_history_reply", at=at, by=event.by or "", text=event.text))
         elif event.kind == "status":

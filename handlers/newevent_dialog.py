@@ -1,26 +1,36 @@
-"""/newevent without arguments: a short guided dialogue (kind → date/time → title → place)."""
+"""/newevent without arguments, privately: a guided dialogue — kind, date and time, title,
+place, options (leave needs approval, QR check-in, 签退 for volunteering, a series), then a
+summary to confirm. Its state is a conversation of kind `newevent` (db.conversations), so any
+instance takes the next step and a restart loses nothing."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import re
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import CallbackQueryHandler
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.texts import t
 from db import activities as activities_db
+from db import conversations as conversations_db
 from db import rules
+from db.conversations import Waiting
 from db.errors import Refusal
-from db.models import KINDS, Unit
-from handlers.activities import announce, kind_name, newevent_usage_hint
-from handlers.common import Ctx, Handlers, handler
+from db.models import KINDS, Activity, Unit
+from handlers.activities import create_from, newevent_usage_hint
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render.formats import kind_name, when
+from render.texts import listing, t
 
-STATE = "newevent"
-
-
-def _state(ctx: Ctx) -> dict[str, Any] | None:
-    data = ctx.context.user_data
-    return data.get(STATE) if data is not None else None
+NEWEVENT = "newevent"  # the conversation kind
+BARE = re.compile(r"^/newevent(?:@\w+)?\s*$")  # the command without anything after it
+REPEATS = (None, *rules.REPEATS)  # what 重复 cycles through
+COUNTS = (2, 4, 8, 12, 26, 52)  # and 次数
+SWITCHES = ("leave", "qr", "checkout")
 
 
 async def _scope(ctx: Ctx) -> Unit | None:
@@ -32,71 +42,148 @@ async def _scope(ctx: Ctx) -> Unit | None:
     raise Refusal("not_admin_or_lead")
 
 
+async def _save(ctx: Ctx, state: dict[str, Any]) -> None:
+    await conversations_db.begin(ctx.session, ctx.member.id, NEWEVENT, ctx.services.now(), state)
+
+
+@handler()
 async def begin(ctx: Ctx) -> None:
+    """/newevent alone: the first step privately; in a group, how to do it."""
     if not ctx.in_private:
         ctx.reply(newevent_usage_hint())
         return
     await _scope(ctx)
-    assert ctx.context.user_data is not None
-    ctx.context.user_data[STATE] = {"step": "kind"}
+    await _save(ctx, {"step": "kind"})
     buttons = [
         InlineKeyboardButton(kind_name(kind), callback_data=f"ne:k:{kind}") for kind in KINDS
     ]
     ctx.reply(t("ne_choose_kind"), markup=InlineKeyboardMarkup([buttons[:3], buttons[3:]]))
 
 
-async def on_text(ctx: Ctx) -> bool:
-    """The next answer of a running dialogue (plain private text); False if none runs."""
-    state = _state(ctx)
-    text = ctx.message.text if ctx.message else None
-    if state is None or text is None:
-        return False
-    zone = ctx.services.settings.timezone
-    match state["step"]:
+async def on_text(ctx: Ctx, waiting: Waiting, text: str) -> None:
+    """The dialogue's next typed answer: the date and time, the title, or the place."""
+    state = waiting.state
+    zone, now = ctx.services.settings.timezone, ctx.services.now()
+    match state.get("step"):
         case "when":
             parts = text.split()
             if len(parts) != 2:
                 raise Refusal("date_invalid", text=text[:20])
-            today = rules.local_today(ctx.services.now(), zone)
+            today = rules.local_today(now, zone)
             starts = rules.local_to_utc(
                 rules.parse_date(parts[0], today), rules.parse_time(parts[1]), zone
             )
-            if starts + rules.DEFAULT_DURATION <= ctx.services.now():
+            if starts + rules.DEFAULT_DURATION <= now:
                 raise Refusal("activity_in_past")
-            state.update(step="title", starts=starts)
+            await _save(ctx, {**state, "step": "title", "starts": starts.isoformat()})
             ctx.reply(t("ne_ask_title"))
         case "title":
-            state.update(
-                step="place", title=rules.clean_text(text, rules.MAX_TITLE, "title_invalid")
-            )
+            title = rules.clean_text(text, rules.MAX_TITLE, "title_invalid")
+            await _save(ctx, {**state, "step": "place", "title": title})
             skip = InlineKeyboardButton(t("ne_skip"), callback_data="ne:skip")
             ctx.reply(t("ne_ask_place"), markup=InlineKeyboardMarkup([[skip]]))
         case "place":
-            state["place"] = rules.clean_text(text, rules.MAX_PLACE)
-            await _confirm(ctx, state)
-    return True
+            place = rules.clean_text(text, rules.MAX_PLACE)
+            await _options(ctx, {**state, "place": place})
+        case _:  # a button is expected: say what the dialogue waits for
+            raise Refusal("ne_press_a_button")
+
+
+STEPS = {NEWEVENT: on_text}
+
+
+def _options_markup(state: dict[str, Any]) -> InlineKeyboardMarkup:
+    """One button per option, each saying its current value in words."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                _switch_label(name, bool(state.get(name))), callback_data=f"ne:o:{name}"
+            )
+        ]
+        for name in SWITCHES
+        if name != "checkout" or state.get("kind") == "volunteer"
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                t("ne_opt_repeat", repeat=_repeat_name(state)), callback_data="ne:o:repeat"
+            )
+        ]
+    )
+    if state.get("repeat"):
+        count = state.get("count", COUNTS[1])
+        rows.append(
+            [InlineKeyboardButton(t("ne_opt_count", count=count), callback_data="ne:o:count")]
+        )
+    rows.append([InlineKeyboardButton(t("ne_next"), callback_data="ne:next")])
+    return InlineKeyboardMarkup(rows)
+
+
+def _switch_label(name: str, on: bool) -> str:
+    return t(f"ne_opt_{name}", value=t("yes" if on else "no"))
+
+
+def _repeat_name(state: dict[str, Any]) -> str:
+    repeat = state.get("repeat")
+    return t(f"series_repeat_{repeat}") if repeat else t("ne_repeat_none")
+
+
+async def _options(ctx: Ctx, state: dict[str, Any]) -> None:
+    await _save(ctx, {**state, "step": "options"})
+    ctx.reply(t("ne_options"), markup=_options_markup(state))
+
+
+def _toggled(state: dict[str, Any], name: str) -> dict[str, Any]:
+    """The state with option `name` moved on: a switch flips, 重复 and 次数 go round."""
+    if name in SWITCHES:
+        return {**state, name: not state.get(name)}
+    if name == "repeat":
+        nxt = REPEATS[(REPEATS.index(state.get("repeat")) + 1) % len(REPEATS)]
+        return {**state, "repeat": nxt, "count": state.get("count", COUNTS[1])}
+    current = state.get("count", COUNTS[1])
+    index = COUNTS.index(current) if current in COUNTS else 0
+    return {**state, "count": COUNTS[(index + 1) % len(COUNTS)]}
+
+
+async def _spec(ctx: Ctx, state: dict[str, Any]) -> activities_db.ActivitySpec:
+    starts = dt.datetime.fromisoformat(state["starts"])
+    return activities_db.ActivitySpec(
+        kind=state["kind"],
+        title=state["title"],
+        starts_at=starts,
+        ends_at=starts + rules.DEFAULT_DURATION,
+        place=state.get("place"),
+        unit=await _scope(ctx),
+        leave_mode="approve" if state.get("leave") else "free",
+        qr=bool(state.get("qr")),
+        checkout=bool(state.get("checkout")) and state["kind"] == "volunteer",
+        repeat=state.get("repeat"),
+        count=state.get("count", COUNTS[1]) if state.get("repeat") else None,
+    )
 
 
 async def _confirm(ctx: Ctx, state: dict[str, Any]) -> None:
-    state["step"] = "confirm"
-    unit = await _scope(ctx)
-    starts = state["starts"]
+    await _save(ctx, {**state, "step": "confirm"})
+    spec = await _spec(ctx, state)
     zone = ctx.services.settings.timezone
-    local = starts.astimezone(zone)
-    end = (starts + rules.DEFAULT_DURATION).astimezone(zone)
+    shown = Activity(starts_at=spec.starts_at, ends_at=spec.ends_at)  # never stored
+    chosen = [
+        _switch_label(name, True)
+        for name in SWITCHES
+        if name != "checkout" or spec.kind == "volunteer"
+        if state.get(name)
+    ]
+    if spec.repeat is not None:
+        chosen.append(t("ne_opt_repeat", repeat=_repeat_name(state)))
+        chosen.append(t("ne_opt_count", count=spec.count))
     text = t(
         "ne_confirm",
-        kind=kind_name(state["kind"]),
-        title=state["title"],
-        when=t(
-            "when",
-            date=local.strftime("%Y-%m-%d"),
-            start=local.strftime("%H:%M"),
-            end=end.strftime("%H:%M"),
-        ),
-        place=state.get("place") or t("place_none"),
-        target=unit.name if unit else t("target_all"),
-    )
+        kind=kind_name(spec.kind),
+        title=spec.title,
+        when=when(shown, zone),
+        place=spec.place or t("place_none"),
+        target=spec.unit.name if spec.unit else t("target_all"),
+    ) + t("ne_confirm_options", options=listing(chosen) if chosen else t("ne_options_none"))
     buttons = [
         InlineKeyboardButton(t("ne_ok"), callback_data="ne:ok"),
         InlineKeyboardButton(t("ne_no"), callback_data="ne:no"),
@@ -107,40 +194,68 @@ async def _confirm(ctx: Ctx, state: dict[str, Any]) -> None:
 @handler(where="private")
 async def on_button(ctx: Ctx) -> None:
     query = ctx.update.callback_query
-    assert query is not None and ctx.context.user_data is not None
-    state = _state(ctx)
-    data = query.data or ""
-    if state is None:
+    data = query.data if query is not None and query.data else ""
+    waiting = await conversations_db.waiting(
+        ctx.session, ctx.member.id, ctx.services.now(), NEWEVENT
+    )
+    if waiting is None:
         raise Refusal("ne_stale")
-    if state["step"] == "kind" and data.startswith("ne:k:") and data[5:] in KINDS:
-        state.update(step="when", kind=data[5:])
+    state, step = waiting.state, waiting.state.get("step")
+    if step == "kind" and data.startswith("ne:k:") and data[5:] in KINDS:
+        await _save(ctx, {**state, "step": "when", "kind": data[5:]})
         ctx.toast(kind_name(data[5:]))
         ctx.reply(t("ne_ask_when", kind=kind_name(data[5:])))
-    elif state["step"] == "place" and data == "ne:skip":
+    elif step == "place" and data == "ne:skip":
         ctx.toast(t("ne_skip"))
+        await _options(ctx, state)
+    elif (
+        step == "options"
+        and data.startswith("ne:o:")
+        and data[5:] in (*SWITCHES, "repeat", "count")
+    ):
+        changed = _toggled(state, data[5:])
+        await _save(ctx, changed)
+        ctx.toast(t("ne_option_changed"))
+        _show_options(ctx, query.message if query is not None else None, changed)
+    elif step == "options" and data == "ne:next":
+        ctx.toast(t("ne_next"))
         await _confirm(ctx, state)
-    elif state["step"] == "confirm" and data == "ne:no":
-        del ctx.context.user_data[STATE]
+    elif step == "confirm" and data == "ne:no":
+        await conversations_db.end(ctx.session, ctx.member.id, NEWEVENT)
         ctx.toast(t("dialog_cancelled"))
         ctx.reply(t("dialog_cancelled"))
-    elif state["step"] == "confirm" and data == "ne:ok":
-        del ctx.context.user_data[STATE]
-        spec = activities_db.ActivitySpec(
-            kind=state["kind"],
-            title=state["title"],
-            starts_at=state["starts"],
-            ends_at=state["starts"] + rules.DEFAULT_DURATION,
-            place=state.get("place"),
-            unit=await _scope(ctx),
+    elif step == "confirm" and data == "ne:ok":
+        taken = await conversations_db.take(
+            ctx.session, ctx.member.id, NEWEVENT, ctx.services.now()
         )
-        activity = await activities_db.create(
-            ctx.session, ctx.member, ctx.is_admin, spec, ctx.services.now()
-        )
+        if taken is None:
+            raise Refusal("ne_stale")
         ctx.toast(t("ne_ok"))
-        await announce(ctx, activity)
+        await create_from(ctx, await _spec(ctx, taken.state))
     else:
         raise Refusal("ne_stale")
 
 
+def _show_options(
+    ctx: Ctx, message: MaybeInaccessibleMessage | None, state: dict[str, Any]
+) -> None:
+    """The options message shows each option's new value (once this press committed)."""
+    if message is None:
+        return
+    chat_id, message_id, bot = message.chat.id, message.message_id, ctx.context.bot
+    markup = _options_markup(state)
+
+    async def edit() -> None:
+        # Pressed twice quickly, the second edit changes nothing: Telegram says so.
+        with contextlib.suppress(TelegramError):
+            await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup)
+
+    ctx.after_commit(edit)
+
+
 def handlers() -> Handlers:
-    return [CallbackQueryHandler(on_button, pattern=r"^ne:")]
+    return [
+        # Before handlers.activities: /newevent with nothing after it starts the dialogue.
+        CommandHandler("newevent", begin, filters.Regex(BARE)),
+        CallbackQueryHandler(on_button, pattern=r"^ne:"),
+    ]

@@ -6,57 +6,21 @@ import re
 
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.cards import CardView
-from bot.services import Services
-from bot.texts import PerLanguage, listing, paginate, person_name, t, unjoined
-from db import chats as chats_db
 from db import notices as notices_db
 from db import outbox as outbox_db
 from db.errors import Refusal
 from db.models import Member, Notice
 from db.rules import parse_id
 from handlers.chats import unit_where
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render.formats import short_moment, unit_of
+from render.texts import listing, paginate, person_name, t, unjoined
 from scheduler import notices as notices_sched
 from scheduler import quiet
-from scheduler.outbox import markup as outbox_markup
 
-CARD = "notice"
 BUTTON = re.compile(r"^nt:ack:(\d{1,9})$")
 COMMAND = re.compile(r"^/notice(?:@\w+)?(?=\s|$)", re.IGNORECASE)
-
-
-async def card_views(services: Services, notice_id: int) -> list[CardView]:
-    """Every posted copy of the notice with its current count, in its chat's language.
-
-    A copy whose chat changed (upgraded, or the bot was removed) is posted afresh there.
-    """
-    async with services.db.session() as session:
-        notice = await session.get(Notice, notice_id)
-        if notice is None or notice.status != "active":
-            return []
-        counts = await notices_db.counts(session, notice)
-        shown = notice  # narrowed, for the closures below
-        text = PerLanguage(lambda: notices_sched.card_text(shown, counts))
-        markup = PerLanguage(lambda: outbox_markup(notices_sched.ack_button(notice_id)))
-        posts = await notices_db.posts(session, notice_id)
-        languages = {p.chat_id: await chats_db.language(session, p.chat_id) for p in posts}
-        afresh = await notices_sched.repost_moved(session, notice, posts)
-        if afresh:
-            await session.commit()
-            services.outbox.wake()
-    caption = notice.media_kind is not None
-    return [
-        CardView(
-            p.chat_id,
-            p.message_id,
-            text(languages[p.chat_id]),
-            markup(languages[p.chat_id]),
-            caption=caption,
-        )
-        for p in posts
-        if p.message_id is not None
-    ]
 
 
 def _body(ctx: Ctx) -> str:
@@ -106,7 +70,7 @@ async def notice(ctx: Ctx) -> None:
     pin = t("notice_pin_missing", where=listing(unpinnable)) if unpinnable else t("notice_pin_yes")
     zone = ctx.services.settings.timezone
     remind = (
-        t("notice_remind_at", at=created.remind_at.astimezone(zone).strftime("%m-%d %H:%M"))
+        t("notice_remind_at", at=short_moment(created.remind_at, zone))
         if created.remind_at
         else t("notice_remind_off")
     )
@@ -127,13 +91,13 @@ def _quiet_note(ctx: Ctx, created: Notice) -> str:
     return t(
         "quiet_notice_held",
         window=str(settings.quiet_hours),
-        until=until.astimezone(settings.timezone).strftime("%m-%d %H:%M"),
+        until=short_moment(until, settings.timezone),
     )
 
 
 async def _edit(ctx: Ctx, notice_id: int, text: str) -> None:
     edited = await notices_db.edit_text(ctx.session, notice_id, text)
-    ctx.touch_card(CARD, edited.id)
+    ctx.touch_card(notices_sched.CARD, edited.id)
     ctx.reply(t("notice_edited", id=edited.id))
 
 
@@ -159,14 +123,14 @@ async def on_button(ctx: Ctx) -> None:
         ctx.session, int(match[1]), ctx.member, ctx.services.now()
     )
     if added:
-        ctx.touch_card(CARD, acked.id)
+        ctx.touch_card(notices_sched.CARD, acked.id)
     ctx.toast(t("notice_acked" if added else "notice_already_acked", id=acked.id))
 
 
 def _by_unit(people: list[Member]) -> list[str]:
     groups: dict[str, list[Member]] = {}
     for member in people:
-        groups.setdefault(member.unit.name if member.unit else t("no_unit"), []).append(member)
+        groups.setdefault(unit_of(member), []).append(member)
     return [
         t(
             "acks_unit",
@@ -248,7 +212,7 @@ async def _quiet_line(ctx: Ctx) -> str:
         "quiet_outbox_held",
         window=window,
         count=await outbox_db.held_count(ctx.session),
-        until=until.astimezone(settings.timezone).strftime("%m-%d %H:%M"),
+        until=short_moment(until, settings.timezone),
     )
 
 

@@ -11,15 +11,16 @@ from telegram import MaybeInaccessibleMessage
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.texts import t
 from db import members as members_db
 from db import outbox as outbox_db
 from db import privacy as privacy_db
 from db import volunteer as volunteer_db
 from db.errors import Refusal
-from handlers.activities import CARD
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render.texts import t
 from scheduler import promotions
+from scheduler.activity_cards import CARD
 from scheduler.outbox import markup
 
 log = logging.getLogger(__name__)

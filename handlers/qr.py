@@ -10,16 +10,17 @@ import re
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler, filters
 
-from bot import qr as qr_picture
-from bot.texts import t
 from db import activities as activities_db
 from db import qr as qr_db
-from db.activities import CheckinResult
+from db.attendance import CheckinResult
 from db.errors import Refusal
 from db.rules import parse_id
-from handlers.activities import CARD
-from handlers.checkin import checkin_text
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render import qr as qr_picture
+from render.activities import checkin_text
+from render.texts import t
+from scheduler.activity_cards import CARD
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def _render(ctx: Ctx, outcome: CheckinResult | qr_db.Verdict, *, typed: bool) ->
     if isinstance(outcome, CheckinResult):
         if outcome.changed:
             ctx.touch_card(CARD, outcome.activity.id)
-        return checkin_text(ctx, outcome)
+        return checkin_text(outcome, ctx.services.settings.timezone, ctx.services.policy)
     if outcome is qr_db.Verdict.EXPIRED:
         return t("qr_code_expired" if typed else "qr_expired")
     return t("qr_code_wrong" if typed else "qr_invalid")

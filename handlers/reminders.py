@@ -6,31 +6,33 @@ import re
 
 from telegram.ext import CommandHandler
 
-from bot.texts import listing, paginate, t
 from db import members as members_db
 from db import reminders as reminders_db
 from db import rules as db_rules
 from db.errors import Refusal
 from db.rules import parse_id
 from handlers.chats import unit_where
-from handlers.common import Ctx, Handlers, handler
-from scheduler import rules
-from scheduler.rules import Occurrence
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render.formats import local_moment
+from render.texts import listing, paginate, t
+from scheduler import reminder_rules
+from scheduler.reminder_rules import Occurrence
 
 ADD_TEXT = re.compile(r"^/remind(?:@\w+)?\s+add\s+\S+\s+\S+\s+(?:@\S+\s+)?(.*)$", re.DOTALL)
 TARGETS = {
-    rules.QUARTER_KICKOFF: "target_main",
-    rules.STUDY_QUOTA: "target_units",
-    rules.MEETING_QUOTA: "target_committee",
-    rules.UNITY: "target_main_committee",
-    rules.LEIFENG: "target_main",
-    rules.QUARTER_REPORT: "target_committee",
-    rules.BEFORE_24H: "target_activity",
-    rules.BEFORE_1H: "target_activity",
-    rules.SIGNUP_CLOSING: "target_activity",
-    rules.VOLUNTEER_24H: "target_volunteers",
-    rules.CHECKIN_NUDGE: "target_unanswered",
-    rules.NOTICE_FOLLOWUP: "target_notice",
+    reminder_rules.QUARTER_KICKOFF: "target_main",
+    reminder_rules.STUDY_QUOTA: "target_units",
+    reminder_rules.MEETING_QUOTA: "target_committee",
+    reminder_rules.UNITY: "target_main_committee",
+    reminder_rules.LEIFENG: "target_main",
+    reminder_rules.QUARTER_REPORT: "target_committee",
+    reminder_rules.BEFORE_24H: "target_activity",
+    reminder_rules.BEFORE_1H: "target_activity",
+    reminder_rules.SIGNUP_CLOSING: "target_activity",
+    reminder_rules.VOLUNTEER_24H: "target_volunteers",
+    reminder_rules.CHECKIN_NUDGE: "target_unanswered",
+    reminder_rules.NOTICE_FOLLOWUP: "target_notice",
 }
 
 
@@ -39,18 +41,18 @@ def rule_name(rule: str) -> str:
 
 
 def _rules_list() -> str:
-    items = [t("remind_rule_item", rule=r, name=rule_name(r)) for r in rules.SWITCHABLE]
+    items = [t("remind_rule_item", rule=r, name=rule_name(r)) for r in reminder_rules.SWITCHABLE]
     return t("remind_rules", rules=listing(items))
 
 
 def _rule(word: str) -> str:
-    if word not in rules.SWITCHABLE:
+    if word not in reminder_rules.SWITCHABLE:
         raise Refusal("remind_rule_unknown", rule=word[:32], rules=_rules_list())
     return word
 
 
 async def _target(ctx: Ctx, occurrence: Occurrence) -> str:
-    if occurrence.rule == rules.ONE_OFF:
+    if occurrence.rule == reminder_rules.ONE_OFF:
         reminder = await reminders_db.get_one_off(ctx.session, occurrence.ref)
         where = (
             await unit_where(ctx.session, reminder.unit)
@@ -70,7 +72,7 @@ async def _list(ctx: Ctx) -> None:
     lines = [
         t(
             "remind_list_line",
-            at=o.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            at=local_moment(o.at, zone),
             rule=rule_name(o.rule),
             target=await _target(ctx, o),
             state="",
@@ -109,7 +111,7 @@ async def remind(ctx: Ctx) -> None:
                 t(
                     "remind_added",
                     id=reminder.id,
-                    at=when.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    at=local_moment(when, zone),
                     target=target,
                 )
             )
@@ -122,7 +124,7 @@ async def remind(ctx: Ctx) -> None:
             ctx.reply(t(f"remind_rule_{switch}", rule=rule, name=rule_name(rule)))
         case ["time", word, at]:
             rule = _rule(word)
-            if rule not in rules.CALENDAR_RULES:
+            if rule not in reminder_rules.CALENDAR_RULES:
                 raise Refusal("remind_rule_not_timed", rule=rule)
             parsed = db_rules.parse_time(at)
             await reminders_db.set_time(ctx.session, rule, parsed)

@@ -14,15 +14,19 @@ from __future__ import annotations
 from telegram import Message
 from telegram.ext import MessageHandler, filters
 
-from bot.texts import REPLY_WORDS, t
 from db import activities as activities_db
+from db import attendance as attendance_db
 from db import notices as notices_db
 from db import outbox as outbox_db
 from db import rules
 from db.errors import Refusal
-from handlers import activities, notices
-from handlers.checkin import check_in_the_open_one, refusal_for
-from handlers.common import Ctx, Handlers, handler
+from handlers.checkin import check_in_the_open_one
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render.activities import refusal_for
+from render.texts import REPLY_WORDS, t
+from scheduler import activity_cards
+from scheduler import notices as notices_sched
 from scheduler.notices import FOLLOWUP
 
 
@@ -55,7 +59,7 @@ async def _acknowledge(ctx: Ctx, notice_id: int) -> int:
     )
     if not added:
         raise Refusal("notice_already_acked", id=notice.id)
-    ctx.touch_card(notices.CARD, notice.id)
+    ctx.touch_card(notices_sched.CARD, notice.id)
     return notice.id
 
 
@@ -81,18 +85,18 @@ async def typed_in_group(ctx: Ctx) -> None:
     if card is not None:
         activity = await activities_db.by_card(session, message.chat_id, card.message_id)
     else:
-        open_now = await activities_db.open_in_chat(session, message.chat_id, now, policy)
+        open_now = await attendance_db.open_in_chat(session, message.chat_id, now, policy)
         activity = open_now[0] if len(open_now) == 1 else None
     if activity is None:
         return
     if activity.code:  # a code typed in the group is a code everyone has
         raise Refusal("checkin_need_code", id=activity.id)
-    result = await activities_db.check_in(
+    result = await attendance_db.check_in(
         session, activity.id, ctx.member, now, policy, via_button=True
     )
     if not result.changed:
-        raise refusal_for(ctx, result)
-    ctx.touch_card(activities.CARD, activity.id)
+        raise refusal_for(result, ctx.services.settings.timezone, policy)
+    ctx.touch_card(activity_cards.CARD, activity.id)
     ctx.react(t("reaction_checkin"))
 
 

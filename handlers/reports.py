@@ -2,7 +2,7 @@
 
 The committee sees every unit; a unit's lead sees their own unit only. Reports and ledgers are
 built after the update's commit, on a read session, and sent privately; a long export does not
-hold anything up (see bot.reporting).
+hold anything up (see scheduler.reports).
 """
 
 from __future__ import annotations
@@ -15,20 +15,23 @@ from telegram import Bot, InputMediaPhoto, Message
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot import reporting
-from bot.settings import Settings
-from bot.texts import paginate, person_name, t, t_in
 from db import activities as activities_db
 from db import approvals as approvals_db
 from db import members as members_db
 from db import records as records_db
 from db import reports as reports_db
 from db import rules
-from db.engine import Database
+from db.database import Database
 from db.errors import Refusal, unavailable
 from db.models import Member, Unit
 from db.rules import Period
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render.formats import month_day, period_name, short_moment, unit_of
+from render.report import tally_text
+from render.texts import paginate, person_name, t, t_in
+from scheduler import reports as reports_sched
+from scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +95,14 @@ def _build(ctx: Ctx, what: Sender, usage: str) -> None:
 
 @handler()
 async def report(ctx: Ctx) -> None:
-    _build(ctx, reporting.send_report, "report_usage")
+    _build(ctx, reports_sched.send_report, "report_usage")
     if not ctx.in_private:
         ctx.reply(t("ledger_preparing"))
 
 
 @handler()
 async def export(ctx: Ctx) -> None:
-    _build(ctx, reporting.send_ledger, "export_usage")
+    _build(ctx, reports_sched.send_ledger, "export_usage")
     ctx.reply(t("ledger_preparing"))
 
 
@@ -142,8 +145,8 @@ async def _history(ctx: Ctx, person: Member) -> None:
         lines.append(
             t(
                 "history_line",
-                period=reporting.period_name(quarter),
-                tally=reporting.tally_text(tally),
+                period=period_name(quarter),
+                tally=tally_text(tally),
             )
         )
     year_start, year_end = Period(year).bounds(zone)
@@ -156,12 +159,12 @@ async def _history(ctx: Ctx, person: Member) -> None:
             decided = t(
                 "history_decided",
                 decider=person_name(approval.decider),
-                at=approval.decided_at.astimezone(zone).strftime("%m-%d %H:%M"),
+                at=short_moment(approval.decided_at, zone),
             )
         lines.append(
             t(
                 "history_request_line",
-                date=activity.starts_at.astimezone(zone).strftime("%m-%d"),
+                date=month_day(activity.starts_at, zone),
                 id=activity.id,
                 title=activity.title,
                 what=t(f"approval_kind_{approval.kind}"),
@@ -173,7 +176,7 @@ async def _history(ctx: Ctx, person: Member) -> None:
     header = t(
         "history_header",
         name=person_name(person),
-        unit=person.unit.name if person.unit else t("no_unit"),
+        unit=unit_of(person),
         state=t("registered_yes") if person.registered_at else t("answer_unregistered"),
     )
     for page in paginate(lambda _p, _n: header, lines):

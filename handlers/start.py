@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from telegram.ext import CommandHandler
 
-from bot.texts import person_name, t
 from db import members as members_db
 from db import rules
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
 from handlers.menus import refresh_menu
+from handlers.runner import handler
+from render.texts import person_name, t
 
 
 def help_text(ctx: Ctx) -> str:

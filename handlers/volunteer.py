@@ -7,24 +7,20 @@ import re
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.reporting import percent
-from bot.texts import paginate, person_name, t
-from db import activities as activities_db
+from db import attendance as attendance_db
 from db import members as members_db
 from db import rules
 from db import volunteer as volunteer_db
 from db.errors import Refusal
 from db.rules import parse_id
-from handlers.activities import CARD, when
-from handlers.common import Ctx, Handlers, handler
+from handlers.context import Ctx, Handlers
+from handlers.runner import handler
+from render.formats import hours_text, local_time, percent, unit_of, when
+from render.texts import paginate, person_name, t
 from scheduler import promotions
+from scheduler.activity_cards import CARD
 
 BUTTON = re.compile(r"^act:(su|wd|co):(\d{1,9})$")
-
-
-def hours_text(hours: float) -> str:
-    """2.0 → "2", 1.5 → "1.5"."""
-    return f"{hours:g}"
 
 
 async def _sign_up(ctx: Ctx, activity_id: int) -> str:
@@ -68,7 +64,7 @@ async def _check_out(ctx: Ctx, activity_id: int) -> str:
     return t(
         key,
         id=result.activity.id,
-        time=result.at.astimezone(zone).strftime("%H:%M"),
+        time=local_time(result.at, zone),
         hours=hours_text(result.hours),
     )
 
@@ -138,7 +134,7 @@ async def _me(ctx: Ctx) -> None:
     quarter, year = _period_starts(now, ctx)
     lines = [t("me_header", name=person_name(member), unit=member.unit.name if member.unit else "")]
     for label, since in ((t("me_quarter"), quarter), (t("me_year"), year)):
-        record = await activities_db.record(ctx.session, member, since, now)
+        record = await attendance_db.record(ctx.session, member, since, now)
         attended = record.present + record.late
         expected = attended + record.leave + record.absent
         lines.append(
@@ -194,7 +190,7 @@ async def top(ctx: Ctx) -> None:
             "top_line",
             rank=rank,
             name=person_name(member),
-            unit=member.unit.name if member.unit else t("no_unit"),
+            unit=unit_of(member),
             hours=hours_text(value),
         )
         for rank, (member, value) in enumerate(ranked, 1)

@@ -10,20 +10,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards import CardRefresher
-from bot.texts import t_in
 from db import activities as activities_db
+from db import attendance as attendance_db
 from db import chats as chats_db
 from db import outbox as outbox_db
+from db import volunteer as volunteer_db
+from db.database import Database
 from db.models import Activity, Member, OutboxMessage
 from db.outbox import Buttons
+from render.activities import Counts, render_card
+from render.texts import PerLanguage, t_in
+from scheduler.cards import CardRefresher, CardView
 from scheduler.outbox import OutboxHooks
+from scheduler.outbox import markup as outbox_markup
 
 POST = "activity_card"
+CARD = "activity"  # the card refresher's name for an activity's card
 LEAD = dt.timedelta(days=7)  # a series' later card is posted this long before its start
 
 
@@ -126,3 +133,49 @@ class ActivityCardHooks(OutboxHooks):
             reason=error,
         )
         await outbox_db.enqueue(session, f"{row.key}:failed", creator.chat_id, text)
+
+
+async def card_counts(session: AsyncSession, activity: Activity) -> Counts:
+    counts = await attendance_db.counts(session, activity)
+    if activity.kind != "volunteer":
+        return counts, None
+    return counts, await volunteer_db.counts(session, activity)
+
+
+async def card_views(
+    db: Database,
+    zone: ZoneInfo,
+    now: dt.datetime,
+    wake_outbox: Callable[[], None],
+    activity_id: int,
+) -> list[CardView]:
+    """The card of `activity_id` as it should look now (none if it is not posted yet), in
+    its group's language (whoever pressed).
+
+    A card whose chat changed (upgraded, or the bot was removed) is posted afresh in its new
+    chat instead, while the activity is still open.
+    """
+    async with db.session() as session:
+        found = await session.get(Activity, activity_id)
+        if found is None:
+            return []
+        activity = found
+        counts = await card_counts(session, activity)
+        render = PerLanguage(lambda: render_card(activity, counts, zone, now))
+        if activity.chat_id is None:  # not posted yet (a series' later card waits its turn)
+            await refresh_pending(session, activity, render, now)
+            await session.commit()
+            wake_outbox()
+            return []
+        text, buttons = render(await chats_db.language(session, activity.chat_id))
+        if activity.message_id is not None:
+            return [CardView(activity.chat_id, activity.message_id, text, outbox_markup(buttons))]
+        if buttons is not None and not await outbox_db.has_pending(
+            session, POST, activity.id, activity.chat_id
+        ):
+            await enqueue(
+                session, activity, activity.chat_id, text, buttons, thread_id=activity.thread_id
+            )
+            await session.commit()
+            wake_outbox()
+    return []

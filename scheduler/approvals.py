@@ -3,24 +3,19 @@ and one reminder to approvers of leave still pending when the activity ends."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.texts import PerLanguage, clip, listing, person_name, speaking, t, t_in
 from db import approvals as approvals_db
 from db import outbox as outbox_db
 from db.models import Activity, Approval, Member
+from render.formats import activity_start, short_moment, unit_of
+from render.texts import clip, listing, person_name, t, t_in
+from scheduler.fanout import to_each
 
 BUTTON = r"^apv:(ok|no):([0-9]{1,9}):([0-9]{1,4})$"
-
-
-def _when(activity: Activity, zone: ZoneInfo) -> str:
-    return activity.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
-def unit_name(member: Member) -> str:
-    return member.unit.name if member.unit is not None else t("no_unit")
 
 
 def request_text(approval: Approval, activity: Activity, zone: ZoneInfo) -> str:
@@ -29,10 +24,10 @@ def request_text(approval: Approval, activity: Activity, zone: ZoneInfo) -> str:
             "approval_request",
             what=t(f"approval_kind_{approval.kind}"),
             name=person_name(approval.member),
-            unit=unit_name(approval.member),
+            unit=unit_of(approval.member),
             id=activity.id,
             title=activity.title,
-            when=_when(activity, zone),
+            when=activity_start(activity, zone),
             reason=approval.reason,
         )
     )
@@ -47,7 +42,7 @@ def decided_text(approval: Approval, activity: Activity, zone: ZoneInfo) -> str:
             request=request_text(approval, activity, zone),
             decision=t(f"approval_status_{approval.status}"),
             decider=person_name(approval.decider),
-            at=approval.decided_at.astimezone(zone).strftime("%m-%d %H:%M"),
+            at=short_moment(approval.decided_at, zone),
         )
     )
 
@@ -62,29 +57,23 @@ async def ask_approvers(
     """One private message with 批准 / 驳回 to each approver (in their language); how many
     were queued."""
     people = await approvals_db.approvers(session, approval.member, admin_ids)
-    text = PerLanguage(lambda: request_text(approval, activity, zone))
     data = f"{approval.id}:{approval.round}"
-    buttons = PerLanguage(
-        lambda: [
+    asked: int
+    asked, _ = await to_each(
+        session,
+        people,
+        lambda person: f"approval:{approval.id}:r{approval.round}:to:{person.id}",
+        lambda: request_text(approval, activity, zone),
+        buttons=lambda: [
             [
                 outbox_db.button(t("button_approve"), f"apv:ok:{data}"),
                 outbox_db.button(t("button_reject"), f"apv:no:{data}"),
             ]
-        ]
+        ],
+        purpose=approvals_db.PURPOSE,
+        ref_id=approval.id,
     )
-    for person in people:
-        await outbox_db.enqueue(
-            session,
-            f"approval:{approval.id}:r{approval.round}:to:{person.id}",
-            person.chat_id,
-            text(person.lang),
-            buttons=buttons(person.lang),
-            purpose=approvals_db.PURPOSE,
-            ref_id=approval.id,
-            member_id=person.id,
-            quiet=True,
-        )
-    return len(people)
+    return asked
 
 
 async def tell_requester(
@@ -112,6 +101,15 @@ async def tell_requester(
     )
 
 
+def _pending_text(activity: Activity, waiting: list[Approval]) -> Callable[[], str]:
+    return lambda: t(
+        "approval_pending_reminder",
+        id=activity.id,
+        title=activity.title,
+        names=listing(person_name(a.member) for a in waiting),
+    )
+
+
 async def remind_pending(
     session: AsyncSession, activity: Activity, zone: ZoneInfo, admin_ids: frozenset[int]
 ) -> int:
@@ -122,15 +120,10 @@ async def remind_pending(
         for person in await approvals_db.approvers(session, approval.member, admin_ids):
             by_approver.setdefault(person.id, (person, []))[1].append(approval)
     for person, waiting in by_approver.values():
-        with speaking(person.lang):
-            names = listing(person_name(a.member) for a in waiting)
-            text = t("approval_pending_reminder", id=activity.id, title=activity.title, names=names)
-        await outbox_db.enqueue(
+        await to_each(
             session,
-            f"approval:activity:{activity.id}:pending:to:{person.id}",
-            person.chat_id,
-            clip(text),
-            member_id=person.id,
-            quiet=True,
+            [person],
+            lambda p: f"approval:activity:{activity.id}:pending:to:{p.id}",
+            _pending_text(activity, waiting),
         )
     return len(by_approver)

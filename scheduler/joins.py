@@ -8,17 +8,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.texts import PerLanguage, clip, person_name, t, t_in
 from db import members as members_db
 from db import outbox as outbox_db
 from db.models import JoinRequest, Member
+from render.formats import short_moment, unit_of, unit_text
+from render.texts import clip, person_name, speaking, t
+from scheduler.fanout import to_each
 
 PURPOSE = "join_request"
 BUTTON = r"^jr:(ok|no):([0-9]{1,9})$"
-
-
-def _unit(member: Member) -> str:
-    return member.unit.name if member.unit is not None else t("no_unit")
 
 
 def _telegram(member: Member) -> str:
@@ -28,7 +26,7 @@ def _telegram(member: Member) -> str:
 
 def request_text(request: JoinRequest) -> str:
     person = request.member
-    unit = request.unit.name if request.unit is not None else t("no_unit")
+    unit = unit_text(request.unit)
     params = {
         "id": request.id,
         "name": request.real_name or person_name(person),
@@ -37,7 +35,7 @@ def request_text(request: JoinRequest) -> str:
         "telegram_id": person.telegram_id,
     }
     if request.kind == "unit":
-        return clip(t("join_request_unit", old=_unit(person), **params))
+        return clip(t("join_request_unit", old=unit_of(person), **params))
     if request.kind == "link":
         imported = request.imported
         held = ""
@@ -47,7 +45,7 @@ def request_text(request: JoinRequest) -> str:
             t(
                 "join_request_link",
                 imported=person_name(imported) if imported else "-",
-                imported_unit=_unit(imported) if imported else "-",
+                imported_unit=unit_of(imported) if imported else "-",
                 held=held,
                 **params,
             )
@@ -65,7 +63,7 @@ def decided_text(request: JoinRequest, zone: ZoneInfo) -> str:
             request=request_text(request),
             decision=t(f"join_decision_{request.kind}_{request.status}"),
             decider=person_name(request.decider),
-            at=request.decided_at.astimezone(zone).strftime("%m-%d %H:%M"),
+            at=short_moment(request.decided_at, zone),
         )
     )
 
@@ -75,36 +73,23 @@ async def ask_committee(
 ) -> int:
     """The request to every committee member the bot may write to; how many."""
     people = await members_db.committee(session, admin_ids)
-    text = PerLanguage(lambda: request_text(request))
-    yes, no = (
-        ("button_confirm", "button_refuse")
-        if request.kind == "link"
-        else (
-            "button_approve",
-            "button_reject",
-        )
-    )
-    buttons = PerLanguage(
-        lambda: [
+    link = request.kind == "link"
+    yes, no = ("button_confirm", "button_refuse") if link else ("button_approve", "button_reject")
+    asked, _ = await to_each(
+        session,
+        people,
+        lambda person: f"join:{request.id}:to:{person.id}",
+        lambda: request_text(request),
+        buttons=lambda: [
             [
                 outbox_db.button(t(yes), f"jr:ok:{request.id}"),
                 outbox_db.button(t(no), f"jr:no:{request.id}"),
             ]
-        ]
+        ],
+        purpose=PURPOSE,
+        ref_id=request.id,
     )
-    for person in people:
-        await outbox_db.enqueue(
-            session,
-            f"join:{request.id}:to:{person.id}",
-            person.chat_id,
-            text(person.lang),
-            buttons=buttons(person.lang),
-            purpose=PURPOSE,
-            ref_id=request.id,
-            member_id=person.id,
-            quiet=True,
-        )
-    return len(people)
+    return asked
 
 
 async def tell_requester(session: AsyncSession, request: JoinRequest) -> None:
@@ -112,13 +97,12 @@ async def tell_requester(session: AsyncSession, request: JoinRequest) -> None:
     person = request.member
     if person.telegram_id is None:
         return
-    unit = request.unit.name if request.unit is not None else t_in(person.lang, "no_unit")
-    text = t_in(
-        person.lang,
-        f"join_told_{request.kind}_{request.status}",
-        name=request.real_name or person_name(person),
-        unit=unit,
-    )
+    with speaking(person.lang):
+        text = t(
+            f"join_told_{request.kind}_{request.status}",
+            name=request.real_name or person_name(person),
+            unit=unit_text(request.unit),
+        )
     await outbox_db.enqueue(
         session, f"join:{request.id}:told", person.chat_id, text, member_id=person.id, quiet=True
     )

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.database import Database
 from db.errors import unavailable
 
 log = logging.getLogger(__name__)

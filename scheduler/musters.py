@@ -16,18 +16,24 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards import CardRefresher
-from bot.texts import PerLanguage, clip, listing, paginate, person_name, speaking, t
 from db import chats as chats_db
 from db import members as members_db
 from db import musters as musters_db
 from db import outbox as outbox_db
+from db.database import Database
 from db.models import Member, Muster, MusterAnswer, OutboxMessage
 from db.outbox import Buttons
-from scheduler import rules
+from render.formats import short_moment, unit_of
+from render.texts import PerLanguage, clip, listing, paginate, person_name, speaking, t
+from scheduler import reminder_rules
+from scheduler.cards import CardRefresher, CardView
+from scheduler.fanout import to_each
 from scheduler.outbox import OutboxHooks
+from scheduler.outbox import markup as outbox_markup
+from scheduler.reminding import Firing, Writer
 
 POST = "muster_card"  # the card in the group
+CARD = "muster"  # the card refresher's name for it
 CALL = "muster_call"  # the private calls and the half-way re-call
 PROMOTED = "muster_promoted"  # a freed place, to whoever moved up from the waitlist
 NOTE = "muster_note"  # to the creator: the roster, and what could not be done
@@ -46,13 +52,13 @@ def buttons(muster_id: int) -> Buttons:
     ]
 
 
-def times(muster: Muster) -> rules.MusterTimes:
+def times(muster: Muster) -> reminder_rules.MusterTimes:
     """What the rules (half-way, close) need of a call."""
-    return rules.MusterTimes(muster.id, muster.created_at, muster.closes_at)
+    return reminder_rules.MusterTimes(muster.id, muster.created_at, muster.closes_at)
 
 
 def closes(muster: Muster, zone: ZoneInfo) -> str:
-    return muster.closes_at.astimezone(zone).strftime("%m-%d %H:%M")
+    return short_moment(muster.closes_at, zone)
 
 
 def title(muster: Muster) -> str:
@@ -137,22 +143,17 @@ async def _call(
 ) -> int:
     """Private calls with the answer buttons (in each one's language), never held by quiet
     hours; how many."""
-    rendered = PerLanguage(lambda: clip(text()))
-    answers = PerLanguage(lambda: buttons(muster.id))
-    added = 0
-    for member in people:
-        added += await outbox_db.enqueue(
-            session,
-            key(muster.id, round_, member.id),
-            member.chat_id,
-            rendered(member.lang),
-            buttons=answers(member.lang),
-            purpose=CALL,
-            ref_id=muster.id,
-            member_id=member.id,
-            quiet=False,  # urgent: quiet hours never hold a call
-        )
-    return added
+    called, _ = await to_each(
+        session,
+        people,
+        lambda member: key(muster.id, round_, member.id),
+        text,
+        buttons=lambda: buttons(muster.id),
+        purpose=CALL,
+        ref_id=muster.id,
+        quiet=False,  # urgent: quiet hours never hold a call
+    )
+    return called
 
 
 async def organisers(
@@ -187,10 +188,6 @@ async def _tell_organisers(
                 member_id=person.id,
             )
     return added
-
-
-def _unit(member: Member) -> str:
-    return member.unit.name if member.unit is not None else t("no_unit")
 
 
 async def tell_promoted(
@@ -234,7 +231,7 @@ async def _tell_unreachable(
                 "muster_promoted_unreachable",
                 id=muster.id,
                 name=person_name(member),
-                unit=_unit(member),
+                unit=unit_of(member),
             )
         ]
 
@@ -252,7 +249,7 @@ def by_unit(people: list[Member], name: Callable[[Member], str]) -> list[str]:
     on in further lines, so that paging never cuts names off."""
     groups: dict[str, list[str]] = {}
     for member in people:
-        groups.setdefault(_unit(member), []).append(name(member))
+        groups.setdefault(unit_of(member), []).append(name(member))
     lines = []
     for unit, names in groups.items():
         chunks: list[list[str]] = [[]]
@@ -337,7 +334,7 @@ async def fire(
 ) -> Fired:
     """Half-way: call again those who have not answered, unless enough are confirmed.
     Close: no more answers; the creator gets the roster."""
-    if rule == rules.MUSTER_CLOSE:
+    if rule == reminder_rules.MUSTER_CLOSE:
         muster = await musters_db.close(session, muster_id, now)
         if muster is None:
             return Fired(skipped="call gone or already closed")
@@ -395,3 +392,33 @@ class MusterHooks(OutboxHooks):
             member = await session.get(Member, row.member_id)
             if member is not None:
                 await _tell_unreachable(session, muster, member, row.key, self._admin_ids)
+
+
+async def card_views(
+    db: Database, zone: ZoneInfo, now: dt.datetime, muster_id: int
+) -> list[CardView]:
+    """The call's card as it should look now (none while it is not posted yet, nor once its
+    group was upgraded or the bot removed: that message can no longer be edited)."""
+    async with db.session() as session:
+        muster = await session.get(Muster, muster_id)
+        if muster is None or muster.chat_id is None or muster.message_id is None:
+            return []
+        chat = await chats_db.get(session, muster.chat_id)
+        if chat is None or chat.status != "active":
+            return []
+        counts = await musters_db.counts(session, muster.id)
+    with speaking(chat.lang):  # the group's card: in the group's language
+        text, buttons = render_card(muster, counts, zone, now)
+    return [CardView(muster.chat_id, muster.message_id, text, outbox_markup(buttons))]
+
+
+async def write(f: Firing) -> str | None:
+    """The call's half-way re-call and its close (scheduler.reminder_rules.MUSTER_RULES)."""
+    fired = await fire(f.session, f.occurrence.rule, f.occurrence.ref, f.now, f.zone, f.admin_ids)
+    f.send.count += fired.sent
+    if fired.closed and f.occurrence.ref is not None:
+        f.on_muster_closed(f.occurrence.ref)  # the card shows the final count
+    return fired.skipped
+
+
+WRITERS: dict[str, Writer] = dict.fromkeys(reminder_rules.MUSTER_RULES, write)

@@ -8,17 +8,22 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards import CardRefresher
-from bot.texts import PerLanguage, clip, listing, person_name, speaking, t
 from db import chats as chats_db
 from db import notices as notices_db
 from db import outbox as outbox_db
+from db.database import Database
 from db.models import Chat, Member, Notice, NoticePost, OutboxMessage
+from render.texts import PerLanguage, clip, listing, person_name, speaking, t, t_in
+from scheduler import reminder_rules
+from scheduler.cards import CardRefresher, CardView
 from scheduler.outbox import OutboxHooks
+from scheduler.outbox import markup as outbox_markup
+from scheduler.reminding import Firing, Writer
 
 log = logging.getLogger(__name__)
 
 POST = outbox_db.NOTICE_POST
+CARD = "notice"  # the card refresher's name for a notice's card
 FOLLOWUP = "notice_followup"
 REPORT = "notice_report"
 
@@ -204,3 +209,66 @@ class NoticeHooks(OutboxHooks):
                 f"{row.key}:pin-failed",
                 lambda: t("notice_pin_failed", id=notice.id, chat=row.chat_id, error=error),
             )
+
+
+async def card_views(
+    db: Database, wake_outbox: Callable[[], None], notice_id: int
+) -> list[CardView]:
+    """Every posted copy of the notice with its current count, in its chat's language.
+
+    A copy whose chat changed (upgraded, or the bot was removed) is posted afresh there.
+    """
+    async with db.session() as session:
+        notice = await session.get(Notice, notice_id)
+        if notice is None or notice.status != "active":
+            return []
+        counts = await notices_db.counts(session, notice)
+        shown = notice  # narrowed, for the closures below
+        text = PerLanguage(lambda: card_text(shown, counts))
+        markup = PerLanguage(lambda: outbox_markup(ack_button(notice_id)))
+        posts = await notices_db.posts(session, notice_id)
+        languages = {p.chat_id: await chats_db.language(session, p.chat_id) for p in posts}
+        afresh = await repost_moved(session, notice, posts)
+        if afresh:
+            await session.commit()
+            wake_outbox()
+    caption = notice.media_kind is not None
+    return [
+        CardView(
+            p.chat_id,
+            p.message_id,
+            text(languages[p.chat_id]),
+            markup(languages[p.chat_id]),
+            caption=caption,
+        )
+        for p in posts
+        if p.message_id is not None
+    ]
+
+
+async def followup(f: Firing) -> str | None:
+    """The automatic follow-up of a notice: privately to whoever has not acknowledged."""
+    notice = await f.session.get(Notice, f.occurrence.ref)
+    if notice is None or notice.status != "active":
+        return "notice deleted"
+    chased = await chase(f.session, notice.id, f.now, scheduled=True)
+    f.send.count += len(chased.reachable) + 1  # the follow-ups and the report
+    return None
+
+
+async def followup_missed(session: AsyncSession, notice_id: int) -> None:
+    """A follow-up missed while the bot was down: its creator is told it was not sent."""
+    notice = await session.get(Notice, notice_id)
+    if notice is not None:
+        await outbox_db.enqueue(
+            session,
+            key(notice_id, "followup-missed"),
+            notice.creator.chat_id,
+            t_in(notice.creator.lang, "notice_followup_missed", id=notice_id),
+            purpose=REPORT,
+            ref_id=notice_id,
+            quiet=not notice.urgent,
+        )
+
+
+WRITERS: dict[str, Writer] = {reminder_rules.NOTICE_FOLLOWUP: followup}

@@ -34,7 +34,7 @@ from telegram.error import (
 from db import chats as chats_db
 from db import members as members_db
 from db import outbox as outbox_db
-from db.engine import Database
+from db.database import Database
 from db.errors import unavailable
 from db.models import OutboxMessage, utcnow
 from scheduler import quiet

@@ -6,19 +6,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.texts import PerLanguage, clip, listing, person_name, speaking, t
 from db import activities as activities_db
 from db import chats as chats_db
 from db import outbox as outbox_db
 from db.models import Activity, Member, OutboxMessage, Signup
+from render.formats import activity_start
+from render.texts import PerLanguage, clip, listing, person_name, speaking, t
 from scheduler.outbox import OutboxHooks
 
 PROMOTION = "promotion"
-
-
-def _when(activity: Activity, zone: ZoneInfo) -> str:
-    start = activity.starts_at.astimezone(zone)
-    return start.strftime("%Y-%m-%d %H:%M")
 
 
 def _mention(member: Member) -> str:
@@ -37,7 +33,7 @@ async def _mention_in_group(
             id=activity.id,
             title=activity.title,
             names=listing(_mention(m) for m in people),
-            when=_when(activity, zone),
+            when=activity_start(activity, zone),
         )
     await outbox_db.enqueue(
         session, key, chat_id, clip(text), purpose=PROMOTION, ref_id=activity.id, thread_id=thread
@@ -56,7 +52,7 @@ async def notify(
             "promoted_private",
             id=activity.id,
             title=activity.title,
-            when=_when(activity, zone),
+            when=activity_start(activity, zone),
         )
     )
     withdraw = PerLanguage(

@@ -17,13 +17,13 @@ import logging
 from telegram import Bot, InputMediaPhoto
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import qr as qr_picture
-from bot.services import Services
-from bot.texts import speaking, t
 from db import chats as chats_db
 from db import qr as qr_db
 from db.errors import unavailable
 from db.qr import Action, Step
+from render import qr as qr_picture
+from render.texts import speaking, t
+from scheduler.services import Services
 
 log = logging.getLogger(__name__)
 

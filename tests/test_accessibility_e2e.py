@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 import xlsxwriter
 
-from bot.ratelimit import TelegramRateLimiter, _Windows
-from bot.texts import LANGUAGES, read_catalog, t_in
 from db import needs as needs_db
 from db.models import KINDS
+from render.texts import LANGUAGES, read_catalog, t_in
+from scheduler.ratelimit import TelegramRateLimiter, _Windows
 from tests.a11y import (
     button_label_ok,
     button_label_problems,
@@ -35,10 +35,11 @@ from tests.a11y import (
     text_ok,
     text_problems,
 )
-from tests.conftest import BotHarness, clock
+from tests.harness import BotHarness, clock
 from tests.tgserver import Call, FakeTelegram, TgUser, Window
+from tests.tgserver.world import World
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 13:00")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +94,8 @@ EVERY_KEYBOARD = {
     "need:r",  # 满意 / 不满意
     "ne:k",  # /newevent: the kinds
     "ne:skip",
+    "ne:o",  # the options: 请假需审批, 二维码签到, 重复, 次数
+    "ne:next",
     "ne:ok",
     "ne:no",
     "imp:ok",  # the roster import's preview
@@ -241,7 +244,7 @@ def button_keys() -> set[str]:
     buttons)."""
     pattern = re.compile(r"(?:InlineKeyboardButton|button)\(\s*t\(\s*\"([a-z0-9_]+)\"")
     found: set[str] = set()
-    for folder in ("bot", "handlers", "scheduler", "db"):
+    for folder in ("bot", "handlers", "scheduler", "render", "db"):
         for path in (ROOT / folder).rglob("*.py"):
             found.update(pattern.findall(path.read_text(encoding="utf-8")))
     newevent = (ROOT / "handlers" / "newevent_dialog.py").read_text(encoding="utf-8")
@@ -254,12 +257,15 @@ def test_every_button_label_in_the_catalogs_has_words() -> None:
     keys = button_keys()
     assert keys >= KNOWN_BUTTON_KEYS, f"not found in the code: {KNOWN_BUTTON_KEYS - keys}"
     assert {f"kind_{kind}" for kind in KINDS} <= keys
-    problems = [
-        f"{language} {key}: {problem}"
-        for language in LANGUAGES
-        for key in sorted(keys)
-        for problem in button_label_problems(t_in(language, key))
-    ]
+    problems = []
+    for language in LANGUAGES:
+        labels = [(key, form) for key, form in catalog_forms(language) if key in keys]
+        assert {key for key, _ in labels} == keys, keys - {key for key, _ in labels}
+        problems += [
+            f"{language} {key}: {problem}"
+            for key, form in labels
+            for problem in button_label_problems(render(form))  # {count} and such filled in
+        ]
     # The needs' categories are buttons too (their own words, the same in every language).
     problems += [p for category in needs_db.CATEGORIES for p in button_label_problems(category)]
     assert not problems, "\n".join(problems)
@@ -358,7 +364,7 @@ def test_the_walk_finds_what_breaks_the_rule() -> None:
 # --- driving the bot, by callback data (so it reads the same in every language) -------------
 
 
-def current(server: FakeTelegram, message: dict[str, Any]) -> dict[str, Any]:
+def current(server: World, message: dict[str, Any]) -> dict[str, Any]:
     """The message as it is now (edits change buttons)."""
     return dict(server.chats[message["chat"]["id"]].messages[message["message_id"]])
 
@@ -540,12 +546,16 @@ async def scenario(bot: BotHarness, lead: TgUser, members: list[TgUser]) -> None
     await say(admin, "2026-12-20 15:00")
     await say(admin, "季度理论学习")
     await tap(admin, await with_button(bot, admin.id, "ne:skip"), "ne:skip")
+    await tap(admin, await with_button(bot, admin.id, "ne:next"), "ne:next")
     await tap(admin, await with_button(bot, admin.id, "ne:ok"), "ne:ok")
     await say(admin, "/newevent")
     await tap(admin, await with_button(bot, admin.id, "ne:k:"), "ne:k:meeting")
     await say(admin, "2026-12-21 09:00")
     await say(admin, "青工委会议")
     await say(admin, "二楼会议室")
+    for option in ("ne:o:leave", "ne:o:qr", "ne:o:repeat", "ne:o:count"):  # each option's words
+        await tap(admin, await with_button(bot, admin.id, option), option)
+    await tap(admin, await with_button(bot, admin.id, "ne:next"), "ne:next")
     await tap(admin, await with_button(bot, admin.id, "ne:no"), "ne:no")
 
     # The roster import's preview: confirmed once, cancelled once.

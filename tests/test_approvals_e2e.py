@@ -9,49 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Approval, Attendance
-from tests.conftest import BotHarness, clock
-from tests.test_checkin_e2e import attendance, card_text, create, wait_card
-from tests.test_reports_e2e import ledger_of
-from tests.tgserver import TgUser
+from tests.harness import BotHarness, clock
+from tests.steps import attendance, card_text, create, current, ledger_of, sent_to, told, wait_card
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 14:00")
-
-
-@pytest.fixture
-async def world(bot: BotHarness) -> BotHarness:
-    """Main group, two units, the clock at 2026-12-07 14:00 (Shanghai), a Monday."""
-    await bot.add_units("办公室", "康复中心")
-    await bot.setup_main_group()
-    return bot
-
-
-async def request_in(bot: BotHarness, person: TgUser, fragment: str) -> dict[str, Any]:
-    """The approval request the bot sent `person` privately (through the outbox)."""
-    await bot.services.outbox.drain(20)
-    return dict(
-        await bot.tg.wait_for(
-            lambda: next(
-                (m for m in bot.tg.bot_messages(person.id) if fragment in m.get("text", "")),
-                None,
-            ),
-            what=f"a request containing {fragment!r} to {person.id}",
-        )
-    )
-
-
-def current(bot: BotHarness, message: dict[str, Any]) -> dict[str, Any]:
-    return dict(bot.tg.chats[message["chat"]["id"]].messages[message["message_id"]])
-
-
-async def told(bot: BotHarness, person: TgUser, fragment: str) -> str:
-    await bot.services.outbox.drain(20)
-    return str(
-        await bot.tg.wait_for(
-            lambda: next((x for x in bot.tg.texts(person.id) if fragment in x), None),
-            what=f"{fragment!r} told to {person.id}",
-        )
-    )
 
 
 async def approvals(bot: BotHarness) -> list[Approval]:
@@ -73,7 +35,7 @@ async def test_leave_needing_approval_goes_to_the_unit_lead(world: BotHarness) -
     assert "请假 0" in card_text(bot, card)
     assert await attendance(bot, activity_id) == {}
 
-    request = await request_in(bot, lead, "请假申请")
+    request = await sent_to(bot, lead, "请假申请")
     assert "王芳（办公室）" in request["text"] and "家中老人住院" in request["text"]
     # The lead decides; the committee is not asked when the unit has a lead.
     assert not [m for m in bot.tg.bot_messages(bot.admin.id) if "请假申请" in m["text"]]
@@ -103,8 +65,8 @@ async def test_two_committee_members_decide_at_once_and_the_first_wins(world: Bo
     activity_id, card = await create(bot, "会议 2026-12-07 15:00 季度会议 leave=approve")
     assert "待审批" in await member.ask_private(f"/leave {activity_id} 出差")
 
-    first_request = await request_in(bot, bot.admin, "请假申请")
-    second_request = await request_in(bot, second, "请假申请")
+    first_request = await sent_to(bot, bot.admin, "请假申请")
+    second_request = await sent_to(bot, second, "请假申请")
     approve = bot.admin.press(first_request, "批准")
     reject = second.press(second_request, "驳回")
     toasts = [
@@ -137,7 +99,7 @@ async def test_a_rejected_person_can_check_in_or_ask_again(world: BotHarness) ->
     assert "请假原因" in await member.ask_private(f"/start leave_{activity_id}")
     assert "待审批" in await member.ask_private("想休息")
     assert "审批中" in await member.ask_private(f"/leave {activity_id} 还是想休息")
-    request = await request_in(bot, bot.admin, "想休息")
+    request = dict(await sent_to(bot, bot.admin, "想休息"))  # as it was, buttons and all
     assert "已驳回" in (await bot.admin.toast(bot.admin.press(request, "驳回")))["text"]
     assert "被驳回" in await told(bot, member, "被驳回")
     assert await attendance(bot, activity_id) == {}
@@ -173,7 +135,7 @@ async def test_only_approvers_decide_and_forged_buttons_change_nothing(world: Bo
     other = await bot.registered(3032, "郑爽", "办公室")
     activity_id, _card = await create(bot, "学习 2026-12-07 15:00 权限测试 leave=approve")
     await member.ask_private(f"/leave {activity_id} 培训")
-    request = await request_in(bot, bot.admin, "培训")
+    request = await sent_to(bot, bot.admin, "培训")
     data = request_data(request, "ok")
     # Someone else pressing the same data (forged into their own chat) is refused.
     mine = other.say("随便说点什么")
@@ -198,7 +160,7 @@ async def test_leave_still_pending_at_the_end_reminds_the_approver_once(world: B
     activity_id, _ = await create(bot, "学习 2026-12-07 15:00 提醒测试 leave=approve")
     await first.ask_private(f"/leave {activity_id} 病假")
     await second.ask_private(f"/leave {activity_id} 事假")
-    await request_in(bot, lead, "陈二")
+    await sent_to(bot, lead, "陈二")
 
     clock(bot).set_local("2026-12-07 17:01")
     await bot.services.reminders.fire_due()
@@ -206,7 +168,8 @@ async def test_leave_still_pending_at_the_end_reminds_the_approver_once(world: B
     await bot.services.outbox.drain(20)
     reminder = await told(bot, lead, "仍待你审批")
     assert "冯一" in reminder and "陈二" in reminder
-    await asyncio.sleep(0.3)
+    await bot.settled()
+    await bot.services.outbox.drain(20)
     assert len([x for x in bot.tg.texts(lead.id) if "仍待你审批" in x]) == 1
     assert not [x for x in bot.tg.texts(bot.admin.id) if "仍待你审批" in x]
 
@@ -222,7 +185,7 @@ async def test_makeup_after_the_end_is_approved_and_marked(world: BotHarness) ->
     assert "用法" in await member.ask_private(f"/makeup {activity_id}")
     clock(bot).set_local("2026-12-08 09:00")
     assert "待审批" in await member.ask_private(f"/makeup {activity_id} 忘了签到")
-    request = await request_in(bot, lead, "补签申请")
+    request = await sent_to(bot, lead, "补签申请")
     assert "忘了签到" in request["text"]
     assert "已批准" in (await lead.toast(lead.press(request, "批准")))["text"]
     assert "计为已签到" in await told(bot, member, "补签已批准")

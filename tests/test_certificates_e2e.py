@@ -9,7 +9,6 @@ compare text with white space and NULs removed.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import re
@@ -20,14 +19,14 @@ import pypdf
 import pytest
 from sqlalchemy import func, select
 
-from bot.texts import t
 from db import certificates as certificates_db
 from db.models import Activity, Attendance, Certificate, Member, Signup
-from tests.conftest import BotHarness, clock
-from tests.test_checkin_e2e import create
+from render.texts import t
+from tests.harness import BotHarness, clock
+from tests.steps import create
 from tests.tgserver import BOT_USERNAME, TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 10:00")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -49,10 +48,8 @@ async def certificate(bot: BotHarness, user: TgUser, command: str = "/certificat
     """Ask privately; the document message the bot sends."""
     since = len(bot.tg.bot_messages(user.id))
     user.say(command)
-    return await bot.tg.wait_for(
-        lambda: next((m for m in bot.tg.bot_messages(user.id)[since:] if m.get("document")), None),
-        30,
-        "the certificate",
+    return await bot.tg.message_in(
+        user.id, lambda m: m.get("document"), 30, "the certificate", since
     )
 
 
@@ -182,7 +179,7 @@ async def test_no_hours_that_year_gets_a_reason_and_no_document(year: Year) -> N
     for bad in ("1999", "2027", "今年", "2026 2025"):
         answer = await zhang.ask_private(f"/certificate {bad}")
         assert "年份" in answer or "用法" in answer, (bad, answer)
-    await asyncio.sleep(0.5)
+    await bot.settled()
     assert await documents(bot, li.id) == 0 and await documents(bot, zhang.id) == 0
     assert await certificates(bot) == 0
 
@@ -191,7 +188,7 @@ async def test_the_unregistered_are_asked_to_register(year: Year) -> None:
     bot = year.bot
     newcomer = bot.user(3003, "新人")
     assert await newcomer.ask_private("/certificate") == t("register_first")
-    await asyncio.sleep(0.3)
+    await bot.settled()
     assert await documents(bot, newcomer.id) == 0
 
 
@@ -200,7 +197,7 @@ async def test_in_a_group_it_points_to_the_private_chat_and_shows_nothing(year: 
     since = len(bot.tg.texts(bot.group.id))
     answer = await zhang.ask_anywhere(bot.group.id, "/certificate")
     assert answer == t("private_only")  # said privately: the group hears nothing of it
-    await asyncio.sleep(0.5)
+    await bot.settled()
     assert bot.tg.texts(bot.group.id)[since:] == []
     assert await documents(bot, bot.group.id) == 0 and await documents(bot, zhang.id) == 0
     assert await certificates(bot) == 0

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot import charts
-from bot.charts import Panel, render_png
+from render import charts
+from render.charts import Panel, render_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TITLE = "2026年度青年工作报告 · 出勤率"

@@ -13,12 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Chat, Member
-from tests.conftest import BotHarness, clock, seed_members
-from tests.test_checkin_e2e import create
-from tests.test_notices_e2e import find_card, post
+from tests.harness import BotHarness, clock, seed_members
+from tests.steps import body, create, find_card, post
 from tests.tgserver import TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 BASIC = -5001  # a basic group: its id changes when it becomes a supergroup
@@ -50,12 +49,8 @@ def calls_to(bot: BotHarness, chat_id: int, ok: bool | None = None) -> int:
 
 async def told(bot: BotHarness, fragment: str, timeout: float = 15) -> str:
     """Wait for the committee member's private chat to receive a message with `fragment`."""
-    found = await bot.tg.wait_for(
-        lambda: next((t for t in bot.tg.texts(bot.admin.id) if fragment in t), None),
-        timeout,
-        f"the committee told {fragment!r}",
-    )
-    return str(found)
+    what = f"the committee told {fragment!r}"
+    return body(await bot.tg.message_in(bot.admin.id, lambda m: fragment in body(m), timeout, what))
 
 
 def newest_card(bot: BotHarness, chat_id: int, fragment: str) -> dict[str, Any] | None:

@@ -4,74 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from db.models import Activity, Attendance
-from tests.conftest import BotHarness, clock, seed_members
+from db.models import Activity
+from tests.harness import BotHarness, clock, seed_members
+from tests.steps import activities_count, attendance, card_text, create, wait_card
 from tests.tgserver import TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 14:00")
-
-
-@pytest.fixture
-async def world(bot: BotHarness) -> BotHarness:
-    """Main group set up, two units, the clock at 2026-12-07 14:00 (Shanghai), a Monday."""
-    await bot.add_units("办公室", "康复中心")
-    await bot.setup_main_group()
-    return bot
-
-
-async def create(
-    bot: BotHarness, args: str, chat_id: int | None = None
-) -> tuple[int, dict[str, Any]]:
-    """Create an activity as the admin; return its number and its card in the group."""
-    reply = await bot.admin.ask_private(f"/newevent {args}")
-    match = re.search(r"已创建活动 #(\d+)", reply)
-    assert match, reply
-    activity_id = int(match[1])
-    card = await bot.tg.wait_for(
-        lambda: next(
-            (
-                m
-                for m in bot.tg.bot_messages(chat_id or bot.group.id)
-                if f"#{activity_id} " in m["text"]
-            ),
-            None,
-        ),
-        what="the card",
-    )
-    return activity_id, card
-
-
-def card_text(bot: BotHarness, card: dict[str, Any]) -> str:
-    return str(bot.tg.chats[card["chat"]["id"]].messages[card["message_id"]]["text"])
-
-
-async def attendance(bot: BotHarness, activity_id: int) -> dict[int, str]:
-    async with bot.services.db.session() as session:
-        rows = await session.scalars(
-            select(Attendance).where(Attendance.activity_id == activity_id)
-        )
-        return {a.member.chat_id: a.status for a in rows}
-
-
-async def activities_count(bot: BotHarness) -> int:
-    async with bot.services.db.session() as session:
-        return int(await session.scalar(select(func.count()).select_from(Activity)) or 0)
-
-
-async def wait_card(bot: BotHarness, card: dict[str, Any], fragment: str) -> str:
-    return str(
-        await bot.tg.wait_for(
-            lambda: fragment in card_text(bot, card) and card_text(bot, card),
-            timeout=15,
-            what=f"card showing {fragment!r}",
-        )
-    )
 
 
 async def test_one_line_creation_posts_a_card_and_replies_the_number(world: BotHarness) -> None:
@@ -164,18 +107,64 @@ async def test_guided_creation(world: BotHarness) -> None:
     place_prompt = tg.bot_messages(bot.admin.id)[-1]
     since = len(tg.texts(bot.admin.id))
     await bot.admin.toast(bot.admin.press(place_prompt, "跳过"))
+    options = await bot.admin.reply_in(bot.admin.id, since)
+    assert "可选设置" in options
+    since = len(tg.texts(bot.admin.id))
+    await bot.admin.toast(bot.admin.press(tg.bot_messages(bot.admin.id)[-1], "下一步"))
     summary = await bot.admin.reply_in(bot.admin.id, since)
     assert "请确认" in summary and "2026-12-09 10:00–12:00" in summary and "待定" in summary
+    assert "选项：无" in summary
     confirm = tg.bot_messages(bot.admin.id)[-1]
     await bot.admin.toast(bot.admin.press(confirm, "确认创建"))
-    card = await tg.wait_for(
-        lambda: next((m for m in tg.bot_messages(bot.group.id) if "铸牢" in m["text"]), None)
-    )
+    card = await tg.message_in(bot.group.id, lambda m: "铸牢" in m["text"], what="the card")
     assert "【民族团结教育】" in card["text"]
     # The finished dialogue's buttons are stale now.
     stale = await bot.admin.toast(bot.admin.press(confirm, "确认创建"))
     assert "已经结束" in stale["text"]
     assert await activities_count(bot) == 1
+
+
+async def test_guided_creation_sets_the_options_and_makes_a_series(world: BotHarness) -> None:
+    bot = world
+    tg = bot.tg
+    await bot.admin.ask_private("/newevent")
+    since = len(tg.texts(bot.admin.id))
+    await bot.admin.toast(bot.admin.press(tg.bot_messages(bot.admin.id)[-1], "志愿服务"))
+    await bot.admin.reply_in(bot.admin.id, since)
+    await bot.admin.ask_private("2026-12-09 10:00")
+    await bot.admin.ask_private("助残志愿")
+    assert "可选设置" in await bot.admin.ask_private("社区中心")
+    options = tg.bot_messages(bot.admin.id)[-1]
+    labels = [b["text"] for row in options["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["请假需审批：否", "扫码签到：否", "签退计时：否", "重复：不重复", "下一步"]
+    for label in ("请假需审批", "扫码签到", "签退计时", "重复", "重复"):  # 重复: 每周, then 每两周
+        await bot.admin.toast(bot.admin.press(options, label))
+    await tg.wait_for(
+        lambda: "每两周" in str(tg.chats[bot.admin.id].messages[options["message_id"]]),
+        what="the options shown as set",
+    )
+    current = tg.chats[bot.admin.id].messages[options["message_id"]]
+    labels = [b["text"] for row in current["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels[:5] == [
+        "请假需审批：是",
+        "扫码签到：是",
+        "签退计时：是",
+        "重复：每两周",
+        "次数：4",
+    ]
+    since = len(tg.texts(bot.admin.id))
+    await bot.admin.toast(bot.admin.press(current, "下一步"))
+    summary = await bot.admin.reply_in(bot.admin.id, since)
+    assert "请假需审批：是" in summary and "重复：每两周" in summary and "次数：4" in summary
+    since = len(tg.texts(bot.admin.id))
+    await bot.admin.toast(bot.admin.press(tg.bot_messages(bot.admin.id)[-1], "确认创建"))
+    created = await bot.admin.reply_in(bot.admin.id, since)
+    assert "每两周一次，共 4 次" in created
+    async with bot.services.db.session() as session:
+        made = list(await session.scalars(select(Activity).order_by(Activity.id)))
+    assert len(made) == 4 and {a.series_id for a in made} == {made[0].id}
+    assert all(a.leave_mode == "approve" and a.qr and a.checkout for a in made)
+    assert all(a.place == "社区中心" and a.kind == "volunteer" for a in made)
 
 
 async def test_guided_creation_can_be_cancelled(world: BotHarness) -> None:
@@ -189,7 +178,7 @@ async def test_guided_creation_can_be_cancelled(world: BotHarness) -> None:
     assert "没有进行中" in await bot.admin.ask_private("/cancel")
     # Text after cancelling is not taken as an answer.
     bot.admin.say("2026-12-09 10:00")
-    await asyncio.sleep(0.3)
+    await bot.settled()
     assert await activities_count(bot) == 0
 
 

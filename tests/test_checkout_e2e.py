@@ -10,10 +10,10 @@ from sqlalchemy import select
 from db import rules
 from db import volunteer as volunteer_db
 from db.models import Member
-from tests.conftest import BotHarness, clock
-from tests.test_checkin_e2e import create
+from tests.harness import BotHarness, clock
+from tests.steps import create
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 UTC = dt.UTC

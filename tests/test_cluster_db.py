@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db import chats as chats_db
 from db import cluster as cluster_db
-from db.engine import Database
+from db.database import Database
 from db.models import Chat, Unit, UnitTopic, utcnow
 
 

@@ -19,11 +19,10 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from db.engine import Database
+from db.database import Database
 from db.models import Activity, Attendance, OneOffReminder, WebhookUpdate, utcnow
-from tests.conftest import ADMIN_ID, GROUP_ID, TOKEN, WEBHOOK_SECRET
-from tests.processes import bot_env, spawn, stop
-from tests.test_scheduler_process import seed
+from tests.harness import ADMIN_ID, GROUP_ID, TOKEN, WEBHOOK_SECRET
+from tests.processes import bot_env, seed, spawn, stop
 from tests.tgserver import LIMITED, Callback, FakeTelegram, TgUser
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -322,3 +321,42 @@ async def test_when_the_leader_dies_another_takes_over_reminders_and_outbox(
     )
     await asyncio.sleep(2)
     assert sum("接任后的提醒" in text for text in tg.texts(GROUP_ID)) == 1
+
+
+async def test_conversations_go_on_whichever_instance_takes_the_next_step(world: World) -> None:
+    """A guided /newevent and three 请假 reasons, each message to the next instance in turn
+    (round robin): their state is in the database, so every step lands."""
+    tg, db, admin, members, cluster = world
+    await cluster.start()
+    await admin.ask_private("/start", 30)
+    await admin.ask_private("/newevent", 30)
+    since = len(tg.texts(ADMIN_ID))
+    await admin.toast(admin.press(tg.bot_messages(ADMIN_ID)[-1], "理论学习"), 30)
+    await admin.reply_in(ADMIN_ID, since, 30)
+    starts = dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(days=2)
+    assert "标题" in await admin.ask_private(f"{starts:%Y-%m-%d %H:%M}", 30)
+    assert "地点" in await admin.ask_private("跨实例的引导创建", 30)
+    assert "可选设置" in await admin.ask_private("三楼会议室", 30)
+    since = len(tg.texts(ADMIN_ID))
+    await admin.toast(admin.press(tg.bot_messages(ADMIN_ID)[-1], "下一步"), 30)
+    assert "请确认" in await admin.reply_in(ADMIN_ID, since, 30)
+    await admin.toast(admin.press(tg.bot_messages(ADMIN_ID)[-1], "确认创建"), 30)
+    card: dict[str, Any] = await tg.wait_for(
+        lambda: card_of(tg, "跨实例的引导创建"), 30, "the guided activity's card"
+    )
+    activity_id = int(re.search(r"#(\d+)", card["text"])[1])  # type: ignore[index]
+    for person, reason in zip(members[:3], ("出差", "培训", "病假"), strict=True):
+        asked = await person.ask_private(f"/start leave_{activity_id}", 30)
+        assert "请假原因" in asked, asked
+        assert "已请假" in await person.ask_private(reason, 30)
+    async with db.session() as session:
+        reasons = set(
+            await session.scalars(
+                select(Attendance.reason).where(
+                    Attendance.activity_id == activity_id, Attendance.status == "leave"
+                )
+            )
+        )
+    assert reasons == {"出差", "培训", "病假"}
+    # Every instance took part: the messages went round.
+    assert len({target for _, target, status in tg.webhook_posts if status == 200}) == 3

@@ -20,12 +20,12 @@ from sqlalchemy.engine import make_url
 from bot.app import build_application
 from db.models import OutboxMessage
 from scheduler.leader import Leadership
-from tests.conftest import BotHarness, _asyncpg_dsn, make_settings, seed_members
+from tests.harness import BotHarness, _asyncpg_dsn, make_settings, seed_members
+from tests.steps import attendance, create
 from tests.tcpproxy import TcpProxy
-from tests.test_checkin_e2e import attendance, create
 from tests.tgserver import ApiError, FakeTelegram, Faults, TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 START = "2026-12-07 14:00"
 pytestmark = pytest.mark.clock(START)
 
@@ -108,7 +108,9 @@ async def test_polling_survives_get_updates_failures(
     user = bot.user(3001, "小李")
     assert "登记成功" in await user.ask_private("/register 李 办公室", timeout=20)
     failures = [
-        r for r in caplog.records if r.name == "handlers.common" and "Bad Gateway" in r.getMessage()
+        r
+        for r in caplog.records
+        if r.name == "handlers.fallbacks" and "Bad Gateway" in r.getMessage()
     ]
     assert len(failures) == 3 and all(r.levelname == "WARNING" and not r.exc_info for r in failures)
 

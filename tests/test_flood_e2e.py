@@ -13,9 +13,8 @@ from sqlalchemy import func, select
 
 from bot.app import build_application
 from db.models import Member, Need
-from tests.conftest import BotHarness, clock, make_settings, seed_members
-from tests.test_checkin_e2e import create
-from tests.test_notices_e2e import card, post
+from tests.harness import BotHarness, clock, make_settings, seed_members
+from tests.steps import card, create, post
 from tests.tgserver import FakeTelegram
 
 pytestmark = pytest.mark.clock("2026-12-07 14:00")

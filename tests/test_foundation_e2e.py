@@ -7,9 +7,13 @@ import logging
 
 import pytest
 from sqlalchemy import func, select
+from telegram.ext import CommandHandler
 
+from bot.app import build_application
 from db.models import Chat, Member, Unit
-from tests.conftest import ADMIN_ID, TOKEN, BotHarness
+from handlers.menus import COMMITTEE_COMMANDS, MEMBER_COMMANDS
+from scheduler.settings import Settings
+from tests.harness import ADMIN_ID, TOKEN, BotHarness
 from tests.tgserver import ApiError
 
 
@@ -286,3 +290,22 @@ async def test_our_bugs_are_reported_politely_and_logged_without_token(
     assert "/units" in caplog.text and "Traceback" in caplog.text
     assert TOKEN not in caplog.text and TOKEN.replace(":", "%3A") not in caplog.text
     assert "<redacted>" in caplog.text  # httpx did log URLs, redacted
+
+
+def test_every_command_is_in_a_menu_and_every_menu_entry_is_a_command() -> None:
+    """The command menus (setMyCommands) and the registered handlers name the same commands."""
+    application = build_application(
+        Settings(
+            bot_token=TOKEN,
+            telegram_api_url="http://127.0.0.1:9",
+            database_url="sqlite+aiosqlite://",
+        )
+    )
+    registered = {
+        command
+        for group in application.handlers.values()
+        for handler_ in group
+        if isinstance(handler_, CommandHandler)
+        for command in handler_.commands
+    }
+    assert registered == set(MEMBER_COMMANDS) | set(COMMITTEE_COMMANDS)

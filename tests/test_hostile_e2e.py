@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Activity, Member, Notice, OneOffReminder, Unit
-from tests.conftest import GROUP_ID, BotHarness
-from tests.test_checkin_e2e import create
+from tests.harness import GROUP_ID, BotHarness
+from tests.steps import create
 from tests.tgserver import TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 GENERIC = "出错"
@@ -157,7 +157,7 @@ async def test_odd_update_shapes_are_ignored_quietly(
     reply = await TgUser(bot.tg, bot.admin.id).reply_in(GROUP_ID, since_group)
     assert "匿名" in reply and "私聊" in reply
     # The bot has caught up with every update, answered only the anonymous command.
-    await bot.admin.ask_private("/help")
+    await bot.settled()
     assert len(bot.tg.texts(GROUP_ID)) == since_group + 1
     assert await counts(bot) == before
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Chat, Member
-from tests.conftest import BotHarness
-from tests.test_checkin_e2e import create
-from tests.test_notices_e2e import card, post
+from tests.harness import BotHarness
+from tests.steps import card, chinese, create, post
+from tests.steps import english as english_without
 from tests.tgserver import TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 # Chinese characters and full-width punctuation: none may be left in an English text once
@@ -27,19 +27,9 @@ CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 DATA = ("办公室", "王伟", "中文")  # and a language's own name
 
 
-def english(text: str, data: tuple[str, ...] = DATA) -> str:
-    """`text`, checked to be English once `data` (what people typed) is taken out."""
-    bare = text
-    for word in data:
-        bare = bare.replace(word, "")
-    assert not CHINESE.search(bare), f"not English: {text!r}"
-    assert re.search(r"[A-Za-z]{3}", bare), f"no words: {text!r}"
-    return text
-
-
-def chinese(text: str) -> str:
-    assert CHINESE.search(text), f"not Chinese: {text!r}"
-    return text
+def english(text: str) -> str:
+    """`text` is English once what people typed is taken out."""
+    return english_without(text, DATA)
 
 
 @pytest.fixture
@@ -98,9 +88,8 @@ async def test_an_english_users_whole_path_is_english_beside_a_chinese_user(
     refused = english(await alice.ask_private("/need mars something"))
     assert "Jobs, Education, Housing" in refused
     alice.say("/need")
-    choose = await bot.tg.wait_for(
-        lambda: next((m for m in bot.tg.bot_messages(alice.id) if m.get("reply_markup")), None),
-        what="the category buttons",
+    choose = await bot.tg.message_in(
+        alice.id, lambda m: m.get("reply_markup"), what="the category buttons"
     )
     labels = [b["text"] for row in choose["reply_markup"]["inline_keyboard"] for b in row]
     assert labels[0] == "Jobs" and all(english(label) for label in labels)

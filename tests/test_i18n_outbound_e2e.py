@@ -10,14 +10,12 @@ import pytest
 from sqlalchemy import update
 
 from db.models import Member
-from tests.conftest import BotHarness, clock, seed_members
-from tests.test_checkin_e2e import create
-from tests.test_i18n_e2e import chinese
-from tests.test_i18n_e2e import english as english_without
-from tests.test_notices_e2e import post
+from tests.harness import BotHarness, clock, seed_members
+from tests.steps import body, chinese, create, current, post, sent_to
+from tests.steps import english as english_without
 from tests.tgserver import TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 10:00")
 
 DATA = ("办公室", "康复中心", "成员", "管理员", "孙明")  # names and units people typed
@@ -32,25 +30,6 @@ def labels(message: dict[str, Any]) -> list[str]:
     return [button["text"] for row in rows for button in row]
 
 
-def body(message: dict[str, Any]) -> str:
-    return str(message.get("text") or message.get("caption") or "")
-
-
-def current(bot: BotHarness, message: dict[str, Any]) -> dict[str, Any]:
-    return dict(bot.tg.chats[message["chat"]["id"]].messages[message["message_id"]])
-
-
-async def private_message(bot: BotHarness, user: TgUser, fragment: str) -> dict[str, Any]:
-    """The message the bot sent `user` privately (through the outbox) containing `fragment`."""
-    await bot.services.outbox.drain(20)
-    return dict(
-        await bot.tg.wait_for(
-            lambda: next((m for m in bot.tg.bot_messages(user.id) if fragment in body(m)), None),
-            what=f"{fragment!r} sent to {user.id}",
-        )
-    )
-
-
 async def set_language(bot: BotHarness, user: TgUser, lang: str) -> None:
     async with bot.services.db.session() as session:
         await session.execute(update(Member).where(Member.telegram_id == user.id).values(lang=lang))
@@ -63,26 +42,18 @@ async def fire(bot: BotHarness) -> dict[str, str]:
     return handled
 
 
-@pytest.fixture
-async def world(bot: BotHarness) -> BotHarness:
-    """Main group, two units (康复中心 without a lead), the clock at Mon 2026-12-07 10:00."""
-    await bot.add_units("办公室", "康复中心")
-    await bot.setup_main_group()
-    return bot
-
-
 async def test_a_notice_follow_up_speaks_each_members_language(world: BotHarness) -> None:
     bot = world
     alice, wang = await seed_members(bot, 2, "办公室")
     await set_language(bot, alice, "en")
     notice_id, _ = await post(bot, "remind=off Quarterly report due Friday")
     assert "已开始提醒" in await bot.admin.ask_private(f"/chase {notice_id}")
-    to_alice = await private_message(bot, alice, "Quarterly report")
+    to_alice = await sent_to(bot, alice, "Quarterly report")
     assert "Reminder" in english(body(to_alice)) and labels(to_alice) == ["Got it"]
-    to_wang = await private_message(bot, wang, "Quarterly report")
+    to_wang = await sent_to(bot, wang, "Quarterly report")
     assert "提醒" in chinese(body(to_wang)) and labels(to_wang) == ["收到"]
     # The report to the notice's (Chinese) creator is Chinese.
-    chinese(body(await private_message(bot, bot.admin, f"通知 #{notice_id}：已私信提醒")))
+    chinese(body(await sent_to(bot, bot.admin, f"通知 #{notice_id}：已私信提醒")))
     # The button on the English follow-up works, answered in English.
     answer = await alice.toast(alice.press(to_alice, "Got it"))
     assert "Acknowledged" in english(answer["text"])
@@ -100,9 +71,9 @@ async def test_reminders_speak_the_groups_and_each_members_language(world: BotHa
     assert len(posted) == 1 and "Reminder" in english(posted[0])
     clock(bot).set_local("2026-12-07 12:10")
     assert (await fire(bot))[f"activity:{activity_id}:checkin_nudge"] == "sent"
-    nudge = await private_message(bot, alice, "Theory study")
+    nudge = await sent_to(bot, alice, "Theory study")
     assert "haven't checked in" in english(body(nudge))
-    assert "还没有签到或请假" in body(await private_message(bot, wang, "Theory study"))
+    assert "还没有签到或请假" in body(await sent_to(bot, wang, "Theory study"))
 
 
 async def test_an_approval_request_goes_to_each_approver_in_their_language(
@@ -117,10 +88,10 @@ async def test_an_approval_request_goes_to_each_approver_in_their_language(
     activity_id, _card = await create(bot, "会议 2026-12-07 15:00 Quarterly meeting leave=approve")
     english(await member.ask_private(f"/leave {activity_id} business trip"))
 
-    to_zhao = await private_message(bot, zhao, "business trip")
+    to_zhao = await sent_to(bot, zhao, "business trip")
     assert "Leave request" in english(body(to_zhao))
     assert labels(to_zhao) == ["Approve", "Reject"]
-    to_admin = await private_message(bot, bot.admin, "business trip")
+    to_admin = await sent_to(bot, bot.admin, "business trip")
     assert "请假申请" in chinese(body(to_admin)) and labels(to_admin) == ["批准", "驳回"]
 
     toast = await zhao.toast(zhao.press(to_zhao, "Approve"))
@@ -134,7 +105,7 @@ async def test_an_approval_request_goes_to_each_approver_in_their_language(
         lambda: "已批准（Zhao" in body(current(bot, to_admin)),
         what="the Chinese request says who decided",
     )
-    told = await private_message(bot, member, "was approved")
+    told = await sent_to(bot, member, "was approved")
     english(body(told))
 
 

@@ -10,23 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import JoinRequest, Member, OutboxMessage
-from tests.conftest import BotHarness, seed_members
-from tests.test_checkin_e2e import create
-from tests.test_notices_e2e import card, post
-from tests.test_reports_e2e import imported
+from tests.harness import BotHarness, seed_members
+from tests.steps import card, create, imported, post
 from tests.tgserver import TgUser
 
 pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 SECOND_ADMIN = 1002
-
-
-@pytest.fixture
-async def world(bot: BotHarness) -> BotHarness:
-    """Units 办公室 and 康复中心, the main group bound, two members of 办公室."""
-    await bot.add_units("办公室", "康复中心")
-    await bot.setup_main_group()
-    return bot
 
 
 async def member_of(bot: BotHarness, telegram_id: int) -> Member | None:
@@ -266,7 +256,7 @@ async def test_the_committee_takes_someone_off_and_back_by_hand(world: BotHarnes
     # Coming back into the group does not undo the committee's decision; the committee does.
     bot.tg.leave(bot.group.id, person.id)
     bot.tg.join(bot.group.id, person.id)
-    await asyncio.sleep(0.5)
+    await bot.settled()
     assert (await member_of(bot, 7012)).left_at is not None  # type: ignore[union-attr]
     assert "已恢复 钱七" in await bot.admin.ask_private("/member restore @qian7")
     assert "并非已离开" in await bot.admin.ask_private("/member restore @qian7")

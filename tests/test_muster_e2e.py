@@ -15,23 +15,16 @@ from bot.app import build_application
 from db import musters as musters_db
 from db.members import set_can_dm
 from db.models import Member, MusterAnswer, OutboxMessage
-from scheduler import quiet, rules
-from tests.conftest import BotHarness, clock, make_settings, seed_members
-from tests.test_checkin_e2e import card_text, wait_card
+from scheduler import quiet, reminder_rules
+from tests.harness import BotHarness, clock, make_settings, seed_members
+from tests.steps import card_text, wait_card
 from tests.tgserver import FakeTelegram, TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 10:00")
 
 CONFIRMED = "✅ 已确认"
 TASK = "防汛抢险：加固北岸堤坝\n18:00 到单位门口集合，带雨具"
-
-
-@pytest.fixture
-async def world(bot: BotHarness) -> BotHarness:
-    await bot.add_units("办公室", "康复中心")
-    await bot.setup_main_group()
-    return bot
 
 
 async def call(
@@ -43,15 +36,9 @@ async def call(
     assert match, reply
     muster_id = int(match[1])
     await bot.services.outbox.drain(30)
-    card = await bot.tg.wait_for(
-        lambda: next(
-            (
-                m
-                for m in bot.tg.bot_messages(chat_id or bot.group.id)
-                if f"紧急集结】#{muster_id}\n" in m["text"]
-            ),
-            None,
-        ),
+    card = await bot.tg.message_in(
+        chat_id or bot.group.id,
+        lambda m: f"紧急集结】#{muster_id}\n" in m["text"],
         what="the call's card",
     )
     return muster_id, reply, card
@@ -564,13 +551,18 @@ def test_options_come_first_in_any_order_and_the_text_keeps_its_lines() -> None:
 
 def test_a_call_has_a_half_way_and_a_close_keyed_by_its_number() -> None:
     created = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)
-    call = rules.MusterTimes(7, created, created + dt.timedelta(minutes=45))
-    half, close = rules.muster_occurrences(call)
+    call = reminder_rules.MusterTimes(7, created, created + dt.timedelta(minutes=45))
+    half, close = reminder_rules.muster_occurrences(call)
     assert (half.key, half.rule, half.at) == (
         "muster:7:half",
-        rules.MUSTER_HALF,
+        reminder_rules.MUSTER_HALF,
         created + dt.timedelta(minutes=22, seconds=30),
     )
-    assert (close.key, close.rule, close.ref) == ("muster:7:close", rules.MUSTER_CLOSE, 7)
-    assert rules.MUSTER_CLOSE in rules.CATCH_UP and rules.MUSTER_HALF not in rules.CATCH_UP
-    assert set(rules.MUSTER_RULES) <= set(rules.INTERNAL)  # never listed by /remind
+    assert (close.key, close.rule, close.ref) == ("muster:7:close", reminder_rules.MUSTER_CLOSE, 7)
+    assert (
+        reminder_rules.MUSTER_CLOSE in reminder_rules.CATCH_UP
+        and reminder_rules.MUSTER_HALF not in reminder_rules.CATCH_UP
+    )
+    assert set(reminder_rules.MUSTER_RULES) <= set(
+        reminder_rules.INTERNAL
+    )  # never listed by /remind

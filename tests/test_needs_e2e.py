@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from db.models import Need, NeedDraft
-from tests.conftest import BotHarness, clock
-from tests.test_checkin_e2e import create
-from tests.test_reports_e2e import SHEETS, ledger_of, report_of, rows
+from db.models import Conversation, Need
+from tests.harness import BotHarness, clock
+from tests.steps import SHEETS, create, ledger_of, report_of, rows, sent_to, told
 from tests.tgserver import TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 CATEGORIES = ["就业", "教育", "住房", "婚恋", "生育", "亲子", "其他"]
@@ -90,28 +89,7 @@ def number(receipt: str) -> int:
 
 
 async def committee_message(bot: BotHarness, need_id: int) -> str:
-    await bot.services.outbox.drain(20)
-    return str(
-        await bot.tg.wait_for(
-            lambda: next(
-                (x for x in bot.tg.texts(bot.admin.id) if f"新诉求 #{need_id} " in x), None
-            ),
-            what=f"the committee told of need #{need_id}",
-        )
-    )
-
-
-async def told(bot: BotHarness, user: TgUser, fragment: str) -> dict[str, Any]:
-    await bot.services.outbox.drain(20)
-    return dict(
-        await bot.tg.wait_for(
-            lambda: next(
-                (m for m in bot.tg.bot_messages(user.id) if fragment in (m.get("text") or "")),
-                None,
-            ),
-            what=f"{fragment!r} told to {user.id}",
-        )
-    )
+    return await told(bot, bot.admin, f"新诉求 #{need_id} ")
 
 
 async def admin_asks(bot: BotHarness, text: str) -> str:
@@ -127,8 +105,12 @@ async def all_needs(bot: BotHarness) -> list[Need]:
 
 
 async def drafts(bot: BotHarness) -> int:
+    """Needs being written (conversations of kind `need`)."""
     async with bot.services.db.session() as session:
-        return int(await session.scalar(select(func.count()).select_from(NeedDraft)) or 0)
+        count = await session.scalar(
+            select(func.count()).select_from(Conversation).where(Conversation.kind == "need")
+        )
+        return int(count or 0)
 
 
 async def test_the_guided_dialogue_sends_an_anonymous_need(world: World) -> None:
@@ -339,7 +321,7 @@ async def test_a_reply_reaches_an_anonymous_sender_who_stays_unknown(
     reply = await admin_asks(bot, f"/needs reply {need_id} 已联系团委，\n下月有联谊活动。")
     assert f"#{need_id}" in reply
     world.assert_anonymous(reply)
-    relayed = await told(bot, sender, f"青工委回复了你的诉求 #{need_id}")
+    relayed = await sent_to(bot, sender, f"青工委回复了你的诉求 #{need_id}")
     assert "已联系团委，\n下月有联谊活动。" in relayed["text"]
     detail = await admin_asks(bot, f"/needs {need_id}")
     assert "回复（管理员）：已联系团委" in detail and "回复 1 次" in detail
@@ -358,14 +340,14 @@ async def test_status_changes_are_told_and_done_asks_for_one_rating(world: World
     bot, sender = world.bot, world.sender
     need_id = number(await sender.ask_private("/need 教育 单位能否报销职业资格考试费 匿名"))
     await admin_asks(bot, f"/needs status {need_id} 受理")
-    assert "已受理" in (await told(bot, sender, f"诉求 #{need_id}（教育）进度"))["text"]
+    assert "已受理" in (await sent_to(bot, sender, f"诉求 #{need_id}（教育）进度"))["text"]
     await admin_asks(bot, f"/needs status {need_id} 办理中")
-    await told(bot, sender, "进度：办理中")
+    await sent_to(bot, sender, "进度：办理中")
     assert "已经是这个状态" in await admin_asks(bot, f"/needs status {need_id} 办理中")
     assert "用法" in await admin_asks(bot, f"/needs status {need_id} 搁置")
     set_done = await admin_asks(bot, f"/needs status {need_id} 办结")
     assert "已办结" in set_done and "满意" in set_done
-    done = await told(bot, sender, "已办结。请评价")
+    done = await sent_to(bot, sender, "已办结。请评价")
     labels = [b["text"] for row in done["reply_markup"]["inline_keyboard"] for b in row]
     assert labels == ["满意", "不满意"]
     # Someone else pressing the sender's button (forged) changes nothing.
@@ -411,7 +393,7 @@ async def test_the_report_and_the_ledger_count_needs(world: World) -> None:
     await admin_asks(bot, f"/needs reply {anonymous} 已转行政处")
     await admin_asks(bot, f"/needs status {anonymous} 办结")
     await admin_asks(bot, f"/needs status {signed} 办理中")
-    done = await told(bot, sender, "已办结。请评价")
+    done = await sent_to(bot, sender, "已办结。请评价")
     await press(bot, sender, done, "满意")
     text, _ = await report_of(bot.admin, bot)
     section = text.split("【我为青年办实事】")[1]

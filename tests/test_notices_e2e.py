@@ -5,70 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.ratelimit import TelegramRateLimiter, _Windows
-from db.models import Acknowledgement, Notice, OutboxMessage
-from tests.conftest import BotHarness, clock, seed_members
+from db.models import Notice, OutboxMessage
+from scheduler.ratelimit import TelegramRateLimiter, _Windows
+from tests.harness import BotHarness, clock, seed_members
+from tests.steps import acks, card, find_card, post, wait_text
 from tests.tgserver import ApiError, TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 10:00")
-
-
-@pytest.fixture
-async def world(bot: BotHarness) -> BotHarness:
-    await bot.add_units("办公室", "康复中心")
-    await bot.setup_main_group()
-    return bot
 
 
 async def fire(bot: BotHarness) -> list[str]:
     """Run the reminder engine now; the keys it sent."""
     return [key for key, outcome in await bot.services.reminders.fire_due() if outcome == "sent"]
-
-
-async def post(bot: BotHarness, body: str, chat_id: int | None = None) -> tuple[int, str]:
-    reply = await bot.admin.ask_private(f"/notice {body}")
-    match = re.search(r"已发布通知 #(\d+)", reply)
-    assert match, reply
-    notice_id = int(match[1])
-    await bot.services.outbox.drain(20)
-    return notice_id, reply
-
-
-def find_card(bot: BotHarness, notice_id: int, chat_id: int) -> dict[str, Any] | None:
-    for message in bot.tg.bot_messages(chat_id):
-        if f"通知 #{notice_id}\n" in (message.get("text") or message.get("caption") or ""):
-            return message
-    return None
-
-
-def card(bot: BotHarness, notice_id: int, chat_id: int) -> dict[str, Any]:
-    found = find_card(bot, notice_id, chat_id)
-    assert found is not None, f"no card for notice {notice_id} in {chat_id}"
-    return found
-
-
-def body(message: dict[str, Any]) -> str:
-    return str(message.get("text") or message.get("caption"))
-
-
-async def wait_text(bot: BotHarness, message: dict[str, Any], fragment: str) -> None:
-    await bot.tg.wait_for(lambda: fragment in body(message), 15, f"{fragment!r} in the card")
-
-
-async def acks(bot: BotHarness, notice_id: int) -> int:
-    async with bot.services.db.session() as session:
-        stmt = (
-            select(func.count())
-            .select_from(Acknowledgement)
-            .where(Acknowledgement.notice_id == notice_id)
-        )
-        return int(await session.scalar(stmt) or 0)
 
 
 async def test_notice_to_main_group_is_pinned_and_counts_acknowledgements(

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 from telegram import Chat, Message, Update, User
 
-from bot.ordering import PerSenderUpdateProcessor
 from db import members as members_db
-from db.engine import Database
+from db.database import Database
 from db.models import Member
-from tests.conftest import BotHarness
+from scheduler.ordering import PerSenderUpdateProcessor
+from tests.harness import BotHarness
 
 
 def update_from(user_id: int, update_id: int) -> Update:

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from db import outbox as outbox_db
-from db.engine import Database
+from db.database import Database
 from db.models import Member, OutboxMessage, utcnow
-from tests.conftest import TOKEN
+from tests.harness import TOKEN
 from tests.processes import bot_env, spawn
 from tests.tgserver import FakeTelegram
 

@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.texts import KEYS, MESSAGE_LIMIT, REPLY_WORDS
 from db import activities as activities_db
 from db import members as members_db
 from db import notices as notices_db
 from db import rules
 from db.errors import Refusal
-from handlers.common import render_refusal
+from handlers.runner import render_refusal
+from render.texts import KEYS, MESSAGE_LIMIT, REPLY_WORDS
 
 ZONE = ZoneInfo("Asia/Shanghai")
 TODAY = dt.date(2026, 11, 30)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import TOKEN
+from tests.harness import TOKEN
 from tests.processes import bot_env, spawn
 from tests.tgserver import FakeTelegram
 

@@ -10,26 +10,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import qr as qr_picture
 from bot.app import qr_rotation
 from db import qr as qr_db
 from db.models import Activity, QrDisplay
-from tests.conftest import BotHarness, clock, seed_members
-from tests.test_checkin_e2e import attendance, create, wait_card
+from render import qr as qr_picture
+from tests.harness import BotHarness, clock, seed_members
+from tests.steps import attendance, create, wait_card
 from tests.tgserver import BOT_USERNAME, TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 ROTATE = 30  # the default QR_ROTATE_SECONDS
-
-
-@pytest.fixture
-async def world(bot: BotHarness) -> BotHarness:
-    """Main group, two units, the clock at 2026-12-07 14:00:00 (Shanghai)."""
-    await bot.add_units("办公室", "康复中心")
-    await bot.setup_main_group()
-    return bot
 
 
 def later(bot: BotHarness, seconds: int) -> None:
@@ -59,12 +51,8 @@ async def show_qr(bot: BotHarness, user: TgUser, activity_id: int) -> dict[str, 
     tg = user.server
     before = {m["message_id"] for m in tg.bot_messages(user.id)}
     user.say(f"/qr {activity_id}")
-    message: dict[str, Any] = await tg.wait_for(
-        lambda: next(
-            (m for m in tg.bot_messages(user.id) if m["message_id"] not in before),
-            None,
-        ),
-        what="the QR photo",
+    message = await tg.message_in(
+        user.id, lambda m: m["message_id"] not in before, what="the QR photo"
     )
     assert "photo" in message, message.get("text")
     # The bot records the display after Telegram took the photo: wait for that too, or a

@@ -13,8 +13,8 @@ from db import notices as notices_db
 from db.models import OutboxMessage
 from scheduler import quiet
 from scheduler.quiet import QuietHours
-from tests.conftest import BotHarness, clock, make_settings, seed_members
-from tests.test_checkin_e2e import create
+from tests.harness import BotHarness, clock, make_settings, seed_members
+from tests.steps import create
 from tests.tgserver import FakeTelegram
 
 Start = Callable[[QuietHours | None], Awaitable[BotHarness]]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.ratelimit import SlidingWindow, TelegramRateLimiter
+from scheduler.ratelimit import SlidingWindow, TelegramRateLimiter
 
 
 class Clock:
@@ -30,7 +30,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
         clock.now += max(seconds, 0)
         await real_sleep(0)
 
-    monkeypatch.setattr("bot.ratelimit.asyncio.sleep", fake_sleep)
+    monkeypatch.setattr("scheduler.ratelimit.asyncio.sleep", fake_sleep)
     return clock
 
 

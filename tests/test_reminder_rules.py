@@ -11,7 +11,7 @@ import holidays
 import pytest
 
 from db.rules import quarter_bounds
-from scheduler import rules
+from scheduler import reminder_rules
 from scheduler.calendar import WorkCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -19,7 +19,7 @@ D = dt.date
 
 
 def days(rule: str, first: dt.date, last: dt.date) -> dict[str, dt.date]:
-    return dict(rules.calendar_days(rule, first, last, WorkCalendar()))
+    return dict(reminder_rules.calendar_days(rule, first, last, WorkCalendar()))
 
 
 def test_2026_holidays_and_make_up_working_days() -> None:
@@ -33,7 +33,7 @@ def test_2026_holidays_and_make_up_working_days() -> None:
 
 
 def test_quarter_kick_off_lands_on_the_first_working_day() -> None:
-    found = days(rules.QUARTER_KICKOFF, D(2026, 1, 1), D(2026, 12, 31))
+    found = days(reminder_rules.QUARTER_KICKOFF, D(2026, 1, 1), D(2026, 12, 31))
     assert found == {
         "quarter_kickoff:2026Q1": D(2026, 1, 4),  # Jan 1-3 off; Sunday the 4th is worked
         "quarter_kickoff:2026Q2": D(2026, 4, 1),
@@ -43,31 +43,33 @@ def test_quarter_kick_off_lands_on_the_first_working_day() -> None:
 
 
 def test_quota_reminders_30_and_10_days_before_the_quarter_ends() -> None:
-    found = days(rules.STUDY_QUOTA, D(2026, 1, 1), D(2026, 12, 31))
+    found = days(reminder_rules.STUDY_QUOTA, D(2026, 1, 1), D(2026, 12, 31))
     assert found["study_quota:2026Q1:d30"] == D(2026, 3, 2)  # Mar 1 is a Sunday
     assert found["study_quota:2026Q1:d10"] == D(2026, 3, 23)  # Mar 21 is a Saturday
     assert found["study_quota:2026Q3:d10"] == D(2026, 9, 20)  # a make-up working Sunday
     assert found["study_quota:2026Q4:d30"] == D(2026, 12, 1)
     assert len(found) == 8
-    assert days(rules.MEETING_QUOTA, D(2026, 12, 1), D(2026, 12, 1)) == {
+    assert days(reminder_rules.MEETING_QUOTA, D(2026, 12, 1), D(2026, 12, 1)) == {
         "meeting_quota:2026Q4:d30": D(2026, 12, 1)
     }
 
 
 def test_unity_and_lei_feng_day() -> None:
-    assert days(rules.UNITY, D(2026, 1, 1), D(2026, 12, 31)) == {
+    assert days(reminder_rules.UNITY, D(2026, 1, 1), D(2026, 12, 31)) == {
         "unity:2026:09": D(2026, 9, 1),
         "unity:2026:12": D(2026, 12, 1),
     }
-    assert days(rules.LEIFENG, D(2026, 1, 1), D(2026, 12, 31)) == {"leifeng:2026": D(2026, 3, 4)}
+    assert days(reminder_rules.LEIFENG, D(2026, 1, 1), D(2026, 12, 31)) == {
+        "leifeng:2026": D(2026, 3, 4)
+    }
 
 
 def test_every_calendar_occurrence_is_on_a_working_day_and_at_its_local_time() -> None:
     cal = WorkCalendar()
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     end = dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)
-    for rule in rules.CALENDAR_RULES:
-        for occurrence in rules.calendar_occurrences(
+    for rule in reminder_rules.CALENDAR_RULES:
+        for occurrence in reminder_rules.calendar_occurrences(
             rule, start, end, cal, SHANGHAI, dt.time(8, 30)
         ):
             local = occurrence.at.astimezone(SHANGHAI)
@@ -107,7 +109,7 @@ def test_statutory_holidays_of_years_not_yet_published_are_known() -> None:
     assert not cal.is_workday(D(2027, 6, 9))  # Dragon Boat
     assert not cal.is_workday(D(2027, 9, 15))  # Mid-Autumn
     assert not cal.is_workday(D(2027, 10, 1)) and not cal.is_workday(D(2027, 10, 4))
-    kickoff = days(rules.QUARTER_KICKOFF, D(2027, 1, 1), D(2027, 1, 31))
+    kickoff = days(reminder_rules.QUARTER_KICKOFF, D(2027, 1, 1), D(2027, 1, 31))
     assert kickoff == {"quarter_kickoff:2027Q1": D(2027, 1, 4)}  # not New Year's Day
 
 
@@ -124,8 +126,8 @@ def test_no_calendar_reminder_lands_on_a_statutory_holiday_in_any_year() -> None
     )
     for year in range(2020, 2061):
         named = holidays.country_holidays("CN", years=year)
-        for rule in rules.CALENDAR_RULES:
-            for key, day in rules.calendar_days(rule, D(year, 1, 1), D(year, 12, 31), cal):
+        for rule in reminder_rules.CALENDAR_RULES:
+            for key, day in reminder_rules.calendar_days(rule, D(year, 1, 1), D(year, 12, 31), cal):
                 name = named.get(day) or ""
                 assert not any(f in name for f in festivals), (key, day, name)
                 assert day.weekday() < 5 or cal.is_workday(day), (key, day)
@@ -148,8 +150,8 @@ def test_quarter_boundaries() -> None:
     assert quarter_bounds(D(2026, 4, 1)) == (D(2026, 4, 1), D(2026, 7, 1))
     assert quarter_bounds(D(2026, 12, 31)) == (D(2026, 10, 1), D(2027, 1, 1))
     # The 09:00 Shanghai kick-off of Q2 is 01:00 UTC on April 1, not March 31.
-    (occurrence,) = rules.calendar_occurrences(
-        rules.QUARTER_KICKOFF,
+    (occurrence,) = reminder_rules.calendar_occurrences(
+        reminder_rules.QUARTER_KICKOFF,
         dt.datetime(2026, 3, 31, tzinfo=dt.UTC),
         dt.datetime(2026, 4, 2, tzinfo=dt.UTC),
         WorkCalendar(),
@@ -161,25 +163,39 @@ def test_quarter_boundaries() -> None:
 def test_activity_reminders_and_those_before_creation_are_dropped() -> None:
     start = dt.datetime(2026, 12, 12, 1, 0, tzinfo=dt.UTC)
     end = start + dt.timedelta(hours=2)
-    volunteer = rules.ActivityTimes(
+    volunteer = reminder_rules.ActivityTimes(
         7, "volunteer", start, end, start - dt.timedelta(days=5), start - dt.timedelta(hours=15)
     )
-    found = {o.rule: o.at for o in rules.activity_occurrences(volunteer, set(rules.SWITCHABLE))}
-    assert found == {
-        rules.BEFORE_24H: start - dt.timedelta(hours=24),
-        rules.BEFORE_1H: start - dt.timedelta(hours=1),
-        rules.CHECKIN_NUDGE: start + dt.timedelta(minutes=10),
-        rules.VOLUNTEER_24H: start - dt.timedelta(hours=24),
-        rules.SIGNUP_CLOSING: start - dt.timedelta(hours=39),
-        rules.ACTIVITY_ENDED: end,
+    found = {
+        o.rule: o.at
+        for o in reminder_rules.activity_occurrences(volunteer, set(reminder_rules.SWITCHABLE))
     }
-    late = rules.ActivityTimes(8, "study", start, end, start - dt.timedelta(hours=3), start)
-    assert {o.rule for o in rules.activity_occurrences(late, set(rules.SWITCHABLE))} == {
-        rules.BEFORE_1H,
-        rules.CHECKIN_NUDGE,
-        rules.ACTIVITY_ENDED,
+    assert found == {
+        reminder_rules.BEFORE_24H: start - dt.timedelta(hours=24),
+        reminder_rules.BEFORE_1H: start - dt.timedelta(hours=1),
+        reminder_rules.CHECKIN_NUDGE: start + dt.timedelta(minutes=10),
+        reminder_rules.VOLUNTEER_24H: start - dt.timedelta(hours=24),
+        reminder_rules.SIGNUP_CLOSING: start - dt.timedelta(hours=39),
+        reminder_rules.ACTIVITY_ENDED: end,
+    }
+    late = reminder_rules.ActivityTimes(
+        8, "study", start, end, start - dt.timedelta(hours=3), start
+    )
+    assert {
+        o.rule for o in reminder_rules.activity_occurrences(late, set(reminder_rules.SWITCHABLE))
+    } == {
+        reminder_rules.BEFORE_1H,
+        reminder_rules.CHECKIN_NUDGE,
+        reminder_rules.ACTIVITY_ENDED,
     }
     # Switched-off rules are dropped; the card edit at the end is not a reminder to switch off.
-    assert [o.rule for o in rules.activity_occurrences(late, {rules.BEFORE_24H})] == [
-        rules.ACTIVITY_ENDED
-    ]
+    assert [
+        o.rule for o in reminder_rules.activity_occurrences(late, {reminder_rules.BEFORE_24H})
+    ] == [reminder_rules.ACTIVITY_ENDED]
+
+
+def test_every_rule_has_its_writer() -> None:
+    """A rule the engine cannot write would be claimed and never sent."""
+    from scheduler.engine import WRITERS
+
+    assert set(WRITERS) == set(reminder_rules.ALL_RULES)

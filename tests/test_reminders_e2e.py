@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from db.models import Member
 from scheduler.calendar import WorkCalendar
-from tests.conftest import BotHarness, clock, seed_members
-from tests.test_checkin_e2e import create, wait_card
+from tests.harness import BotHarness, clock, seed_members
+from tests.steps import create, wait_card
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-11-30 10:00")
 
 UNIT_GROUP = -100800

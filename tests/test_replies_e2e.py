@@ -10,20 +10,12 @@ import pytest
 from sqlalchemy import event, func, select
 
 from db.models import Acknowledgement, Member
-from tests.conftest import BotHarness, clock, seed_members
-from tests.test_checkin_e2e import attendance, create, wait_card
-from tests.test_notices_e2e import acks, card, post
+from tests.harness import BotHarness, clock, seed_members
+from tests.steps import acks, attendance, card, create, post, wait_card
 from tests.tgserver import TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 14:00")
-
-
-@pytest.fixture
-async def world(bot: BotHarness) -> BotHarness:
-    await bot.add_units("办公室", "康复中心")
-    await bot.setup_main_group()
-    return bot
 
 
 def typed(
@@ -38,11 +30,6 @@ def reactions(bot: BotHarness, message: dict[str, Any]) -> list[str]:
 
 async def reacted(bot: BotHarness, message: dict[str, Any], emoji: str) -> None:
     await bot.tg.wait_for(lambda: emoji in reactions(bot, message), 10, f"{emoji} on the message")
-
-
-async def settled(bot: BotHarness) -> None:
-    """Everything sent so far was handled: a command sent last was answered."""
-    await bot.admin.ask_private("/help")
 
 
 def group_messages(bot: BotHarness) -> int:
@@ -86,7 +73,7 @@ async def test_a_bare_word_answers_the_newest_notice_not_yet_acknowledged(
     await reacted(bot, second, "👌")
     assert await acks(bot, older) == 1
     third = typed(person, bot, "👍")  # nothing left to answer: nothing happens
-    await settled(bot)
+    await bot.settled()
     assert reactions(bot, third) == [] and not bot.tg.texts(person.id)
 
 
@@ -96,7 +83,7 @@ async def test_a_bare_word_does_not_answer_a_notice_older_than_a_week(world: Bot
     notice_id, _ = await post(bot, "remind=off 上个月的通知")
     clock(bot).set_local("2026-12-15 09:00")
     answer = typed(person, bot, "收到")
-    await settled(bot)
+    await bot.settled()
     assert reactions(bot, answer) == [] and await acks(bot, notice_id) == 0
 
 
@@ -110,7 +97,7 @@ async def test_ordinary_chat_is_never_answered(world: BotHarness, text: str) -> 
     notice_id, _ = await post(bot, "remind=off 一条通知")
     before = group_messages(bot)
     message = typed(person, bot, text, card(bot, notice_id, bot.group.id))
-    await settled(bot)
+    await bot.settled()
     assert reactions(bot, message) == [] and await acks(bot, notice_id) == 0
     assert group_messages(bot) == before and not bot.tg.texts(person.id)
 
@@ -131,7 +118,7 @@ async def test_roll_call_by_reply_and_bare_with_the_check_in_rules(world: BotHar
     await create(bot, "学习 2026-12-07 15:00 第二场")
     await bot.services.outbox.drain(10)  # its card's place is recorded
     answer = typed(people[2], bot, "到")
-    await settled(bot)
+    await bot.settled()
     assert reactions(bot, answer) == [] and people[2].id not in await attendance(bot, activity_id)
     # Closed: said privately.
     clock(bot).set_local("2026-12-07 17:00")
@@ -162,7 +149,7 @@ async def test_refusals_go_privately_or_once_a_day_in_the_group(world: BotHarnes
     hint = await stranger.reply_in(bot.group.id, before)
     assert "请先登记" in hint and "/start" in hint
     typed(stranger, bot, "收到了", notice)  # the same day: no second group reply
-    await settled(bot)
+    await bot.settled()
     assert group_messages(bot) == before + 1
     clock(bot).set_local("2026-12-08 09:00")
     typed(stranger, bot, "收到", notice)

@@ -14,17 +14,14 @@ import pytest
 import xlsxwriter
 from sqlalchemy import func, select
 
-from db.models import Member, Unit
-from tests.conftest import BotHarness, clock, seed_members
-from tests.test_checkin_e2e import create
-from tests.test_notices_e2e import card, post
-from tests.tgserver import TgUser
+from db.models import Member
+from tests.harness import BotHarness, clock
+from tests.steps import SHEETS, Quarter, ledger_of, report_of, rows
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-10-09 10:00")
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-SHEETS = ["活动", "签到明细", "审批记录", "志愿服务", "通知回执", "诉求", "成员", "考核"]
 
 
 def local(text: str) -> dt.datetime:
@@ -32,116 +29,8 @@ def local(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-async def imported(bot: BotHarness, name: str, unit: str, username: str | None = None) -> None:
-    """A person on the committee's roster who never wrote to the bot."""
-    async with bot.services.db.session() as session:
-        unit_row = await session.scalar(select(Unit).where(Unit.name == unit))
-        assert unit_row is not None
-        session.add(
-            Member(
-                telegram_id=None,
-                first_name="",
-                real_name=name,
-                unit_id=unit_row.id,
-                username=username,
-                imported_at=bot.services.now(),
-            )
-        )
-        await session.commit()
-
-
-async def named(bot: BotHarness, telegram_id: int, name: str) -> None:
-    async with bot.services.db.session() as session:
-        member = await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
-        assert member is not None
-        member.real_name = name
-        await session.commit()
-
-
-class World:
-    """Units 办公室 (A, B), 康复中心 (C, and D imported), 财务科 (nobody); a study session and
-    a meeting held, a study session scheduled, a volunteer activity, a notice — in 2026 Q4."""
-
-    def __init__(self, bot: BotHarness) -> None:
-        self.bot = bot
-        self.a: TgUser
-        self.b: TgUser
-        self.c: TgUser
-
-    async def build(self) -> None:
-        bot = self.bot
-        await bot.add_units("办公室", "康复中心", "财务科")
-        await bot.setup_main_group()
-        self.a, self.b = await seed_members(bot, 2, "办公室", name="办")
-        (self.c,) = await seed_members(bot, 1, "康复中心", first_id=600000, name="康")
-        await named(bot, self.b.id, "=1+1")  # a formula-looking name stays text in the ledger
-        await imported(bot, "丁导入", "康复中心")
-        self.study, self.study_card = await create(bot, "学习 2026-10-10 09:00 四季度学习")
-        self.meeting, self.meeting_card = await create(bot, "会议 2026-10-15 09:00 四季度会议")
-        self.future, _ = await create(bot, "学习 2026-12-20 09:00 年底学习 unit=康复中心")
-        self.volunteer, volunteer_card = await create(
-            bot, "志愿 2026-10-12 09:00 助残志愿 end=11:00 cap=5"
-        )
-        self.notice, _ = await post(bot, "remind=off 四季度通知")
-        await self.a.toast(self.a.press(card(bot, self.notice, bot.group.id), "收到"))
-        for person in (self.a, self.b):
-            await person.toast(person.press(volunteer_card, "报名"))
-        await self.c.ask_private(f"/leave {self.study} 出差")
-        clock(bot).set_local("2026-10-10 09:05")
-        await self.a.toast(self.a.press(self.study_card, "签到"))
-        clock(bot).set_local("2026-10-10 09:20")
-        await self.b.toast(self.b.press(self.study_card, "签到"))
-        clock(bot).set_local("2026-10-12 09:00")
-        await self.a.ask_private(f"/checkin {self.volunteer}")
-        clock(bot).set_local("2026-10-15 09:00")
-        await self.a.toast(self.a.press(self.meeting_card, "签到"))
-        clock(bot).set_local("2026-10-16 10:00")
-        await bot.admin.ask_private(f"/record {self.study} 学习了二十大报告。\n讨论热烈。")
-        bot.tg.user_photo(bot.admin.id, bot.admin.id, f"/record {self.study}")
-        await bot.tg.wait_for(
-            lambda: any("添加照片" in x for x in bot.tg.texts(bot.admin.id)), 10, "photo kept"
-        )
-        clock(bot).set_local("2026-12-07 14:00")
-
-
-@pytest.fixture
-async def world(bot: BotHarness) -> World:
-    built = World(bot)
-    await built.build()
-    return built
-
-
-async def report_of(user: TgUser, bot: BotHarness, command: str = "/report") -> tuple[str, Any]:
-    """Send /report privately; the report's text and its chart photo message."""
-    since = len(bot.tg.bot_messages(user.id))
-    user.say(command)
-    photo = await bot.tg.wait_for(
-        lambda: next((m for m in bot.tg.bot_messages(user.id)[since:] if m.get("photo")), None),
-        30,
-        "the chart",
-    )
-    text = "\n".join(m.get("text", "") for m in bot.tg.bot_messages(user.id)[since:])
-    return text, photo
-
-
-async def ledger_of(user: TgUser, bot: BotHarness, command: str) -> openpyxl.Workbook:
-    since = len(bot.tg.bot_messages(user.id))
-    user.say(command)
-    document = await bot.tg.wait_for(
-        lambda: next((m for m in bot.tg.bot_messages(user.id)[since:] if m.get("document")), None),
-        60,
-        "the ledger",
-    )
-    assert document["document"]["file_name"].startswith("青工委台账_")
-    return openpyxl.load_workbook(io.BytesIO(bot.tg.sent_file(document)))
-
-
-def rows(book: openpyxl.Workbook, sheet: str) -> list[list[Any]]:
-    return [list(r) for r in book[sheet].iter_rows(values_only=True)]
-
-
-async def test_the_quarterly_report_says_what_each_unit_did(world: World) -> None:
-    bot = world.bot
+async def test_the_quarterly_report_says_what_each_unit_did(quarter: Quarter) -> None:
+    bot = quarter.bot
     text, photo = await report_of(bot.admin, bot)
     assert "2026年第4季度青年工作报告" in text
     assert "办公室：理论学习 已完成 ✓" in text
@@ -153,9 +42,9 @@ async def test_the_quarterly_report_says_what_each_unit_did(world: World) -> Non
     assert "民族团结教育（2026年至少 1 次）：未开展 ✗" in text
     assert "志愿服务：1 人 · 1 人次 · 2 小时" in text
     assert "通知：1 条 · 收到率 25%" in text
-    assert f"#{world.meeting}「四季度会议」缺纪要和照片" in text
-    assert f"#{world.volunteer}「助残志愿」缺纪要和照片" in text
-    assert f"#{world.study}「四季度学习」" not in text  # it has both
+    assert f"#{quarter.meeting}「四季度会议」缺纪要和照片" in text
+    assert f"#{quarter.volunteer}「助残志愿」缺纪要和照片" in text
+    assert f"#{quarter.study}「四季度学习」" not in text  # it has both
     # Only the committee sees who came to less than 60 %; nobody is ranked.
     assert "出勤率低于 60% 的人" in text
     low = text.split("出勤率低于 60% 的人")[1]
@@ -165,29 +54,29 @@ async def test_the_quarterly_report_says_what_each_unit_did(world: World) -> Non
     assert photo.get("caption", "").startswith("出勤率图表")
 
 
-async def test_a_year_report_counts_the_quarters_that_met_the_quota(world: World) -> None:
-    bot = world.bot
+async def test_a_year_report_counts_the_quarters_that_met_the_quota(quarter: Quarter) -> None:
+    bot = quarter.bot
     text, _ = await report_of(bot.admin, bot, "/report 2026")
     assert "2026年度青年工作报告" in text
     assert "办公室：理论学习 1 次，1/4 个季度达标" in text
     assert "青工委会议（每季度 1 次）：1 次，1/4 个季度达标" in text
 
 
-async def test_a_leads_report_and_ledger_are_their_units_only(world: World) -> None:
-    bot = world.bot
-    await bot.admin.ask_private(f"/lead 康复中心 {world.c.id}")
-    text, _ = await report_of(world.c, bot)
+async def test_a_leads_report_and_ledger_are_their_units_only(quarter: Quarter) -> None:
+    bot = quarter.bot
+    await bot.admin.ask_private(f"/lead 康复中心 {quarter.c.id}")
+    text, _ = await report_of(quarter.c, bot)
     assert "（康复中心）" in text and "办公室：" not in text
     assert "出勤率低于" not in text  # the committee's copy only
-    book = await ledger_of(world.c, bot, "/export")
+    book = await ledger_of(quarter.c, bot, "/export")
     names = {row[4] for row in rows(book, "签到明细")[1:]}
     assert names == {"康000", "丁导入"}
-    assert "仅限青工委成员或该分组组长" in await world.a.ask_private("/report")
-    assert "仅限青工委成员或该分组组长" in await world.a.ask_private("/export")
+    assert "仅限青工委成员或该分组组长" in await quarter.a.ask_private("/report")
+    assert "仅限青工委成员或该分组组长" in await quarter.a.ask_private("/export")
 
 
-async def test_the_ledger_has_every_sheet_cell_by_cell(world: World) -> None:
-    bot = world.bot
+async def test_the_ledger_has_every_sheet_cell_by_cell(quarter: Quarter) -> None:
+    bot = quarter.bot
     book = await ledger_of(bot.admin, bot, "/export 2026-Q4")
     assert book.sheetnames == SHEETS
     for name in SHEETS:
@@ -196,7 +85,7 @@ async def test_the_ledger_has_every_sheet_cell_by_cell(world: World) -> None:
     activities = rows(book, "活动")
     assert activities[0][:8] == ["活动编号", "类型", "标题", "对象", "开始", "结束", "地点", "状态"]
     by_id = {row[0]: row for row in activities[1:]}
-    study = by_id[world.study]
+    study = by_id[quarter.study]
     assert study[1:8] == [
         "理论学习",
         "四季度学习",
@@ -207,7 +96,7 @@ async def test_the_ledger_has_every_sheet_cell_by_cell(world: World) -> None:
         "正常",
     ]
     assert study[8:15] == [4, 2, 1, 1, 1, "学习了二十大报告。\n讨论热烈。", 1]
-    assert by_id[world.future][8] is None  # not held yet: no counts
+    assert by_id[quarter.future][8] is None  # not held yet: no counts
     attendance = rows(book, "签到明细")
     assert attendance[0] == [
         "活动编号",
@@ -219,7 +108,7 @@ async def test_the_ledger_has_every_sheet_cell_by_cell(world: World) -> None:
         "签到时间",
         "请假原因",
     ]
-    study_rows = [r for r in attendance[1:] if r[0] == world.study]
+    study_rows = [r for r in attendance[1:] if r[0] == quarter.study]
     assert [(r[3], r[4], r[5], r[6], r[7]) for r in study_rows] == [
         ("办公室", "=1+1", "迟到", local("2026-10-10 09:20"), None),
         ("办公室", "办000", "已签到", local("2026-10-10 09:05"), None),
@@ -228,7 +117,7 @@ async def test_the_ledger_has_every_sheet_cell_by_cell(world: World) -> None:
     ]
     assert book["签到明细"]["E2"].data_type == "s"  # "=1+1" is text, never a formula
     volunteering = rows(book, "志愿服务")[1:]
-    assert [(r[3], r[5], r[6], r[7]) for r in volunteering] == [
+    assert [(r[4], r[5], r[6], r[7]) for r in volunteering] == [
         ("办000", "已确认", "是", 2.0),
         ("=1+1", "已确认", "否", 0.0),
     ]
@@ -254,29 +143,31 @@ async def test_the_ledger_has_every_sheet_cell_by_cell(world: World) -> None:
     assert assessment[5][:3] == ["民族团结教育", "每年至少 1 次", "未开展 ✗"]
 
 
-async def test_bad_periods_are_refused(world: World) -> None:
-    bot = world.bot
+async def test_bad_periods_are_refused(quarter: Quarter) -> None:
+    bot = quarter.bot
     assert "时期“2026-Q5”无效" in await bot.admin.ask_private("/report 2026-Q5")
     assert "超出范围" in await bot.admin.ask_private("/export 9999")
     assert "用法" in await bot.admin.ask_private("/report 2026 2027")
 
 
-async def test_history_and_me_show_the_rate(world: World) -> None:
-    bot = world.bot
-    history = await bot.admin.ask_private(f"/history {world.b.id}")
+async def test_history_and_me_show_the_rate(quarter: Quarter) -> None:
+    bot = quarter.bot
+    history = await bot.admin.ask_private(f"/history {quarter.b.id}")
     assert "=1+1（办公室，已登记）" in history
     assert "2026年第4季度：应到 2 · 已签到 1 · 迟到 1 · 请假 0 · 缺席 1 · 出勤率 50%" in history
-    assert "出勤率 50%" in await world.b.ask_private("/me")
+    assert "出勤率 50%" in await quarter.b.ask_private("/me")
 
 
-async def test_records_keep_minutes_and_photos(world: World) -> None:
-    bot = world.bot
-    shown = await bot.admin.ask_private(f"/record {world.study}")
+async def test_records_keep_minutes_and_photos(quarter: Quarter) -> None:
+    bot = quarter.bot
+    shown = await bot.admin.ask_private(f"/record {quarter.study}")
     assert "学习了二十大报告。\n讨论热烈。" in shown and "照片：1 张" in shown
     await bot.tg.wait_for(
         lambda: sum(1 for m in bot.tg.bot_messages(bot.admin.id) if m.get("photo")) >= 1
     )
-    assert "仅限青工委成员或该分组组长" in await world.a.ask_private(f"/record {world.study} 乱写")
+    assert "仅限青工委成员或该分组组长" in await quarter.a.ask_private(
+        f"/record {quarter.study} 乱写"
+    )
     assert "用法" in await bot.admin.ask_private("/record")
 
 
@@ -295,15 +186,9 @@ async def import_preview(bot: BotHarness, name: str, content: bytes) -> dict[str
     """Send a roster file with the caption /import; the preview message."""
     since = len(bot.tg.bot_messages(bot.admin.id))
     bot.tg.user_document(bot.admin.id, bot.admin.id, name, content, "/import")
-    return dict(
-        await bot.tg.wait_for(
-            lambda: next(
-                (m for m in bot.tg.bot_messages(bot.admin.id)[since:] if "导入预览" in m["text"]),
-                None,
-            ),
-            20,
-            "the preview",
-        )
+    admin = bot.admin.id
+    return await bot.tg.message_in(
+        admin, lambda m: "导入预览" in m["text"], 20, "the preview", since
     )
 
 
@@ -313,9 +198,9 @@ async def members(bot: BotHarness) -> int:
 
 
 async def test_import_previews_then_writes_and_links_by_username_or_confirmation(
-    world: World,
+    quarter: Quarter,
 ) -> None:
-    bot = world.bot
+    bot = quarter.bot
     content = workbook(
         [
             ["姓名", "单位", "职务", "用户名"],
@@ -358,8 +243,8 @@ async def test_import_previews_then_writes_and_links_by_username_or_confirmation
     assert await members(bot) == before + 2
 
 
-async def test_import_export_import_changes_nothing(world: World) -> None:
-    bot = world.bot
+async def test_import_export_import_changes_nothing(quarter: Quarter) -> None:
+    bot = quarter.bot
     book = await ledger_of(bot.admin, bot, "/export")
     exported = io.BytesIO()
     book.save(exported)
@@ -377,9 +262,9 @@ async def test_import_export_import_changes_nothing(world: World) -> None:
     ],
 )
 async def test_bad_import_files_get_a_reason(
-    world: World, name: str, content: bytes, expected: str
+    quarter: Quarter, name: str, content: bytes, expected: str
 ) -> None:
-    bot = world.bot
+    bot = quarter.bot
     before = await members(bot)
     since = len(bot.tg.bot_messages(bot.admin.id))
     bot.tg.user_document(bot.admin.id, bot.admin.id, name, content, "/import")
@@ -388,25 +273,21 @@ async def test_bad_import_files_get_a_reason(
     assert await members(bot) == before
 
 
-async def test_import_template_and_who_may_import(world: World) -> None:
-    bot = world.bot
+async def test_import_template_and_who_may_import(quarter: Quarter) -> None:
+    bot = quarter.bot
     since = len(bot.tg.bot_messages(bot.admin.id))
     bot.admin.say("/import template")
-    template = await bot.tg.wait_for(
-        lambda: next(
-            (m for m in bot.tg.bot_messages(bot.admin.id)[since:] if m.get("document")), None
-        ),
-        20,
-        "the template",
+    template = await bot.tg.message_in(
+        bot.admin.id, lambda m: m.get("document"), 20, "the template", since
     )
     sheet = openpyxl.load_workbook(io.BytesIO(bot.tg.sent_file(template))).active
     assert sheet is not None and [c.value for c in sheet[1]] == ["姓名", "单位", "职务", "用户名"]
-    assert "仅限青工委" in await world.a.ask_private("/import template")
+    assert "仅限青工委" in await quarter.a.ask_private("/import template")
     assert "私聊" in await bot.admin.ask(bot.group.id, "/import template")
 
 
-async def test_the_quarter_report_rule_sends_the_report_and_ledger(world: World) -> None:
-    bot = world.bot
+async def test_the_quarter_report_rule_sends_the_report_and_ledger(quarter: Quarter) -> None:
+    bot = quarter.bot
     clock(bot).set_local("2027-01-04 09:00")  # Q1 2027's first working day (1 Jan is a holiday)
     handled = dict(await bot.services.reminders.fire_due())
     assert handled["quarter_report:2026Q4"] == "sent"

@@ -8,44 +8,13 @@ from collections import Counter
 from pathlib import Path
 
 from db import outbox as outbox_db
-from db.engine import Database
-from db.models import Chat, Member, OneOffReminder, utcnow
-from tests.conftest import ADMIN_ID, GROUP_ID, TOKEN
-from tests.processes import bot_env, spawn, stop
+from db.database import Database
+from db.models import OneOffReminder, utcnow
+from tests.harness import GROUP_ID, TOKEN
+from tests.processes import BotProcess, seed
 from tests.tgserver import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class BotProcess:
-    def __init__(self, tg: FakeTelegram, url: str, log: Path) -> None:
-        self.tg, self.url, self.log = tg, url, log
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        env = bot_env(TOKEN, self.tg.url, self.url, ADMIN_IDS=str(ADMIN_ID), LOG_LEVEL="INFO")
-        self.process = await spawn(env, self.log)
-
-    def said(self, fragment: str) -> bool:
-        return fragment in self.log.read_text(errors="replace") if self.log.exists() else False
-
-    async def stop(self, kill: bool = False) -> None:
-        if self.process is not None:
-            self.tg.wake()
-            await stop(self.process, kill=kill)
-
-
-async def seed(url: str, members: int = 0) -> Database:
-    db = Database(url)
-    async with db.session() as session:
-        session.add(Chat(id=GROUP_ID, title="青工委群", purpose="main", bot_is_admin=True))
-        session.add(Member(telegram_id=ADMIN_ID, first_name="管理员", can_dm=True))
-        session.add_all(
-            Member(telegram_id=80_000 + i, first_name=f"m{i}", can_dm=True, registered_at=utcnow())
-            for i in range(members)
-        )
-        await session.commit()
-    return db
 
 
 async def test_python_m_bot_restart_sends_reminders_once(database_url: str, tmp_path: Path) -> None:

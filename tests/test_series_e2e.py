@@ -12,21 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Activity, OutboxMessage
-from tests.conftest import BotHarness, clock, seed_members
-from tests.test_checkin_e2e import activities_count, card_text, create, wait_card
+from tests.harness import BotHarness, clock, seed_members
+from tests.steps import activities_count, card_text, create, wait_card
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 14:00")
 
 ZONE = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-async def world(bot: BotHarness) -> BotHarness:
-    """Main group, two units, the clock at Mon 2026-12-07 14:00 (Shanghai)."""
-    await bot.add_units("办公室", "康复中心")
-    await bot.setup_main_group()
-    return bot
 
 
 def card_of(bot: BotHarness, activity_id: int) -> dict[str, Any] | None:

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bot.settings import DEFAULT_API_URL, Settings, SettingsError
 from scheduler.quiet import QuietHours
+from scheduler.settings import DEFAULT_API_URL, Settings, SettingsError
 
 TOKEN = "123456:ABCdefGhIJKlmnoPQRstuVWXyz012345678"
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from db.models import Attendance
-from tests.conftest import ADMIN_ID, GROUP_ID, TOKEN
-from tests.test_scheduler_process import BotProcess, seed
+from tests.harness import ADMIN_ID, GROUP_ID, TOKEN
+from tests.processes import BotProcess, seed
 from tests.tgserver import Callback, FakeTelegram, TgUser
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.texts import (
+from db import rules
+from handlers.menus import COMMITTEE_COMMANDS, MEMBER_COMMANDS, commands
+from render.texts import (
     LANGUAGES,
     fields,
     listing,
@@ -18,8 +20,6 @@ from bot.texts import (
     speaking,
     t_in,
 )
-from db import rules
-from handlers.menus import COMMITTEE_COMMANDS, MEMBER_COMMANDS, commands
 
 
 def entries(language: str) -> dict[str, tuple[tuple[str, ...], Any]]:

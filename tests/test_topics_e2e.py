@@ -12,11 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Chat, UnitTopic
-from tests.conftest import BotHarness, clock, seed_members
-from tests.test_checkin_e2e import create
-from tests.test_notices_e2e import card, post
+from tests.harness import BotHarness, clock, seed_members
+from tests.steps import card, create, post
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 09:00")
 
 
@@ -85,11 +84,8 @@ async def test_a_units_card_notice_and_reminder_go_into_its_topic(
     clock(bot).set_local("2026-12-07 10:00:30")
     await bot.services.reminders.fire_due()
     await bot.services.outbox.drain(20)
-    sent = await bot.tg.wait_for(
-        lambda: next(
-            (m for m in bot.tg.bot_messages(bot.group.id) if "记得带材料" in m["text"]), None
-        ),
-        what="the unit's reminder",
+    sent = await bot.tg.message_in(
+        bot.group.id, lambda m: "记得带材料" in m["text"], what="the unit's reminder"
     )
     assert in_topic(sent, office)
 

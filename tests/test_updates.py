@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from db import updates as updates_db
-from db.engine import Database
+from db.database import Database
 from db.models import ProcessedUpdate
 
 

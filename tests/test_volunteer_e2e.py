@@ -10,19 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Member, Signup
-from tests.conftest import BotHarness, clock, seed_members
-from tests.test_checkin_e2e import card_text, create, wait_card
+from tests.harness import BotHarness, clock, seed_members
+from tests.steps import card_text, create, wait_card
 from tests.tgserver import TgUser
 
-# The bot's clock from before it starts (see tests.conftest.BotHarness).
+# The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-12-07 10:00")
-
-
-@pytest.fixture
-async def world(bot: BotHarness) -> BotHarness:
-    await bot.add_units("办公室", "康复中心")
-    await bot.setup_main_group()
-    return bot
 
 
 async def queue(bot: BotHarness, activity_id: int) -> list[tuple[int, str]]:

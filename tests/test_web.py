@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import build_application
 from bot.web import WebServer
-from tests.conftest import ADMIN_ID, BotHarness, make_settings
+from tests.harness import ADMIN_ID, BotHarness, make_settings
 from tests.tgserver import FakeTelegram
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from db.engine import create_engine
+from db.database import DEFAULT_URL, create_engine
 from db.models import Base, UTCDateTime
 
 config = context.config
@@ -16,13 +17,7 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    import os
-
-    from bot.settings import DEFAULT_DATABASE_URL
-
-    return config.get_main_option("sqlalchemy.url") or os.environ.get(
-        "DATABASE_URL", DEFAULT_DATABASE_URL
-    )
+    return config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL", DEFAULT_URL)
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:

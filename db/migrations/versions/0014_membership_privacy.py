@@ -95,7 +95,7 @@ def downgrade() -> None:
     op.drop_index("ix_join_requests_member_id", table_name="join_requests")
     op.drop_table("join_requests")
     with op.batch_alter_table("members") as batch_op:
-        batch_op.drop_constraint("ck_members_left_reason", type_="check")
+        batch_op.drop_constraint(op.f("ck_members_left_reason"), type_="check")
         for column in (
             "group_reply_at",
             "flood_noted_at",
