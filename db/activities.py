@@ -84,7 +84,8 @@ NOT_VOLUNTEER = {"leave"}  # volunteers cancel their sign-up instead of asking f
 def _refuse_unknown(options: dict[str, str], known: tuple[str, ...]) -> None:
     unknown = set(options) - set(known)
     if unknown:
-        raise Refusal("option_unknown", option=sorted(unknown)[0], known=" ".join(known))
+        known_list = rules.option_list(known)
+        raise Refusal("option_unknown", option=sorted(unknown)[0][:20], known=known_list)
 
 
 def _refuse_volunteer_only(kind: str, options: dict[str, str]) -> None:

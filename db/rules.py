@@ -64,15 +64,61 @@ MAX_REMIND_HOURS = 24 * 30
 FIRST_DATE = dt.date(2000, 1, 1)
 YEARS_AHEAD = 5  # dates later than today + 5 years are typing mistakes
 # ASCII digits only: str.isdigit() and \d also accept "²" or "٣", which int() may reject.
-_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
-_TIME = re.compile(r"^([0-9]{1,2})[:：]([0-9]{2})$")
+# Dates as office staff write them (after NFKC folds full-width digits and punctuation).
+_DATES = (
+    re.compile(r"^(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})$"),
+    re.compile(r"^(?:(?P<y>[0-9]{4})年)?(?P<m>[0-9]{1,2})月(?P<d>[0-9]{1,2})[日号]?$"),
+    re.compile(r"^(?P<m>[0-9]{1,2})[-/](?P<d>[0-9]{1,2})$"),
+)
+RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3}
+RELATIVE_DAYS |= {"today": 0, "tomorrow": 1}
+_WEEKDAY = re.compile(r"^(?P<which>下个?|这个?|本)?(?:周|星期|礼拜)(?P<day>[一二三四五六日天1-7])$")
+_WEEKDAY_NUMBERS = {c: i for i, c in enumerate("一二三四五六日")} | {"天": 6}
+_WEEKDAY_NUMBERS |= {str(i + 1): i for i in range(7)}
+_ENGLISH_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY_NUMBERS |= {n: i for i, name in enumerate(_ENGLISH_WEEKDAYS) for n in (name, name[:3])}
+# Times: 15:00, 15点, 15点半, 15点30(分), 下午3点, 下午3:30, 3pm, 3:30pm.
+_TIME = re.compile(
+    r"^(?P<part>上午|早上|早晨|中午|下午|晚上|傍晚|凌晨)?"
+    r"(?:(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})"
+    r"|(?P<hz>[0-9]{1,2}|[一二两三四五六七八九十]{1,3})[点时](?:(?P<half>半)|(?P<mz>[0-9]{1,2})分?)?"
+    r"|(?P<hp>[0-9]{1,2})(?=am|pm))"
+    r"(?P<ampm>am|pm)?$"
+)
+_CHINESE_HOURS = {w: i for i, w in enumerate("零一二三四五六七八九十", start=0)} | {"两": 2}
+_AFTERNOON = ("下午", "晚上", "傍晚")
 _CODE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _ID = re.compile(r"^#?([0-9]{1,9})$")
 _COUNT = re.compile(r"^[0-9]{1,6}$")
 _DECIMAL = re.compile(r"^[0-9]{1,4}(?:\.[0-9]{1,3})?$")
 _USERNAME = re.compile(r"^@([A-Za-z0-9_]{1,32})$")
 _TELEGRAM_ID = re.compile(r"^-?[0-9]{1,16}$")
-_OPTION = re.compile(r"^([a-z]{2,10})=(.*)$", re.DOTALL)
+# `key=value` (or ＝): an English key or its Chinese name; the key is a word, not a sentence.
+_OPTION = re.compile(r"^([^\W\d_]\w{0,9})[=＝](.*)$", re.DOTALL)
+OPTION_NAMES = {
+    "place": "地点",
+    "end": "结束",
+    "unit": "单位",
+    "code": "签到码",
+    "hours": "时长",
+    "cap": "名额",
+    "deadline": "截止",
+    "leave": "请假",
+    "qr": "二维码",
+    "checkout": "签退",
+    "repeat": "重复",
+    "count": "次数",
+    "title": "标题",
+    "date": "日期",
+    "time": "时间",
+}
+OPTION_KEYS = {name: key for key, name in OPTION_NAMES.items()} | {
+    "截止时间": "deadline",
+    "结束时间": "end",
+    "人数": "cap",
+    "学时": "hours",
+    "小时": "hours",
+}
 
 
 def storable(text: str) -> bool:
@@ -110,25 +156,109 @@ def date_range(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def parse_date(text: str, today: dt.date) -> dt.date:
-    """`YYYY-MM-DD` within `date_range(today)`, or a refusal naming the format or the range."""
-    match = _DATE.match(text.strip())
-    if match is None:
+    """A date as people write it, within `date_range(today)`, or a refusal naming the forms or
+    the range: `2026-12-07`, `2026/12/07`, `2026年12月7日`, `12-07`, `12/7`, `12月7日` (without a
+    year: the nearest such date to today), `今天` `明天` `后天` `大后天`, `周五` (the next Friday,
+    today included), `下周三` (Wednesday of next week), `本周一`, `today`, `tomorrow`, `fri`."""
+    word = unicodedata.normalize("NFKC", text).strip().lower()
+    day = _written_date(word, today)
+    if day is None:
         raise Refusal("date_invalid", text=text[:20])
-    try:
-        day = dt.date(*(int(g) for g in match.groups()))
-    except ValueError:
-        raise Refusal("date_invalid", text=text[:20]) from None
     first, last = date_range(today)
     if not first <= day <= last:
         raise Refusal("date_out_of_range", text=text[:20], first=first, last=last)
     return day
 
 
+def _written_date(word: str, today: dt.date) -> dt.date | None:
+    if word in RELATIVE_DAYS:
+        return today + dt.timedelta(days=RELATIVE_DAYS[word])
+    if weekday := _weekday(word, today):
+        return weekday
+    for form in _DATES:
+        if match := form.match(word):
+            parts = match.groupdict()
+            month, day = int(parts["m"]), int(parts["d"])
+            if parts.get("y"):
+                return _date_or_none(int(parts["y"]), month, day)
+            nearby = [_date_or_none(today.year + k, month, day) for k in (0, 1, -1)]
+            candidates = [d for d in nearby if d is not None]
+            # The nearest to today; a tie (never with whole years) would go to the future.
+            return min(candidates, key=lambda d: abs(d - today)) if candidates else None
+    return None
+
+
+def _weekday(word: str, today: dt.date) -> dt.date | None:
+    """周五 or fri (on or after today), 下周五 (in next calendar week), 本周五/这周五 (this
+    week's)."""
+    if word.isalpha() and word.isascii() and word in _WEEKDAY_NUMBERS:  # friday, fri
+        which, number = "", _WEEKDAY_NUMBERS[word]
+    elif match := _WEEKDAY.match(word):
+        which, number = match["which"] or "", _WEEKDAY_NUMBERS[match["day"]]
+    else:
+        return None
+    monday = today - dt.timedelta(days=today.weekday())
+    if which.startswith("下"):
+        return monday + dt.timedelta(days=7 + number)
+    if which:
+        return monday + dt.timedelta(days=number)
+    return today + dt.timedelta(days=(number - today.weekday()) % 7)
+
+
+def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
 def parse_time(text: str) -> dt.time:
-    match = _TIME.match(text.strip())
-    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+    """A time of day as people write it: `15:00`, `15：00`, `15点`, `15点半`, `15点30分`,
+    `下午3点`, `下午3:30`, `晚上8点`, `三点`, `3pm`, `3:30pm`; or a refusal naming the forms."""
+    word = unicodedata.normalize("NFKC", text).strip().lower().replace(" ", "")
+    match = _TIME.match(word)
+    at = _time_of(match) if match else None
+    if at is None:
         raise Refusal("time_invalid", text=text[:20])
-    return dt.time(int(match[1]), int(match[2]))
+    return at
+
+
+def _time_of(match: re.Match[str]) -> dt.time | None:
+    part, ampm = match["part"], match["ampm"]
+    hour: int | None
+    if match["h"] is not None:
+        hour, minute = int(match["h"]), int(match["m"])
+    elif match["hp"] is not None:
+        hour, minute = int(match["hp"]), 0
+    else:
+        hour = _hour_number(match["hz"])
+        minute = 30 if match["half"] else int(match["mz"] or 0)
+    if hour is None or minute > 59 or (part and ampm):
+        return None
+    if ampm:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    elif (part in _AFTERNOON and hour < 12) or (part == "中午" and hour < 6):
+        hour += 12
+    elif part in ("上午", "早上", "早晨") and hour > 12:
+        return None
+    return dt.time(hour, minute) if hour <= 23 else None
+
+
+def _hour_number(word: str) -> int | None:
+    if word.isascii():
+        return int(word)
+    if len(word) == 1:
+        return _CHINESE_HOURS.get(word)
+    # 十一, 十二, 二十, 二十三: tens then units.
+    tens, _, units = word.partition("十")
+    if "十" not in word:
+        return None
+    value = (_CHINESE_HOURS.get(tens, -99) if tens else 1) * 10 + (
+        _CHINESE_HOURS.get(units, -99) if units else 0
+    )
+    return value if 0 <= value <= 23 else None
 
 
 def local_to_utc(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
@@ -188,25 +318,41 @@ def parse_hours(raw: str, *, allow_zero: bool = False) -> float:
     return hours
 
 
-SWITCH = {"on": True, "off": False, "开": True, "关": False}
+SWITCH = {"on": True, "off": False, "开": True, "关": False, "开启": True, "关闭": False}
 LEAVE_MODES = ("free", "approve")
 REPEATS = ("weekly", "biweekly", "monthly")
 MAX_SERIES = 52
+CHOICE_NAMES = {
+    "free": "自由",
+    "approve": "审批",
+    "weekly": "每周",
+    "biweekly": "隔周",
+    "monthly": "每月",
+}
+CHOICE_WORDS = {name: value for value, name in CHOICE_NAMES.items()} | {
+    "无需审批": "free",
+    "需审批": "approve",
+    "需要审批": "approve",
+    "双周": "biweekly",
+}
 
 
 def parse_switch(option: str, raw: str) -> bool:
     """`on` / `off` (开 / 关) for an option such as qr= or checkout=."""
     value = SWITCH.get(raw.strip().lower())
     if value is None:
-        raise Refusal("option_value_invalid", option=option, values="on off")
+        raise Refusal("option_value_invalid", option=option, values="开/on 关/off")
     return value
 
 
 def parse_choice(option: str, raw: str, choices: tuple[str, ...]) -> str:
-    """One of `choices` for an option such as leave= or repeat=, else a refusal listing them."""
+    """One of `choices` (or its Chinese name) for an option such as leave= or repeat=, else a
+    refusal listing them."""
     value = raw.strip().lower()
+    value = CHOICE_WORDS.get(value, value)
     if value not in choices:
-        raise Refusal("option_value_invalid", option=option, values=" ".join(choices))
+        values = " ".join(f"{CHOICE_NAMES[c]}/{c}" for c in choices)
+        raise Refusal("option_value_invalid", option=option, values=values)
     return value
 
 
@@ -246,20 +392,27 @@ def parse_member_ref(raw: str) -> MemberRef:
 
 
 def split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Leading free words, then `key=value` options (an option's value may span words)."""
+    """Leading free words, then `key=value` options (an option's value may span words). A key
+    may be written in English or Chinese (`地点=五楼` is `place=五楼`)."""
     free: list[str] = []
     options: dict[str, str] = {}
     key: str | None = None
     for word in words:
         match = _OPTION.match(word)
         if match:
-            key = match[1]
+            written = match[1].lower()
+            key = OPTION_KEYS.get(written, written)
             options[key] = match[2]
         elif key is not None:
             options[key] = f"{options[key]} {word}"
         else:
             free.append(word)
     return free, options
+
+
+def option_list(keys: Collection[str]) -> str:
+    """`地点/place 结束/end …`: the keys an option refusal lists, in both spellings."""
+    return " ".join(f"{OPTION_NAMES[k]}/{k}" if k in OPTION_NAMES else k for k in keys)
 
 
 # What people add around a one-word answer: punctuation, tildes, a closing particle, an "OK"
@@ -367,17 +520,20 @@ def local_day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
 
 
 def parse_local_datetime(text: str, zone: ZoneInfo, today: dt.date) -> dt.datetime:
-    """`YYYY-MM-DDTHH:MM` (or with a space) in `zone`, as UTC."""
-    day, sep, at = text.strip().replace(" ", "T").partition("T")
-    if not sep:
-        raise Refusal("datetime_invalid", text=text[:20])
-    try:
-        parsed_day, parsed_at = parse_date(day, today), parse_time(at)
-    except Refusal as refusal:
-        if refusal.key == "date_out_of_range":
-            raise
-        raise Refusal("datetime_invalid", text=text[:20]) from None
-    return local_to_utc(parsed_day, parsed_at, zone)
+    """A date and a time in `zone`, as UTC: `2026-12-07T15:00`, `2026-12-07 15:00`, or any of
+    `parse_date`'s forms followed by any of `parse_time`'s, with or without a space
+    (`12月7日15点`, `明天下午3点`)."""
+    day, sep, at = text.strip().replace(" ", "T").rpartition("T")
+    splits = [(day, at)] if sep else [(text[:i], text[i:]) for i in range(1, min(len(text), 40))]
+    for raw_day, raw_at in splits:
+        try:
+            parsed_day, parsed_at = parse_date(raw_day, today), parse_time(raw_at)
+        except Refusal as refusal:
+            if refusal.key == "date_out_of_range":
+                raise
+            continue
+        return local_to_utc(parsed_day, parsed_at, zone)
+    raise Refusal("datetime_invalid", text=text[:20])
 
 
 def local_today(now: dt.datetime, zone: ZoneInfo) -> dt.date:

@@ -46,7 +46,17 @@ async def queue_card(ctx: Ctx, activity: Activity, not_before: dt.datetime | Non
 async def announce(ctx: Ctx, activity: Activity) -> None:
     """After creating `activity`: queue its card (the outbox posts it), tell the creator."""
     await queue_card(ctx, activity)
-    ctx.reply(t("activity_created", id=activity.id, title=activity.title))
+    # The card as the group will see it: a misread date, time or option shows at once.
+    text = await card_preview(ctx, activity)
+    ctx.reply(t("activity_created", id=activity.id, title=activity.title, card=text))
+
+
+async def card_preview(ctx: Ctx, activity: Activity) -> str:
+    counts = await card_counts(ctx.session, activity)
+    text, _buttons = render_card(
+        activity, counts, ctx.services.settings.timezone, ctx.services.now()
+    )
+    return text
 
 
 async def announce_series(ctx: Ctx, series: series_db.Series) -> None:
@@ -171,11 +181,7 @@ async def event(ctx: Ctx) -> None:
             )
             if await promotions.notify(ctx.session, activity, promoted, zone):
                 ctx.wake_outbox()
-            counts = await card_counts(ctx.session, activity)
-            text, _buttons = render_card(
-                activity, counts, ctx.services.settings.timezone, ctx.services.now()
-            )
-            ctx.reply(t("event_edited", id=activity.id, card=text))
+            ctx.reply(t("event_edited", id=activity.id, card=await card_preview(ctx, activity)))
         case _:
             raise Refusal("event_usage")
     ctx.touch_card(CARD, activity.id)

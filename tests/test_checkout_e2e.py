@@ -111,4 +111,4 @@ async def test_check_out_refusals(world: BotHarness) -> None:
     reply = await bot.admin.ask_private("/newevent 学习 2026-12-08 15:00 学习 checkout=on")
     assert "只适用于志愿服务" in reply
     reply = await bot.admin.ask_private("/newevent 志愿 2026-12-08 15:00 志愿 checkout=maybe")
-    assert "on off" in reply
+    assert "开/on 关/off" in reply
