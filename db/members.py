@@ -194,17 +194,6 @@ async def unit_by_name(session: AsyncSession, name: str) -> Unit:
     return unit
 
 
-async def add_unit(session: AsyncSession, name: str) -> Unit:
-    name = clean_name(name, MAX_UNIT)
-    exists = await session.scalar(select(Unit).where(func.lower(Unit.name) == name.lower()))
-    # Two committee members adding the same unit at once: the second finds it taken.
-    if exists is not None or not await insert_ignore(session, Unit, name=name, created_at=utcnow()):
-        raise Refusal("unit_exists", name=name)
-    unit = await session.scalar(select(Unit).where(Unit.name == name))
-    assert unit is not None
-    return unit
-
-
 async def rename_unit(session: AsyncSession, old: str, new: str) -> Unit:
     unit = await unit_by_name(session, old)
     new = clean_name(new, MAX_UNIT)

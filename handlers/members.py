@@ -8,6 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from db import chats as chats_db
 from db import members as members_db
+from db import units as units_db
 from db.errors import Refusal
 from db.members import Registered
 from db.models import Member
@@ -16,7 +17,7 @@ from handlers.delivery import replace_everywhere
 from handlers.membership import in_bound_group
 from handlers.menus import refresh_menu
 from handlers.runner import handler
-from render.texts import PerLanguage, paginate, person_name, t, unjoined
+from render.texts import PerLanguage, listing, paginate, person_name, t, unjoined
 from scheduler import joins as joins_sched
 
 DECISION = re.compile(joins_sched.BUTTON)
@@ -151,9 +152,20 @@ async def units(ctx: Ctx) -> None:
 @handler(admin=True)
 async def unit(ctx: Ctx) -> None:
     match ctx.args:
-        case ["add", *name] if name:
-            added = await members_db.add_unit(ctx.session, " ".join(name))
-            ctx.reply(t("unit_added", name=added.name))
+        case ["add", *words] if words:
+            added, existing = await units_db.add_units(ctx.session, " ".join(words))
+            lines = [t("unit_added", names=listing(added))] if added else []
+            if existing:
+                lines.append(t("unit_exists", name=listing(existing)))
+            if added:
+                lines.append(t("unit_added_next"))
+            ctx.reply("\n".join(lines))
+        case ["del" | "delete" | "remove", *words] if words:
+            name = await units_db.delete_unit(ctx.session, " ".join(words))
+            ctx.reply(t("unit_deleted", name=name))
+        case ["merge", old, new]:
+            old_name, kept, moved = await units_db.merge_units(ctx.session, old, new)
+            ctx.reply(t("unit_merged", old=old_name, new=kept.name, count=moved))
         case ["rename", old, new]:
             old_name = (await members_db.unit_by_name(ctx.session, old)).name
             renamed = await members_db.rename_unit(ctx.session, old, new)

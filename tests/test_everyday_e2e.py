@@ -42,3 +42,26 @@ async def test_the_english_way(world: BotHarness) -> None:
     assert "created" in reply and "Room 5" in reply and "15:00" in reply, reply
     reply = await bot.admin.ask_private("/newevent study fri 25:00 Late study")
     assert 'Invalid time "25:00"' in reply and "3pm" in reply, reply
+
+
+async def test_units_added_several_at_once_removed_and_merged(world: BotHarness) -> None:
+    bot = world
+    reply = await bot.admin.ask_private("/unit add 团委、工会，“康复 中心” 办公室")
+    assert "已新增单位：团委、工会、康复 中心" in reply, reply
+    assert "“办公室”已存在" in reply and "/setup" in reply, reply
+    assert "康复 中心" in await bot.admin.ask_private("/units")
+    # A unit nobody belongs to goes; one with people or records says what it holds.
+    assert "已删除单位“康复 中心”" in await bot.admin.ask_private("/unit del 康复 中心")
+    assert "康复 中心" not in await bot.admin.ask_private("/units")
+    member = await bot.registered(3101, "李工", "工会")
+    await create(bot, "学习 12月7日 15点 工会学习 单位=工会")
+    reply = await bot.admin.ask_private("/unit del 工会")
+    assert "还有 1 人、1 条记录" in reply and "/unit merge" in reply, reply
+    assert "仅限青工委" in await member.ask_private("/unit merge 工会 办公室")
+    reply = await bot.admin.ask_private("/unit merge 工会 办公室")
+    assert "已将单位“工会”并入“办公室”：1 人" in reply, reply
+    assert "工会" not in await bot.admin.ask_private("/units")
+    assert "办公室" in await member.ask_private("/me")
+    assert "办公室" in await bot.admin.ask_private("/events")
+    assert "同一个单位" in await bot.admin.ask_private("/unit merge 办公室 办公室")
+    assert "没有名为“工会”的单位" in await bot.admin.ask_private("/unit del 工会")
