@@ -11,6 +11,22 @@ from render.formats import category_name, hours_text, percent, period_name, unit
 from render.texts import paginate, person_name, t
 
 STATUS_KEYS = {"done": "status_done", "scheduled": "status_scheduled", "missing": "status_missing"}
+# The ledger's sheets in the order render.ledger writes them; the needs are the committee's.
+LEDGER_SHEETS = (
+    "sheet_activities",
+    "sheet_attendance",
+    "sheet_approvals",
+    "sheet_volunteering",
+    "sheet_receipts",
+    "needs_sheet",
+    "sheet_roster",
+    "sheet_assessment",
+)
+
+
+def ledger_sheets(unit: Unit | None) -> list[str]:
+    """The catalog keys of the sheets a ledger has: a unit lead's has no needs."""
+    return [key for key in LEDGER_SHEETS if unit is None or key != "needs_sheet"]
 
 
 def report_title(report: Report, unit: Unit | None) -> str:

@@ -29,8 +29,14 @@ from db.reports import Report
 from db.rules import Period
 from render.charts import render_png
 from render.formats import period_name
-from render.report import chart_panels, low_attendance_pages, report_pages, report_title
-from render.texts import current_language, speaking, t
+from render.report import (
+    chart_panels,
+    ledger_sheets,
+    low_attendance_pages,
+    report_pages,
+    report_title,
+)
+from render.texts import current_language, listing, speaking, t
 from scheduler.settings import Settings
 
 
@@ -81,6 +87,7 @@ async def send_ledger(
         "ledger_caption",
         period=period_name(period),
         scope=unit.name if unit is not None else t("ledger_scope_all"),
+        sheets=listing(t(key) for key in ledger_sheets(unit)),
     )
     try:
         with path.open("rb") as file:

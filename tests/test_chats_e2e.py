@@ -193,7 +193,7 @@ async def test_demoted_the_committee_is_told_once_and_notices_still_go_out(
     assert not any("未能置顶" in t for t in bot.tg.texts(bot.admin.id))
     bot.tg.set_bot_status(bot.group.id, "administrator", by=bot.admin.id, can_pin=False)
     bot.tg.set_bot_status(bot.group.id, "administrator", by=bot.admin.id, can_pin=True)
-    await told(bot, "又可以置顶消息了")
+    await told(bot, "现在可以置顶消息了")
     assert "置顶消息 可以 ✅" in await bot.admin.ask(bot.group.id, "/setup")
 
 

@@ -69,6 +69,9 @@ async def test_a_leads_report_and_ledger_are_their_units_only(quarter: Quarter) 
     assert "（康复中心）" in text and "办公室：" not in text
     assert "出勤率低于" not in text  # the committee's copy only
     book = await ledger_of(quarter.c, bot, "/export")
+    assert book.sheetnames == [name for name in SHEETS if name != "诉求"]
+    sent = [m for m in bot.tg.bot_messages(quarter.c.id) if m.get("document")]
+    assert "诉求" not in sent[-1]["caption"] and "考核" in sent[-1]["caption"]
     names = {row[4] for row in rows(book, "签到明细")[1:]}
     assert names == {"康000", "丁导入"}
     assert "仅限青工委成员或该分组组长" in await quarter.a.ask_private("/report")
@@ -79,6 +82,9 @@ async def test_the_ledger_has_every_sheet_cell_by_cell(quarter: Quarter) -> None
     bot = quarter.bot
     book = await ledger_of(bot.admin, bot, "/export 2026-Q4")
     assert book.sheetnames == SHEETS
+    # The caption names the sheets the workbook has, in its order.
+    sent = [m for m in bot.tg.bot_messages(bot.admin.id) if m.get("document")]
+    assert sent[-1]["caption"].endswith("：" + "、".join(SHEETS) + "。"), sent[-1]["caption"]
     for name in SHEETS:
         sheet = book[name]
         assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
