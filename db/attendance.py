@@ -342,8 +342,9 @@ async def record(
 
 async def open_for(
     session: AsyncSession, member: Member, now: dt.datetime, policy: rules.CheckinPolicy
-) -> list[Activity]:
-    """Activities of this person's unit (or everyone's) open for check-in, not yet done."""
+) -> tuple[list[Activity], list[Activity]]:
+    """Activities of this person's unit (or everyone's) open for check-in now: (not done yet,
+    already checked in)."""
     done = set(
         await session.scalars(
             select(Attendance.activity_id).where(
@@ -351,13 +352,13 @@ async def open_for(
             )
         )
     )
-    return [
+    open_now = [
         a
         for a in await upcoming(session, now)
-        if a.id not in done
-        and (a.unit_id is None or a.unit_id == member.unit_id)
+        if (a.unit_id is None or a.unit_id == member.unit_id)
         and policy.window(now, a.starts_at, a.ends_at) in (rules.Window.ON_TIME, rules.Window.LATE)
     ]
+    return [a for a in open_now if a.id not in done], [a for a in open_now if a.id in done]
 
 
 async def open_in_chat(

@@ -22,7 +22,7 @@ from handlers.qr import code_check_in
 from handlers.runner import handler
 from render import activities as activity_text
 from render.formats import kind_name, local_time, unit_of, when
-from render.texts import paginate, person_name, t, unjoined
+from render.texts import listing, paginate, person_name, t, unjoined
 from scheduler.activity_cards import CARD
 
 BUTTON = re.compile(r"^act:(ci|lv):(\d{1,9})$")
@@ -112,8 +112,12 @@ async def checkin(ctx: Ctx) -> None:
 async def check_in_the_open_one(ctx: Ctx) -> None:
     """/checkin without a number (or 签到 typed privately): the only open one, or a list."""
     now = ctx.services.now()
-    candidates = await attendance_db.open_for(ctx.session, ctx.member, now, ctx.services.policy)
-    if not candidates:
+    policy = ctx.services.policy
+    candidates, done = await attendance_db.open_for(ctx.session, ctx.member, now, policy)
+    if not candidates and done:  # 签到 again: say it is done, not that nothing is open
+        titles = listing(t("checkin_done_item", id=a.id, title=a.title) for a in done)
+        ctx.reply(t("checkin_done_already", activities=titles))
+    elif not candidates:
         ctx.reply(t("checkin_none_open"))
     elif len(candidates) == 1:
         ctx.reply(await _check_in(ctx, candidates[0].id, None, via_button=False))

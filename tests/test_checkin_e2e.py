@@ -286,6 +286,9 @@ async def test_checkin_command_without_id(world: BotHarness) -> None:
     first, _ = await create(bot, "学习 2026-12-07 14:15 第一场")
     reply = await user.ask_private("/checkin")
     assert f"签到成功 #{first}" in reply
+    # 签到 again: it says it is done, not that nothing is open.
+    again = await user.ask_private("签到")
+    assert f"你已签到：#{first}「第一场」" in again and "没有你可以签到" not in again, again
     second, _ = await create(bot, "学习 2026-12-07 14:20 第二场")
     await create(bot, "学习 2026-12-07 14:25 第三场 unit=康复中心")  # not this person's unit
     # The first is done and the third is another unit's: only the second is left.
@@ -399,7 +402,7 @@ async def test_cancel_and_edit_update_the_card(world: BotHarness) -> None:
     assert "用法" in await bot.admin.ask_private(f"/event edit {activity_id}")
     assert "不认识的选项" in await bot.admin.ask_private(f"/event edit {activity_id} color=red")
     assert "只适用于志愿服务" in await bot.admin.ask_private(f"/event edit {activity_id} cap=5")
-    assert "时间“9点”无效" in await bot.admin.ask_private(f"/event edit {activity_id} time=9点")
+    assert "时间“25点”无效" in await bot.admin.ask_private(f"/event edit {activity_id} time=25点")
     edited = await bot.admin.ask_private(
         f"/event edit {activity_id} time=14:20 place=五楼 大会议室"
     )
