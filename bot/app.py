@@ -43,8 +43,10 @@ from handlers import (
     needs,
     newevent_dialog,
     notices,
+    people,
     privacy,
     qr,
+    registration,
     reminders,
     replies,
     reports,
@@ -359,6 +361,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         qr,  # before start too: its /start handler takes the scanned QR codes' deep links
         start,
         members,
+        registration,
+        people,
         membership,
         privacy,
         chats,
@@ -381,8 +385,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     # Private texts go to the conversation waiting for them (their state is in the database);
     # a text nobody waits for may be a typed 收到 or 签到.
     router = conversations.Router(
-        {**checkin.STEPS, **needs.STEPS, **newevent_dialog.STEPS},
+        {**checkin.STEPS, **needs.STEPS, **newevent_dialog.STEPS, **registration.STEPS},
         otherwise=replies.typed_in_private,
+        anyone=registration.ANYONE,
     )
     application.add_handlers(router.handlers())
     # Last: anything no feature recognised gets an answer instead of silence.

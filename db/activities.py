@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import chats as chats_db
+from db import conversations as conversations_db
 from db import members as members_db
 from db import rules
 from db.errors import Refusal
@@ -166,9 +169,10 @@ def may_manage(member: Member, is_admin: bool, unit_id: int | None) -> bool:
     return is_admin or (unit_id is not None and member.lead_unit_id == unit_id)
 
 
-async def create(
+async def refuse_uncreatable(
     session: AsyncSession, creator: Member, is_admin: bool, spec: ActivitySpec, now: dt.datetime
-) -> Activity:
+) -> None:
+    """Refuse what `create` would refuse: not theirs to create, in the past, nowhere to go."""
     if not may_manage(creator, is_admin, spec.unit.id if spec.unit else None):
         raise Refusal("not_admin_or_lead")
     if spec.ends_at <= now:
@@ -177,6 +181,12 @@ async def create(
         raise Refusal("deadline_in_past")
     if await target_chat_id(session, spec.unit.id if spec.unit else None) is None:
         raise Refusal("no_main_group")
+
+
+async def create(
+    session: AsyncSession, creator: Member, is_admin: bool, spec: ActivitySpec, now: dt.datetime
+) -> Activity:
+    await refuse_uncreatable(session, creator, is_admin, spec, now)
     activity = Activity(
         kind=spec.kind,
         title=spec.title,
@@ -199,6 +209,123 @@ async def create(
     await session.flush()
     activity.unit = spec.unit
     return activity
+
+
+async def duplicate_of(session: AsyncSession, spec: ActivitySpec) -> Activity | None:
+    """An activity, not cancelled, with `spec`'s title, start and target: the same unit (or
+    the whole organisation) and the same chat. For a series, its first occurrence's."""
+    unit_id = spec.unit.id if spec.unit else None
+    chat_id = await target_chat_id(session, unit_id)
+    same_unit = Activity.unit_id.is_(None) if unit_id is None else Activity.unit_id == unit_id
+    found = await session.scalars(
+        select(Activity)
+        .where(
+            Activity.title == spec.title,
+            Activity.starts_at == spec.starts_at,
+            Activity.status != "cancelled",
+            same_unit,
+        )
+        .order_by(Activity.id)
+    )
+    # A card already posted elsewhere (the unit's group bound since) is another target.
+    return next((a for a in found if a.chat_id is None or a.chat_id == chat_id), None)
+
+
+# A creation held back because it duplicates an existing activity: a conversation of this
+# kind (db.conversations) until 仍然创建 or 取消 is pressed, so any instance takes the press.
+HELD = "duplicate"
+
+
+def spec_state(spec: ActivitySpec) -> dict[str, Any]:
+    """`spec` as plain JSON (times as ISO strings, the unit by id)."""
+
+    def moment(value: dt.datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "kind": spec.kind,
+        "title": spec.title,
+        "starts_at": moment(spec.starts_at),
+        "ends_at": moment(spec.ends_at),
+        "place": spec.place,
+        "unit_id": spec.unit.id if spec.unit else None,
+        "code": spec.code,
+        "hours": spec.hours,
+        "capacity": spec.capacity,
+        "signup_deadline": moment(spec.signup_deadline),
+        "leave_mode": spec.leave_mode,
+        "qr": spec.qr,
+        "checkout": spec.checkout,
+        "repeat": spec.repeat,
+        "count": spec.count,
+    }
+
+
+async def spec_from_state(session: AsyncSession, state: dict[str, Any]) -> ActivitySpec:
+    """The spec `spec_state` wrote; refused if its unit is gone meanwhile."""
+
+    def moment(value: str | None) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(value) if value is not None else None
+
+    unit = None
+    if state.get("unit_id") is not None:
+        unit = await session.get(Unit, int(state["unit_id"]))
+        if unit is None:
+            raise Refusal("dup_stale")
+    starts_at, ends_at = moment(state["starts_at"]), moment(state["ends_at"])
+    assert starts_at is not None and ends_at is not None
+    return ActivitySpec(
+        kind=state["kind"],
+        title=state["title"],
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=state.get("place"),
+        unit=unit,
+        code=state.get("code"),
+        hours=state.get("hours"),
+        capacity=state.get("capacity"),
+        signup_deadline=moment(state.get("signup_deadline")),
+        leave_mode=state.get("leave_mode", "free"),
+        qr=bool(state.get("qr")),
+        checkout=bool(state.get("checkout")),
+        repeat=state.get("repeat"),
+        count=state.get("count"),
+    )
+
+
+async def hold(
+    session: AsyncSession, member_id: int, spec: ActivitySpec, existing: Activity, now: dt.datetime
+) -> str:
+    """Keep `spec` (a duplicate of `existing`) for the person's answer; the token its buttons
+    carry. A newer one replaces it (the older buttons then find nothing)."""
+    token = secrets.token_urlsafe(6)
+    # It waits for a button, not for text: the router gives the next private message to a
+    # conversation that does (a need being written still takes it).
+    state = {"token": token, "existing": existing.id, "spec": spec_state(spec)}
+    await conversations_db.begin(session, member_id, HELD, now, state)
+    return token
+
+
+@dataclass(frozen=True)
+class Held:
+    """A held creation taken by its buttons: what to create, and the activity it duplicates."""
+
+    spec: dict[str, Any]
+    existing: int
+
+
+async def take_held(
+    session: AsyncSession, member_id: int, token: str, now: dt.datetime
+) -> Held | None:
+    """The person's held creation whose buttons carry `token`, ended in this transaction;
+    None for a stale, forged or second press (and then nothing changes)."""
+    found = await conversations_db.waiting(session, member_id, now, HELD)
+    if found is None or not secrets.compare_digest(str(found.state.get("token")), token):
+        return None
+    taken = await conversations_db.take(session, member_id, HELD, now)
+    if taken is None or taken.state.get("token") != token:
+        return None
+    return Held(dict(taken.state["spec"]), int(taken.state["existing"]))
 
 
 async def target_chat_id(session: AsyncSession, unit_id: int | None) -> int | None:

@@ -1,7 +1,7 @@
 """Attendance: check-in (签到, with a code or the rotating QR), leave (请假), the live counts,
-an activity's roster, and one person's record. A double check-in is impossible at the
-database (a unique constraint); check-in and leave are rules over a session that return what
-happened, for the caller to put into words."""
+an activity's roster, one person's record, and where they stand today (/me). A double check-in
+is impossible at the database (a unique constraint); check-in and leave are rules over a
+session that return what happened, for the caller to put into words."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import members as members_db
 from db import rules
 from db.activities import get, get_active, may_manage, upcoming
 from db.errors import Refusal
-from db.models import Activity, Approval, Attendance, Member, Unit, WrongCode
+from db.models import Activity, Approval, Attendance, JoinRequest, Member, Unit, WrongCode
 from db.sql import insert_ignore
 
 
@@ -303,24 +303,95 @@ async def roster(session: AsyncSession, activity_id: int, member: Member, is_adm
 class Record:
     """One person's answers to the activities meant for them in a period (volunteering aside)."""
 
-    present: int = 0
+    present: int = 0  # on time (an approved 补签 included)
     late: int = 0
-    leave: int = 0
+    leave: int = 0  # approved leave: excused
     absent: int = 0
+
+    @property
+    def attended(self) -> int:
+        return self.present + self.late
+
+    @property
+    def expected(self) -> int:
+        return self.attended + self.leave + self.absent
+
+    @property
+    def rate(self) -> float | None:
+        return rules.attendance_rate(self.attended, self.leave, self.expected)
 
 
 async def record(
     session: AsyncSession, member: Member, since: dt.datetime, now: dt.datetime
 ) -> Record:
-    """Check-ins, leaves and absences for activities meant for `member` that ended since `since`."""
-    meant = (Activity.unit_id.is_(None)) | (Activity.unit_id == member.unit_id)
-    # Activities that ended before the person joined did not expect them (as in the reports).
-    joined = member.imported_at or member.registered_at
-    if joined is not None:
-        since = max(since, joined)
+    """Answers to the activities meant for `member` that end from `since` on. An ended activity
+    counts every answer, absence included; one not ended yet counts a check-in at once and
+    leave once it has started (nobody is absent before the end). Who was expected is decided
+    as in the reports: the roster as it was when the activity was held."""
+    expected = and_(
+        Member.id == member.id,
+        members_db.expected_between(Activity.starts_at, Activity.ends_at),
+        or_(Activity.unit_id.is_(None), Activity.unit_id == Member.unit_id),
+    )
     rows = await session.execute(
         select(Attendance.status)
         .select_from(Activity)
+        .join(Member, expected)
+        .outerjoin(
+            Attendance,
+            (Attendance.activity_id == Activity.id) & (Attendance.member_id == Member.id),
+        )
+        .where(
+            Activity.kind != "volunteer",
+            Activity.status == "active",
+            Activity.ends_at >= since,
+            or_(
+                Activity.ends_at <= now,
+                Attendance.status.in_(("present", "late")),
+                and_(Attendance.status == "leave", Activity.starts_at <= now),
+            ),
+        )
+    )
+    result = Record()
+    for (status,) in rows.all():
+        name = "absent" if status is None else status
+        setattr(result, name, getattr(result, name) + 1)
+    return result
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One of today's (or ongoing) activities as it stands for one person."""
+
+    activity: Activity
+    status: str | None  # present, late, leave; None: no answer yet
+    at: dt.datetime | None
+    makeup: bool
+    request: Approval | None  # their latest leave or 补签 request for it, if any
+
+
+@dataclass
+class Current:
+    """What is going on for one person now: /me's first part."""
+
+    today: list[Standing] = field(default_factory=list)
+    # Activities after today: leave recorded (approved), or a leave or 补签 request waiting.
+    leaves: list[Activity] = field(default_factory=list)
+    requests: list[tuple[Approval, Activity]] = field(default_factory=list)
+    joins: list[JoinRequest] = field(default_factory=list)  # join, unit move, link: waiting
+
+
+async def current(
+    session: AsyncSession,
+    member: Member,
+    now: dt.datetime,
+    day: tuple[dt.datetime, dt.datetime],
+) -> Current:
+    """Today's activities (`day`: [start, end) in UTC) and ongoing ones meant for `member` with
+    their answers; later activities with leave; requests still waiting for a decision."""
+    meant = or_(Activity.unit_id.is_(None), Activity.unit_id == member.unit_id)
+    rows = await session.execute(
+        select(Activity, Attendance.status, Attendance.at, Attendance.makeup)
         .outerjoin(
             Attendance,
             (Attendance.activity_id == Activity.id) & (Attendance.member_id == member.id),
@@ -329,15 +400,64 @@ async def record(
             meant,
             Activity.kind != "volunteer",
             Activity.status == "active",
-            Activity.ends_at >= since,
-            Activity.ends_at <= now,
+            or_(
+                and_(Activity.starts_at >= day[0], Activity.starts_at < day[1]),
+                and_(Activity.starts_at <= now, Activity.ends_at > now),
+            ),
         )
+        .order_by(Activity.starts_at, Activity.id)
     )
-    result = Record()
-    for (status,) in rows.all():
-        name = "absent" if status is None else status
-        setattr(result, name, getattr(result, name) + 1)
-    return result
+    # An activity that ended before the person joined did not expect them (as in the reports).
+    joined = member.imported_at or member.registered_at
+    today = [row for row in rows.all() if joined is None or row[0].ends_at >= joined or row[1]]
+    requests = list(
+        (
+            await session.execute(
+                select(Approval, Activity)
+                .join(Activity, Activity.id == Approval.activity_id)
+                .where(Approval.member_id == member.id, Activity.status == "active")
+                .where(
+                    or_(
+                        Approval.status == "pending",
+                        Activity.id.in_([row[0].id for row in today]),
+                    )
+                )
+                .order_by(Activity.starts_at, Approval.created_at, Approval.id)
+            )
+        ).all()
+    )
+    latest = {approval.activity_id: approval for approval, _ in requests}  # newest last
+    shown = {row[0].id for row in today}
+    leaves = await session.scalars(
+        select(Activity)
+        .join(Attendance, Attendance.activity_id == Activity.id)
+        .where(
+            Attendance.member_id == member.id,
+            Attendance.status == "leave",
+            Activity.status == "active",
+            Activity.ends_at > now,
+            Activity.id.not_in(shown),
+        )
+        .order_by(Activity.starts_at, Activity.id)
+    )
+    joins = await session.scalars(
+        select(JoinRequest)
+        .where(JoinRequest.member_id == member.id, JoinRequest.status == "pending")
+        .order_by(JoinRequest.created_at, JoinRequest.id)
+    )
+    return Current(
+        today=[
+            Standing(activity, status, at, bool(makeup), latest.get(activity.id))
+            for activity, status, at, makeup in today
+        ],
+        leaves=list(leaves),
+        requests=[
+            (a, activity)
+            for a, activity in requests
+            if a.status == "pending" and activity.id not in shown
+        ],
+        joins=list(joins),
+    )
 
 
 async def open_for(

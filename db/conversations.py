@@ -11,7 +11,7 @@ transaction, which takes one person's updates in order on every instance.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +34,15 @@ class Waiting:
 
 
 async def waiting(
-    session: AsyncSession, member_id: int, now: dt.datetime, kind: str | None = None
+    session: AsyncSession,
+    member_id: int,
+    now: dt.datetime,
+    kind: str | None = None,
+    *,
+    kinds: Collection[str] | None = None,
 ) -> Waiting | None:
-    """The person's newest conversation (or the one of `kind`); stale ones are forgotten."""
+    """The person's newest conversation (or the one of `kind`, or the newest of `kinds`);
+    stale ones are forgotten."""
     await session.execute(
         delete(Conversation).where(
             Conversation.member_id == member_id, Conversation.updated_at < now - TTL
@@ -51,6 +57,8 @@ async def waiting(
     )
     if kind is not None:
         stmt = stmt.where(Conversation.kind == kind)
+    if kinds is not None:
+        stmt = stmt.where(Conversation.kind.in_(list(kinds)))
     row = await session.scalar(stmt)
     return None if row is None else Waiting(row.kind, dict(row.state), row.updated_at)
 

@@ -182,6 +182,27 @@ async def list_units(session: AsyncSession) -> list[Unit]:
     return list(await session.scalars(select(Unit).order_by(Unit.id)))
 
 
+async def unit_by_id(session: AsyncSession, unit_id: int) -> Unit:
+    """The unit a button names; refused if it is gone (merged or deleted meanwhile)."""
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise Refusal("button_invalid")
+    return unit
+
+
+def unconfirmed_import(member: Member) -> bool:
+    """Imported by the committee under this username, and not yet confirmed by the person:
+    the bot knows their name and unit and only asks "is it you?"."""
+    return (
+        member.telegram_id is not None
+        and member.imported_at is not None
+        and member.registered_at is None
+        and member.left_at is None
+        and bool(member.real_name)
+        and member.unit_id is not None
+    )
+
+
 async def unit_by_name(session: AsyncSession, name: str) -> Unit:
     """The unit called `name` (case-insensitive), or a refusal listing the valid ones."""
     wanted = " ".join(name.split()).lower()
@@ -456,17 +477,56 @@ async def by_telegram_id(session: AsyncSession, telegram_id: int) -> Member | No
     return await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
 
 
+class Ambiguous(Refusal):
+    """Several people answer to the name given: the caller is asked to choose one."""
+
+    def __init__(self, ref: str, candidates: list[Member]) -> None:
+        super().__init__("member_ambiguous", ref=ref, count=len(candidates))
+        self.candidates = candidates
+
+
+# More namesakes than this are not offered as buttons: the committee names them otherwise.
+MAX_NAMESAKES = 8
+
+
 async def find_member(session: AsyncSession, ref: str) -> Member:
-    """A member named by @username or numeric Telegram id."""
+    """A person named by @username, numeric Telegram id or registered real name (an erased
+    person has no name any more). Several with that name: `Ambiguous`, to choose from."""
     parsed = rules.parse_member_ref(ref)
     if parsed.username is not None:
         stmt = select(Member).where(func.lower(Member.username) == parsed.username.lower())
-    else:
+    elif parsed.telegram_id is not None:
         stmt = select(Member).where(Member.telegram_id == parsed.telegram_id)
+    else:
+        assert parsed.name is not None
+        found = list(
+            await session.scalars(
+                select(Member)
+                .outerjoin(Unit, Member.unit_id == Unit.id)
+                .where(
+                    func.lower(Member.real_name) == parsed.name.lower(),
+                    Member.erased_at.is_(None),
+                )
+                .order_by(Unit.name, Member.id)
+                .limit(MAX_NAMESAKES + 1)
+            )
+        )
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise Refusal("member_unknown_name", ref=parsed.name)
+        if len(found) > MAX_NAMESAKES:
+            raise Refusal("member_too_many", ref=parsed.name)
+        raise Ambiguous(parsed.name, found)
     member = await session.scalar(stmt)
     if member is None:
         raise Refusal("member_unknown", ref=ref.strip()[:64])
     return member
+
+
+async def by_id(session: AsyncSession, member_id: int) -> Member | None:
+    """A person by their row id (a button's choice): None if gone meanwhile."""
+    return await session.get(Member, member_id)
 
 
 async def set_role(session: AsyncSession, member: Member, role: str) -> bool:

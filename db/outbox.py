@@ -14,6 +14,7 @@ from db.sql import insert_ignore
 
 Buttons = list[list[dict[str, str]]]
 NOTICE_POST = "notice_post"  # the purpose of a notice's card in a chat
+REMINDER = "reminder"  # the purpose of reminder messages (those into one group are merged)
 MAX_ATTEMPTS = 8
 STATUSES = OUTBOX_STATUSES
 
@@ -34,12 +35,14 @@ async def enqueue(
     not_before: dt.datetime | None = None,
     quiet: bool = False,
     thread_id: int | None = None,
+    wait: dt.timedelta | None = None,
 ) -> bool:
     """Add a message unless one with `key` exists; True if added. Commit with the change.
 
     `quiet`: an automatic private message, held during QUIET_HOURS. `thread_id`: the forum
     topic of `chat_id` it goes to (a unit bound to a topic). `not_before`: a time of the bot's
-    clock before which it is not sent.
+    clock before which it is not sent. `wait`: real time before the first attempt (a group
+    reminder waits a moment for the others written with it, to go as one message).
     """
     return await insert_ignore(
         session,
@@ -58,7 +61,7 @@ async def enqueue(
         quiet=quiet,
         status="pending",
         attempts=0,
-        next_attempt_at=utcnow(),
+        next_attempt_at=utcnow() + wait if wait else utcnow(),
         not_before=not_before,
         created_at=utcnow(),
     )
@@ -131,6 +134,39 @@ async def due(
         stmt = stmt.where(OutboxMessage.chat_id.not_in(skip_chats))
     if hold_quiet:
         stmt = stmt.where(~_held())
+    return list(await session.scalars(stmt))
+
+
+async def merge_candidates(
+    session: AsyncSession,
+    row: OutboxMessage,
+    now: dt.datetime,
+    transport_now: dt.datetime,
+    skip: set[int],
+) -> list[OutboxMessage]:
+    """Other pending reminders into `row`'s chat and topic whose time has come (or comes by
+    `transport_now`), oldest first: what may go with it as one message."""
+    thread = (
+        OutboxMessage.thread_id.is_(None)
+        if row.thread_id is None
+        else OutboxMessage.thread_id == row.thread_id
+    )
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            _due(now, transport_now),
+            OutboxMessage.id != row.id,
+            OutboxMessage.chat_id == row.chat_id,
+            thread,
+            OutboxMessage.purpose == REMINDER,
+            OutboxMessage.media_kind.is_(None),
+            OutboxMessage.pin.is_(False),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(50)
+    )
+    if skip:
+        stmt = stmt.where(OutboxMessage.id.not_in(skip))
     return list(await session.scalars(stmt))
 
 

@@ -25,6 +25,8 @@ from db.models import (
 from db.sql import insert_ignore, upsert
 
 MAX_TEXT = 1000
+# The longest run of days off a group reminder may be moved back over (Spring Festival is 9).
+DAYS_OFF_IN_A_ROW = dt.timedelta(days=14)
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -146,9 +148,11 @@ async def activities_with_reminders(
     """Active activities that may have a reminder in [start, end].
 
     Reminders fall from 24 h before the start (or before a sign-up deadline, which may be days
-    earlier) to 10 minutes after it, and at the end (the card then says it ended).
+    earlier) to 10 minutes after it, and at the end (the card then says it ended); a group
+    reminder that would fall on a day off moves back to the last working day before it
+    (at most DAYS_OFF_IN_A_ROW earlier).
     """
-    lead = dt.timedelta(hours=25)
+    lead = dt.timedelta(hours=25) + DAYS_OFF_IN_A_ROW
     return list(
         await session.scalars(
             select(Activity).where(

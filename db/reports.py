@@ -4,7 +4,8 @@ Everything is computed from the records the bot keeps, for a quarter or a year i
 configured time zone. Attendance counts the expected people of every study session, meeting
 and other activity (volunteering has its own figures) that ended in the period: the roster of
 its unit (or of every unit) as it was at its end — imported people who never registered count
-as expected and absent (未登记).
+as expected and absent (未登记). The attendance rate is `rules.attendance_rate`: approved
+leave is excused, not absent.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class Tally:
 
     @property
     def rate(self) -> float | None:
-        return rules.rate(self.present, self.expected)
+        """出勤率: present (late and 补签 included) over the expected less approved leave."""
+        return rules.attendance_rate(self.present, self.leave, self.expected)
 
 
 @dataclass
@@ -237,7 +239,8 @@ async def build(
     report.lacking = await lacking_records(session, start, end, now, unit_id)
     if low_below is not None:
         tallies = await tallies_by_member(session, start, end, now, unit_id=unit_id)
-        low = [m for m, tally in tallies.items() if (tally.rate or 0.0) < low_below]
+        # Someone whose every activity was excused has no rate, and is not low.
+        low = [m for m, t in tallies.items() if t.rate is not None and t.rate < low_below]
         people = {m.id: m for m in await _members(session, low)}
         report.low = sorted(
             ((people[m], tallies[m]) for m in low if m in people),

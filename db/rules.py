@@ -376,19 +376,33 @@ def parse_remind(raw: str) -> dt.timedelta | None:
 
 @dataclass(frozen=True)
 class MemberRef:
-    """A person named in a command: by @username or by numeric Telegram id."""
+    """A person named in a command: by @username, numeric Telegram id or registered name."""
 
     username: str | None = None
     telegram_id: int | None = None
+    name: str | None = None
+
+
+MAX_REF_NAME = 32
 
 
 def parse_member_ref(raw: str) -> MemberRef:
-    ref = raw.strip()
+    """`@chenjing`, `123456789`, or a real name as registered (`陈静`, `Tao Wang`)."""
+    ref = " ".join(unicodedata.normalize("NFKC", raw).split())
     if match := _USERNAME.match(ref):
         return MemberRef(username=match[1])
     if _TELEGRAM_ID.match(ref):
         return MemberRef(telegram_id=int(ref))
-    raise Refusal("member_ref_invalid", ref=ref[:64])
+    plausible = (
+        ref
+        and not ref.startswith("@")
+        and not ref.lstrip("-").isdigit()  # a number too long to be an id is no name either
+        and len(ref) <= MAX_REF_NAME
+        and all(ch.isprintable() for ch in ref)
+    )
+    if not plausible:
+        raise Refusal("member_ref_invalid", ref=ref[:64])
+    return MemberRef(name=ref)
 
 
 def split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -606,3 +620,10 @@ def quota_status(held: int, scheduled: int) -> str:
 def rate(part: int, whole: int) -> float | None:
     """A fraction 0..1, or None when there is nothing to divide by."""
     return part / whole if whole else None
+
+
+def attendance_rate(attended: int, excused: int, expected: int) -> float | None:
+    """出勤率, the one formula of /me, /report, /history and the ledger: attended (on time, late,
+    or by an approved 补签) over the expected less the excused (approved leave; leave waiting
+    for a decision or refused excuses nothing). None when nothing is left to divide by."""
+    return rate(attended, expected - excused)

@@ -60,6 +60,18 @@ class Series:
         return [(a, o) for a, o in zip(self.activities, self.occurrences, strict=True) if o.moved]
 
 
+def series_dates(
+    spec: activities_db.ActivitySpec, zone: ZoneInfo, now: dt.datetime
+) -> list[Occurrence]:
+    """The dates of `spec`'s series; refused whole if the last is beyond the allowed range."""
+    assert spec.repeat is not None and spec.count is not None
+    dates = occurrences(spec.starts_at.astimezone(zone).date(), spec.repeat, spec.count)
+    last_allowed = rules.date_range(rules.local_today(now, zone))[1]
+    if dates[-1].day > last_allowed:
+        raise Refusal("series_out_of_range", last=dates[-1].day, limit=last_allowed)
+    return dates
+
+
 async def create_series(
     session: AsyncSession,
     creator: Member,
@@ -69,17 +81,14 @@ async def create_series(
     now: dt.datetime,
 ) -> Series:
     """Create every activity of `spec`'s series (spec.repeat and spec.count set), or none."""
-    assert spec.repeat is not None and spec.count is not None
     local_start = spec.starts_at.astimezone(zone)
     at = local_start.time().replace(tzinfo=None)
     duration = spec.ends_at - spec.starts_at
     deadline_before = (
         spec.starts_at - spec.signup_deadline if spec.signup_deadline is not None else None
     )
-    dates = occurrences(local_start.date(), spec.repeat, spec.count)
-    last_allowed = rules.date_range(rules.local_today(now, zone))[1]
-    if dates[-1].day > last_allowed:
-        raise Refusal("series_out_of_range", last=dates[-1].day, limit=last_allowed)
+    dates = series_dates(spec, zone, now)
+    assert spec.repeat is not None
     created: list[Activity] = []
     for occurrence in dates:
         starts_at = rules.local_to_utc(occurrence.day, at, zone)
@@ -193,3 +202,19 @@ async def positions(
     )
     wanted = {a.id for a in activities}
     return {row.id: (int(row.k), int(row.n)) for row in rows if row.id in wanted}
+
+
+async def duplicate_of(
+    session: AsyncSession,
+    creator: Member,
+    is_admin: bool,
+    spec: activities_db.ActivitySpec,
+    zone: ZoneInfo,
+    now: dt.datetime,
+) -> Activity | None:
+    """The existing activity that creating `spec` (one activity, or a series whose first
+    occurrence it is) would duplicate; asked only of what may be created (else refused)."""
+    await activities_db.refuse_uncreatable(session, creator, is_admin, spec, now)
+    if spec.repeat is not None:
+        series_dates(spec, zone, now)
+    return await activities_db.duplicate_of(session, spec)

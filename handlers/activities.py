@@ -1,11 +1,14 @@
-"""Activities: the announcement card, /newevent, /events, /event cancel|edit."""
+"""Activities: the announcement card, /newevent (and its duplicate warning), /events,
+/event cancel|edit."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
-from telegram.ext import CommandHandler
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from db import activities as activities_db
 from db import chats as chats_db
@@ -15,6 +18,7 @@ from db import volunteer as volunteer_db
 from db.errors import Refusal
 from db.models import Activity
 from db.rules import parse_id
+from handlers import onboarding
 from handlers.context import Ctx, Handlers
 from handlers.runner import handler
 from render.activities import render_card
@@ -43,12 +47,12 @@ async def queue_card(ctx: Ctx, activity: Activity, not_before: dt.datetime | Non
     ctx.after_commit_sync(ctx.services.reminders.rebuild_soon)
 
 
-async def announce(ctx: Ctx, activity: Activity) -> None:
-    """After creating `activity`: queue its card (the outbox posts it), tell the creator."""
+async def announce(ctx: Ctx, activity: Activity) -> str:
+    """After creating `activity`: queue its card (the outbox posts it); what tells the creator."""
     await queue_card(ctx, activity)
     # The card as the group will see it: a misread date, time or option shows at once.
     text = await card_preview(ctx, activity)
-    ctx.reply(t("activity_created", id=activity.id, title=activity.title, card=text))
+    return t("activity_created", id=activity.id, title=activity.title, card=text)
 
 
 async def card_preview(ctx: Ctx, activity: Activity) -> str:
@@ -59,8 +63,9 @@ async def card_preview(ctx: Ctx, activity: Activity) -> str:
     return text
 
 
-async def announce_series(ctx: Ctx, series: series_db.Series) -> None:
-    """The first card at once, each later one `activity_cards.LEAD` before its start."""
+async def announce_series(ctx: Ctx, series: series_db.Series) -> str:
+    """The first card at once, each later one `activity_cards.LEAD` before its start; what
+    tells the creator."""
     now, zone = ctx.services.now(), ctx.services.settings.timezone
     for i, activity in enumerate(series.activities):
         later = activity_cards.posting_time(activity.starts_at, now) if i else None
@@ -87,15 +92,13 @@ async def announce_series(ctx: Ctx, series: series_db.Series) -> None:
             day=first.starts_at.astimezone(zone).day,
             ids=t("series_id_sep").join(ids),
         )
-    ctx.reply(
-        t(
-            "series_created",
-            title=first.title,
-            repeat=t(f"series_repeat_{series.repeat}"),
-            count=len(series.activities),
-            lines="\n".join(lines),
-            moved=moved,
-        )
+    return t(
+        "series_created",
+        title=first.title,
+        repeat=t(f"series_repeat_{series.repeat}"),
+        count=len(series.activities),
+        lines="\n".join(lines),
+        moved=moved,
     )
 
 
@@ -114,16 +117,59 @@ async def newevent(ctx: Ctx) -> None:
 
 
 async def create_from(ctx: Ctx, spec: activities_db.ActivitySpec) -> None:
-    """Create what `spec` describes, one activity or a series, and announce it."""
+    """Create what `spec` describes, one activity or a series, and announce it; if an
+    activity with its title, start and target exists, hold it and ask first."""
+    zone, now = ctx.services.settings.timezone, ctx.services.now()
+    existing = await series_db.duplicate_of(ctx.session, ctx.member, ctx.is_admin, spec, zone, now)
+    if existing is None:
+        ctx.reply(await create(ctx, spec))
+        return
+    token = await activities_db.hold(ctx.session, ctx.member.id, spec, existing, now)
+    buttons = [
+        InlineKeyboardButton(t("dup_button_create"), callback_data=f"{DUP}:ok:{token}"),
+        InlineKeyboardButton(t("dup_button_cancel"), callback_data=f"{DUP}:no:{token}"),
+    ]
+    ctx.reply(
+        t(
+            "dup_warning",
+            id=existing.id,
+            title=existing.title,
+            when=when(existing, zone),
+            target=spec.unit.name if spec.unit else t("target_all"),
+        ),
+        markup=InlineKeyboardMarkup([buttons]),
+    )
+
+
+async def create(ctx: Ctx, spec: activities_db.ActivitySpec) -> str:
+    """Create what `spec` describes, one activity or a series; what tells the creator."""
     zone, now = ctx.services.settings.timezone, ctx.services.now()
     if spec.repeat is not None:
         series = await series_db.create_series(
             ctx.session, ctx.member, ctx.is_admin, spec, zone, now
         )
-        await announce_series(ctx, series)
-        return
+        return await announce_series(ctx, series) + await onboarding.next_step(ctx)
     activity = await activities_db.create(ctx.session, ctx.member, ctx.is_admin, spec, now)
-    await announce(ctx, activity)
+    return await announce(ctx, activity) + await onboarding.next_step(ctx)
+
+
+DUP = "dup"  # the duplicate warning's buttons: dup:ok:<token> (仍然创建), dup:no:<token> (取消)
+DUP_BUTTON = re.compile(r"^dup:(ok|no):([A-Za-z0-9_-]{1,16})$")
+
+
+@handler()
+async def on_duplicate_button(ctx: Ctx) -> None:
+    """仍然创建 creates the held activity as asked, 取消 drops it; either once, by its asker."""
+    match = ctx.button(DUP_BUTTON)
+    held = await activities_db.take_held(ctx.session, ctx.member.id, match[2], ctx.services.now())
+    if held is None:
+        raise Refusal("dup_stale")
+    if match[1] == "ok":
+        text = await create(ctx, await activities_db.spec_from_state(ctx.session, held.spec))
+    else:
+        text = t("dup_cancelled", title=held.spec["title"], id=held.existing)
+    ctx.toast(t("dup_toast_created" if match[1] == "ok" else "dup_toast_cancelled"))
+    ctx.settle_pressed(text)  # the buttons go; the warning says what was done
 
 
 @handler()
@@ -225,6 +271,7 @@ async def clone(ctx: Ctx, source_id: int, raw_date: str, raw_time: str | None) -
 def handlers() -> Handlers:
     return [
         CommandHandler("newevent", newevent),
+        CallbackQueryHandler(on_duplicate_button, pattern=rf"^{DUP}:"),
         CommandHandler("events", events),
         CommandHandler("event", event),
     ]

@@ -19,10 +19,11 @@ from db import chats as chats_db
 from db import members as members_db
 from db.errors import Refusal
 from db.models import Chat, Unit
+from handlers import onboarding
 from handlers.context import Context, Ctx, Handlers
 from handlers.runner import handler
 from render.formats import local_moment
-from render.texts import paginate, t
+from render.texts import paginate, speaking, t
 from scheduler.fanout import to_each
 from scheduler.services import get_services
 
@@ -84,7 +85,9 @@ async def setup(ctx: Ctx) -> None:
             raise Refusal("setup_topic_needs_main")
         thread_id, name = topic
         changed = await chats_db.bind_topic(ctx.session, chat.id, thread_id, name, unit)
-        ctx.reply(t("setup_topic" if changed else "setup_topic_again", unit=unit.name))
+        with speaking(await chats_db.language(ctx.session, chat.id)):  # said to the group
+            text = t("setup_topic" if changed else "setup_topic_again", unit=unit.name)
+            ctx.reply(text + await onboarding.next_step(ctx), public=True)
         if changed:
             ctx.wake_outbox()
         log.info("unit %s bound to topic %s of chat %s", unit.id, thread_id, chat.id)
@@ -100,19 +103,23 @@ async def setup(ctx: Ctx) -> None:
         bot_can_pin=rights.can_pin,
         bot_can_delete=rights.can_delete,
     )
-    if unit is not None:
-        lines = [t("setup_unit" if changed else "setup_unit_again", unit=unit.name)]
-    else:
-        lines = [t("setup_main" if changed else "setup_main_again")]
-    lines.append(t("setup_rights", pin=yes_no(rights.can_pin), delete=yes_no(rights.can_delete)))
-    if not rights.is_admin:
-        lines.append(t("setup_not_admin"))
-    elif not rights.can_pin:
-        lines.append(t("setup_cannot_pin"))
-    # Admins see every message; others only commands and replies, unless privacy mode is off.
-    if not rights.is_admin and not ctx.context.bot.can_read_all_group_messages:
-        lines.append(t("setup_cannot_read"))
-    ctx.reply("\n".join(lines))
+    # Said to the group, in its language: what it is bound to, and what the bot may do here.
+    with speaking(await chats_db.language(ctx.session, chat.id)):
+        if unit is not None:
+            lines = [t("setup_unit" if changed else "setup_unit_again", unit=unit.name)]
+        else:
+            lines = [t("setup_main" if changed else "setup_main_again")]
+        pin, delete = yes_no(rights.can_pin), yes_no(rights.can_delete)
+        lines.append(t("setup_rights", pin=pin, delete=delete))
+        if not rights.is_admin:
+            lines.append(t("setup_not_admin"))
+        elif not rights.can_pin:
+            lines.append(t("setup_cannot_pin"))
+        # Admins see every message; others only commands and replies, unless privacy mode is
+        # off.
+        if not rights.is_admin and not ctx.context.bot.can_read_all_group_messages:
+            lines.append(t("setup_cannot_read"))
+        ctx.reply("\n".join(lines) + await onboarding.next_step(ctx), public=True)
     if changed:
         ctx.wake_outbox()  # messages held for a removed group can go again
     log.info("chat %s bound as %s", bound.id, bound.purpose)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, ContextTypes
@@ -82,6 +82,9 @@ class Ctx:
     # button's toast, the group's for what is said in a group (see `speaking`).
     language: str = DEFAULT_LANGUAGE
     options: Options = field(default_factory=Options)
+    # The person chosen by button among namesakes (see handlers.people): the command runs
+    # again with its words, and the name in them means this one.
+    chosen: Member | None = None
 
     @property
     def person_language(self) -> str:
@@ -118,11 +121,11 @@ class Ctx:
     ) -> None:
         """Queue a reply (sent once the transaction committed).
 
-        In a group, what answers a member's command concerns only them: it goes privately,
-        with a reaction on their message, or (if the bot may not write to them) into the group
-        at most once a minute. `public`: an answer the whole group is meant to read.
+        In a group, what answers a command concerns only its sender, a member's or the
+        committee's: it goes privately, with a reaction on their message (see `_personally`).
+        `public`: an answer the whole group is meant to read (about the group itself).
         """
-        if not self.in_private and not private and not public and not self.is_admin:
+        if not self.in_private and not private and not public:
             self._personally(clip(text), markup)
             return
         if private and not self.in_private:
@@ -132,11 +135,13 @@ class Ctx:
         )
 
     def _personally(self, text: str, markup: Any) -> None:
+        """Privately if the bot may write to them; else in the group: always for the
+        committee (its confirmations matter), at most once a minute for a member."""
         if self.member.can_dm:
             with self.privately():
                 self.replies.append(Reply(text, private=True, markup=markup))
             self.react(t("reaction_sent_privately"))
-        elif members_db.take_group_reply(self.member, utcnow()):
+        elif self.is_admin or members_db.take_group_reply(self.member, utcnow()):
             self.replies.append(Reply(text, markup=markup))
 
     def toast(self, text: str, *, alert: bool = False, url: str | None = None) -> None:
@@ -146,6 +151,23 @@ class Ctx:
     def react(self, emoji: str) -> None:
         """Put a reaction on the person's message (after the commit): a quiet "done"."""
         self.reaction = emoji
+
+    def settle_pressed(self, text: str) -> None:
+        """After the commit, the message whose button was pressed says `text`, without its
+        buttons: the dialogue shows what was decided, and nothing is pressed twice."""
+        query = self.update.callback_query
+        message = query.message if query is not None else None
+        if message is None:
+            return
+        chat_id, message_id, bot = message.chat.id, message.message_id, self.context.bot
+
+        async def edit() -> None:
+            try:
+                await bot.edit_message_text(clip(text), chat_id=chat_id, message_id=message_id)
+            except TelegramError as exc:
+                log.info("pressed message not edited: %s", exc)
+
+        self.after_commit(edit)
 
     def touch_card(self, kind: str, item_id: int) -> None:
         """Have this card's counts re-rendered once the transaction committed."""
@@ -189,6 +211,17 @@ def bot_link(ctx: Ctx, payload: str | None = None) -> str:
     """The link that opens the private chat with the bot (at a step: `?start=payload`)."""
     username = ctx.context.bot.username
     return f"https://t.me/{username}" + (f"?start={payload}" if payload else "")
+
+
+# The words on the button that opens the private chat at a step.
+_PRIVATE_BUTTONS = {"register": "button_register", "help": "button_all_commands"}
+
+
+def private_button(ctx: Ctx, payload: str | None = None) -> InlineKeyboardMarkup:
+    """One button that opens the private chat with the bot (at the step `payload`): what
+    every "register first" or "write to me privately first" carries."""
+    label = t(_PRIVATE_BUTTONS.get(payload or "", "button_open_private"))
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=bot_link(ctx, payload))]])
 
 
 def guess_language(update: Update) -> str:

@@ -42,7 +42,10 @@ class Router:
         text = ctx.message.text if ctx.message is not None else None
         if text is None:
             return
-        waiting = await conversations_db.waiting(ctx.session, ctx.member.id, ctx.services.now())
+        # Only a conversation waiting for text (a question answered by button is not).
+        waiting = await conversations_db.waiting(
+            ctx.session, ctx.member.id, ctx.services.now(), kinds=self._steps
+        )
         step = self._steps.get(waiting.kind) if waiting is not None else None
         if waiting is None or waiting.kind not in self._anyone:
             await refuse_outsiders(ctx)

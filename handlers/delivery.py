@@ -11,7 +11,7 @@ from db import chats as chats_db
 from db import members as members_db
 from db import outbox as outbox_db
 from db.errors import unavailable
-from handlers.context import Ctx, quietly
+from handlers.context import Ctx, private_button, quietly
 from render.texts import PerLanguage, t
 from scheduler.ratelimit import replying
 
@@ -105,4 +105,8 @@ async def _cannot_dm(ctx: Ctx, telegram_id: int, *, tell_in_group: bool = True) 
             raise
         log.warning("could not record that %s cannot be written to: %s", telegram_id, exc)
     if ctx.message is not None and tell_in_group:
-        await quietly(ctx.update, "reply", ctx.message.reply_text(t("dm_first")))
+        await quietly(
+            ctx.update,
+            "reply",
+            ctx.message.reply_text(t("dm_first"), reply_markup=private_button(ctx)),
+        )

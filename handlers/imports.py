@@ -13,7 +13,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from db import imports as imports_db
 from db.errors import Refusal
-from handlers.context import Ctx, Handlers
+from handlers import onboarding
+from handlers.context import Ctx, Handlers, bot_link
 from handlers.runner import handler
 from render import roster_file
 from render.texts import listing, t
@@ -109,6 +110,7 @@ async def on_button(ctx: Ctx) -> None:
     match = ctx.button(BUTTON)
     now = ctx.services.now()
     pending = await imports_db.take_pending_import(ctx.session, int(match[2]), ctx.member, now)
+    _settle_preview(ctx)
     if match[1] == "no":
         ctx.toast(t("import_cancelled"))
         ctx.reply(t("import_cancelled"))
@@ -121,10 +123,22 @@ async def on_button(ctx: Ctx) -> None:
         new=plan.new,
         updated=plan.updated,
         unchanged=plan.unchanged,
-        units=_units(plan),
+        units=t("import_done_units", units=listing(plan.new_units)) if plan.new_units else "",
     )
     ctx.toast(t("import_done_toast"))
-    ctx.reply(done)
+    ctx.reply(done + await onboarding.next_step(ctx) + "\n\n" + t("import_invitation_note"))
+    # Ready to forward to the group: the link opens the private chat at registering, where
+    # each imported person confirms who they are with one button.
+    ctx.reply(t("import_invitation", link=bot_link(ctx, "register")))
+
+
+def _settle_preview(ctx: Ctx) -> None:
+    """The preview's buttons go once one was pressed; its text stays."""
+    query = ctx.update.callback_query
+    message = query.message if query is not None else None
+    text = getattr(message, "text", None)
+    if text:
+        ctx.settle_pressed(text)
 
 
 def handlers() -> Handlers:

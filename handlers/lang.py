@@ -57,8 +57,8 @@ async def lang(ctx: Ctx) -> None:
         if not await chats_db.set_language(ctx.session, chat.id, chosen):
             raise Refusal("lang_group_unbound")
     ctx.language = chosen  # the answer is already in the new language
-    with speaking(chosen):
-        ctx.reply(t("lang_set_person" if ctx.in_private else "lang_set_group"))
+    with speaking(chosen):  # in a group: said to the group, whose language it is
+        ctx.reply(t("lang_set_person" if ctx.in_private else "lang_set_group"), public=True)
 
 
 def handlers() -> Handlers:

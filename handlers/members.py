@@ -10,51 +10,17 @@ from db import chats as chats_db
 from db import members as members_db
 from db import units as units_db
 from db.errors import Refusal
-from db.members import Registered
 from db.models import Member
+from handlers import onboarding
 from handlers.context import Ctx, Handlers
 from handlers.delivery import replace_everywhere
-from handlers.membership import in_bound_group
 from handlers.menus import refresh_menu
+from handlers.people import target_member
 from handlers.runner import handler
 from render.texts import PerLanguage, listing, paginate, person_name, t, unjoined
 from scheduler import joins as joins_sched
 
 DECISION = re.compile(joins_sched.BUTTON)
-REGISTERED = {
-    Registered.JOINED: "register_ok",
-    Registered.UPDATED: "register_ok",
-    Registered.REQUESTED: "register_requested",
-    Registered.UNIT_REQUESTED: "register_unit_requested",
-}
-
-
-@handler(anyone=True)
-async def register(ctx: Ctx) -> None:
-    """/register 姓名 单位: at once for someone in one of the organisation's groups (Telegram
-    is asked) or already on its roster; anyone else's goes to the committee."""
-    if len(ctx.args) < 2:
-        raise Refusal("register_usage")
-    # The unit is the last word; the name may contain spaces (e.g. minority names).
-    real_name, unit_name = " ".join(ctx.args[:-1]), ctx.args[-1]
-    member = ctx.member
-    in_group = not member.active and await in_bound_group(ctx, member.chat_id)
-    done = await members_db.register(
-        ctx.session, member, real_name, unit_name, ctx.services.now(), in_group=in_group
-    )
-    asked = 0
-    for request in done.requests:
-        asked += await joins_sched.ask_committee(
-            ctx.session, request, ctx.services.settings.admin_ids
-        )
-    if done.requests:
-        ctx.wake_outbox()
-    text = t(REGISTERED[done.outcome], real_name=done.name, unit=done.unit.name)
-    if any(r.kind == "link" for r in done.requests):
-        text += t("register_link_asked")
-    if done.requests and not asked:
-        text += t("approval_nobody")
-    ctx.reply(text)
 
 
 @handler(admin=True, where="private")
@@ -158,7 +124,7 @@ async def unit(ctx: Ctx) -> None:
             if existing:
                 lines.append(t("unit_exists", name=listing(existing)))
             if added:
-                lines.append(t("unit_added_next"))
+                lines.append((await onboarding.next_step(ctx)).strip() or t("unit_added_next"))
             ctx.reply("\n".join(lines))
         case ["del" | "delete" | "remove", *words] if words:
             name = await units_db.delete_unit(ctx.session, " ".join(words))
@@ -172,21 +138,6 @@ async def unit(ctx: Ctx) -> None:
             ctx.reply(t("unit_renamed", old=old_name, new=renamed.name))
         case _:
             raise Refusal("unit_usage")
-
-
-async def target_member(ctx: Ctx, refs: list[str]) -> Member:
-    """The person an admin command is about: the replied-to message's author, or a ref."""
-    message = ctx.message
-    replied = message.reply_to_message if message else None
-    if replied is not None and replied.from_user is not None and not replied.from_user.is_bot:
-        user = replied.from_user
-        return await members_db.touch_member(
-            ctx.session,
-            members_db.TelegramUser(user.id, user.first_name, user.last_name, user.username),
-        )
-    if len(refs) != 1:
-        raise Refusal("target_usage")
-    return await members_db.find_member(ctx.session, refs[0])
 
 
 def _held(member: Member) -> str:
@@ -262,6 +213,7 @@ async def members(ctx: Ctx) -> None:
                 "members_line",
                 name=person_name(m),
                 username=f" @{m.username}" if m.username else "",
+                id=t("members_id", id=m.telegram_id) if m.telegram_id is not None else "",
                 state=_state(m),
             )
             for m in people
@@ -277,7 +229,6 @@ async def members(ctx: Ctx) -> None:
 
 def handlers() -> Handlers:
     return [
-        CommandHandler("register", register),
         CommandHandler("units", units),
         CommandHandler("unit", unit),
         CommandHandler("promote", promote),

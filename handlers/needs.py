@@ -253,17 +253,8 @@ async def _rate(ctx: Ctx) -> None:
     message = query.message if query is not None else None
     if message is None or not getattr(message, "text", None):
         return
-    chat_id, message_id = message.chat.id, message.message_id
-    text = clip(str(getattr(message, "text", "")) + t("need_rated_mark", rating=rating))
-    bot = ctx.context.bot
-
-    async def settle() -> None:  # the buttons go; the message says what was recorded
-        try:
-            await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-        except TelegramError as exc:
-            log.info("need %s: rating message not edited: %s", need_id, exc)
-
-    ctx.after_commit(settle)
+    # The buttons go; the message says what was recorded.
+    ctx.settle_pressed(str(getattr(message, "text", "")) + t("need_rated_mark", rating=rating))
 
 
 # ---------------------------------------------------------------------------- /needs

@@ -11,6 +11,7 @@ from db import outbox as outbox_db
 from db.errors import Refusal
 from db.models import Member, Notice
 from db.rules import parse_id
+from handlers import onboarding
 from handlers.chats import unit_where
 from handlers.context import Ctx, Handlers
 from handlers.runner import handler
@@ -76,7 +77,8 @@ async def notice(ctx: Ctx) -> None:
     )
     if created.remind_at is not None:
         remind += _quiet_note(ctx, created)
-    ctx.reply(t("notice_posted", id=created.id, chats=where, pin=pin, remind=remind))
+    posted = t("notice_posted", id=created.id, chats=where, pin=pin, remind=remind)
+    ctx.reply(posted + await onboarding.next_step(ctx))
 
 
 def _quiet_note(ctx: Ctx, created: Notice) -> str:
@@ -175,16 +177,21 @@ async def chase(ctx: Ctx) -> None:
         raise Refusal("chase_usage")
     followup = await notices_sched.chase(ctx.session, parse_id(ctx.args[0]), ctx.services.now())
     ctx.wake_outbox()
+    # The one confirmation of a /chase (its creator report is the automatic follow-up's).
+    notice_id = followup.notice.id
+    if not followup.reachable and not followup.unreachable:
+        ctx.reply(t("chase_nobody", id=notice_id))
+        return
     unreachable = (
         t(
-            "chase_unreachable",
+            "notice_unreachable",
             count=len(followup.unreachable),
             names=listing(person_name(m) for m in followup.unreachable),
         )
         if followup.unreachable
         else ""
     )
-    ctx.reply(t("chase_done", count=len(followup.reachable), unreachable=unreachable))
+    ctx.reply(t("chase_done", id=notice_id, count=len(followup.reachable), unreachable=unreachable))
 
 
 @handler(admin=True)

@@ -7,7 +7,6 @@ import json
 import logging
 import re
 
-from telegram import MaybeInaccessibleMessage
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -91,10 +90,9 @@ async def on_button(ctx: Ctx) -> None:
     match = ctx.button(BUTTON)
     if int(match[2]) != ctx.member.id:
         raise Refusal("button_invalid")  # an old preview, of a record already erased
-    message = ctx.update.callback_query.message if ctx.update.callback_query else None
     if match[1] == "no":
         ctx.toast(t("forget_cancelled"))
-        _edit(ctx, message, t("forget_cancelled"))
+        ctx.settle_pressed(t("forget_cancelled"))
         return
     _refuse_roles(ctx)
     now = ctx.services.now()
@@ -115,22 +113,7 @@ async def on_button(ctx: Ctx) -> None:
         certificates=done.certificates,
     )
     ctx.toast(t("forget_done_toast"))
-    _edit(ctx, message, text)
-
-
-def _edit(ctx: Ctx, message: MaybeInaccessibleMessage | None, text: str) -> None:
-    """The preview becomes the outcome, without its buttons."""
-    if message is None:
-        return
-    chat_id, message_id, bot = message.chat.id, message.message_id, ctx.context.bot
-
-    async def edit() -> None:
-        try:
-            await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-        except TelegramError as exc:
-            log.info("forget preview not edited: %s", exc)
-
-    ctx.after_commit(edit)
+    ctx.settle_pressed(text)
 
 
 def handlers() -> Handlers:

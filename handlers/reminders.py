@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 from telegram.ext import CommandHandler
 
@@ -40,13 +41,16 @@ def rule_name(rule: str) -> str:
     return t(f"rule_{rule}")
 
 
+SWITCHES = (*reminder_rules.SWITCHABLE, *reminder_rules.SETTINGS)
+
+
 def _rules_list() -> str:
-    items = [t("remind_rule_item", rule=r, name=rule_name(r)) for r in reminder_rules.SWITCHABLE]
+    items = [t("remind_rule_item", rule=r, name=rule_name(r)) for r in SWITCHES]
     return t("remind_rules", rules=listing(items))
 
 
 def _rule(word: str) -> str:
-    if word not in reminder_rules.SWITCHABLE:
+    if word not in SWITCHES:
         raise Refusal("remind_rule_unknown", rule=word[:32], rules=_rules_list())
     return word
 
@@ -63,6 +67,17 @@ async def _target(ctx: Ctx, occurrence: Occurrence) -> str:
     return t(TARGETS[occurrence.rule], id=occurrence.ref)
 
 
+def _moved(occurrence: Occurrence, zone: ZoneInfo) -> str:
+    """Where a group reminder moved from, when a day off moved it to another day."""
+    moved_from = occurrence.moved_from
+    if (
+        moved_from is None
+        or moved_from.astimezone(zone).date() == occurrence.at.astimezone(zone).date()
+    ):
+        return ""
+    return t("remind_list_moved", at=local_moment(moved_from, zone))
+
+
 async def _list(ctx: Ctx) -> None:
     upcoming = await ctx.services.reminders.upcoming(ctx.session, 20, listed=True)
     if not upcoming:
@@ -75,7 +90,7 @@ async def _list(ctx: Ctx) -> None:
             at=local_moment(o.at, zone),
             rule=rule_name(o.rule),
             target=await _target(ctx, o),
-            state="",
+            state=_moved(o, zone),
         )
         for o in upcoming
     ]
@@ -124,7 +139,7 @@ async def remind(ctx: Ctx) -> None:
             ctx.reply(t(f"remind_rule_{switch}", rule=rule, name=rule_name(rule)))
         case ["time", word, at]:
             rule = _rule(word)
-            if rule not in reminder_rules.CALENDAR_RULES:
+            if rule not in reminder_rules.TIMED:
                 raise Refusal("remind_rule_not_timed", rule=rule)
             parsed = db_rules.parse_time(at)
             await reminders_db.set_time(ctx.session, rule, parsed)

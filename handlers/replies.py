@@ -106,7 +106,10 @@ async def typed_in_private(ctx: Ctx) -> None:
     if kind == "roll":
         await check_in_the_open_one(ctx)
         return
-    if kind != "ack" or ctx.message is None:
+    if ctx.message is None:
+        return
+    if kind != "ack":  # words the bot has no use for: say what it understands
+        ctx.reply(t("private_text_hint"))
         return
     followup = _replied_to_bot(ctx)
     notice_id = None

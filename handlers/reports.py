@@ -17,7 +17,6 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 
 from db import activities as activities_db
 from db import approvals as approvals_db
-from db import members as members_db
 from db import records as records_db
 from db import reports as reports_db
 from db import rules
@@ -25,7 +24,8 @@ from db.database import Database
 from db.errors import Refusal, unavailable
 from db.models import Member, Unit
 from db.rules import Period
-from handlers.context import Ctx, Handlers
+from handlers.context import Ctx, Handlers, private_button
+from handlers.people import target_member
 from handlers.runner import handler
 from render.formats import month_day, period_name, short_moment, unit_of
 from render.report import tally_text
@@ -65,7 +65,7 @@ async def _privately(ctx: Ctx, send: Callable[[int], Awaitable[object]]) -> None
         await send(user.id)
     except Forbidden:
         if ctx.message is not None:
-            await ctx.message.reply_text(t("dm_first"))
+            await ctx.message.reply_text(t("dm_first"), reply_markup=private_button(ctx))
 
 
 async def _or_busy(ctx: Ctx, work: Callable[[], Awaitable[None]]) -> None:
@@ -120,9 +120,9 @@ async def _send(ctx: Ctx, what: Sender, period: Period, unit: Unit | None) -> No
 @handler()
 async def history(ctx: Ctx) -> None:
     """One person's record by quarter of this year (the committee; a lead for their unit)."""
-    if len(ctx.args) != 1:
+    if not ctx.args and ctx.chosen is None:
         raise Refusal("history_usage")
-    person = await members_db.find_member(ctx.session, ctx.args[0])
+    person = await target_member(ctx, ctx.args)
     unit = scope(ctx)
     if unit is not None and person.unit_id != unit.id:
         raise Refusal("not_admin_or_lead")

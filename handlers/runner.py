@@ -13,11 +13,12 @@ from functools import wraps
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import NetworkError, TelegramError
 
 from db import chats as chats_db
+from db import conversations as conversations_db
 from db import members as members_db
 from db import rules
 from db import updates as updates_db
@@ -33,10 +34,11 @@ from handlers.context import (
     Where,
     bot_link,
     guess_language,
+    private_button,
     quietly,
 )
 from handlers.delivery import deliver
-from render.texts import MESSAGE_LIMIT, listing, speaking, t, t_in
+from render.texts import MESSAGE_LIMIT, listing, namesake, speaking, t, t_in
 from scheduler import metrics
 from scheduler.ordering import sender_key
 from scheduler.services import Services, get_services
@@ -73,6 +75,13 @@ RETRY_BUDGET = 8.0
 
 FIRST_RETRY_DELAY = 0.2
 
+# Every wrapped handler by name, so that a command asking which namesake was meant can run
+# again once one is chosen (handlers.people), on any instance.
+_COMMANDS: dict[str, tuple[Handler, Options]] = {}
+
+# The conversation kind of that question: the command's name and words, the people offered.
+PICK = "pick"
+
 
 def handler(
     *,
@@ -94,6 +103,8 @@ def handler(
     options = Options(admin, where, idempotent, quiet, anyone, system)
 
     def decorate(fn: Handler) -> Callback:
+        _COMMANDS[_name(fn)] = (fn, options)
+
         @wraps(fn)
         async def wrapper(update: Update, context: Context) -> None:
             user = _telegram_user(update)
@@ -200,13 +211,14 @@ async def refuse_outsiders(ctx: Ctx) -> None:
 
 
 async def _language(ctx: Ctx) -> str:
-    """What this update is answered in: a press's toast, a private chat and a member's
-    command in a group (answered privately, see `Ctx.reply`) speak the person's language; the
-    committee in a group is answered in the group's."""
+    """What this update is answered in: a press's toast, a private chat and a command in a
+    group (answered privately, see `Ctx.reply`) speak the person's language; what is typed
+    in a group without a command (收到, 到: a refusal may be said there) the group's. What a
+    command says to the group itself is rendered in the group's language by the command."""
     chat = ctx.update.effective_chat
     if ctx.update.callback_query is not None or chat is None or chat.type == ChatType.PRIVATE:
         return ctx.person_language
-    if not ctx.is_admin and not ctx.options.quiet:
+    if not ctx.options.quiet:
         return ctx.person_language
     return await chats_db.language(ctx.session, chat.id)
 
@@ -221,19 +233,15 @@ async def _run(
             if update.callback_query is not None:
                 raise Refusal("button_invalid")
             raise Refusal("text_invalid", limit=MESSAGE_LIMIT)
-        if options.admin and not ctx.is_admin:
-            raise Refusal("not_admin")
-        if not (options.anyone or options.system):
-            await refuse_outsiders(ctx)
-        wrong_chat = (options.where == "private" and not ctx.in_private) or (
-            options.where == "group" and ctx.in_private
-        )
-        if wrong_chat:
-            if update.callback_query is not None:
-                raise Refusal("button_invalid")
-            raise Refusal("private_only" if options.where == "private" else "group_only")
+        await _admit(ctx, options)
         await fn(ctx)
     except Refusal as refusal:
+        # Namesakes to choose from, described while their rows are loaded.
+        choices = (
+            [(m.id, namesake(m)) for m in refusal.candidates]
+            if isinstance(refusal, members_db.Ambiguous)
+            else []
+        )
         await session.rollback()
         ctx.forget()
         # The caller's own record is still worth keeping, and so is the update's.
@@ -242,12 +250,55 @@ async def _run(
         ctx.member = await _record_caller(session, update, user)
         if update.callback_query:
             ctx.toast(render_refusal(refusal), alert=True, url=_refusal_link(ctx, refusal))
+        elif choices:
+            await _ask_which(ctx, _name(fn), render_refusal(refusal), choices)
+            return "asked"
         elif options.quiet:
             _refuse_quietly(ctx, refusal)
         else:
-            ctx.reply(render_refusal(refusal))
+            ctx.reply(render_refusal(refusal), markup=_refusal_button(ctx, refusal))
         return "refused"
     return "handled"
+
+
+async def _admit(ctx: Ctx, options: Options) -> None:
+    """Refuse what this caller may not do here: the committee's, the organisation's, or a
+    command for the other kind of chat."""
+    if options.admin and not ctx.is_admin:
+        raise Refusal("not_admin")
+    if not (options.anyone or options.system):
+        await refuse_outsiders(ctx)
+    wrong_chat = (options.where == "private" and not ctx.in_private) or (
+        options.where == "group" and ctx.in_private
+    )
+    if wrong_chat:
+        if ctx.update.callback_query is not None:
+            raise Refusal("button_invalid")
+        raise Refusal("private_only" if options.where == "private" else "group_only")
+
+
+def _name(fn: Handler) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+async def _ask_which(ctx: Ctx, command: str, text: str, choices: list[tuple[int, str]]) -> None:
+    """Which of the namesakes: a button each; the command's words wait in the database."""
+    state = {"command": command, "args": ctx.args, "offered": [i for i, _ in choices]}
+    await conversations_db.begin(ctx.session, ctx.member.id, PICK, ctx.services.now(), state)
+    buttons = [[InlineKeyboardButton(label, callback_data=f"pick:{i}")] for i, label in choices]
+    ctx.reply(text, markup=InlineKeyboardMarkup(buttons))
+
+
+async def rerun(ctx: Ctx, command: str, args: list[str], chosen: Member) -> None:
+    """Run `command` again with its words, the name in them meaning `chosen`; the caller's
+    role and chat are checked again as for the command itself."""
+    found = _COMMANDS.get(command)
+    if found is None:  # an older version's question, answered after an upgrade
+        raise Refusal("pick_expired")
+    fn, options = found
+    await _admit(ctx, options)
+    ctx.args, ctx.chosen = args, chosen
+    await fn(ctx)
 
 
 async def _record_caller(
@@ -272,6 +323,11 @@ def _refusal_link(ctx: Ctx, refusal: Refusal) -> str | None:
     return bot_link(ctx, "register") if refusal.key == "register_first" else None
 
 
+def _refusal_button(ctx: Ctx, refusal: Refusal) -> InlineKeyboardMarkup | None:
+    """A reply refusing someone who must register first has the button that does it."""
+    return private_button(ctx, "register") if refusal.key == "register_first" else None
+
+
 def _refuse_quietly(ctx: Ctx, refusal: Refusal) -> None:
     """Privately (in the person's language) if the bot may write to them; else one short
     group reply a day."""
@@ -279,7 +335,11 @@ def _refuse_quietly(ctx: Ctx, refusal: Refusal) -> None:
         with ctx.privately():
             ctx.replies.append(Reply(render_refusal(refusal), private=True, quiet=True))
     elif members_db.take_group_hint(ctx.member, ctx.services.now(), ctx.services.settings.timezone):
-        ctx.reply(t("quiet_group_hint", text=render_refusal(refusal)), public=True)
+        ctx.reply(
+            t("quiet_group_hint", text=render_refusal(refusal)),
+            public=True,
+            markup=private_button(ctx, "register" if refusal.key == "register_first" else None),
+        )
 
 
 async def _with_retries(

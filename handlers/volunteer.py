@@ -8,14 +8,15 @@ import re
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from db import attendance as attendance_db
-from db import members as members_db
 from db import rules
 from db import volunteer as volunteer_db
 from db.errors import Refusal
+from db.models import Activity
 from db.rules import parse_id
 from handlers.context import Ctx, Handlers
+from handlers.people import named
 from handlers.runner import handler
-from render.formats import hours_text, local_time, percent, unit_of, when
+from render.formats import hours_text, local_time, percent, short_moment, unit_of, unit_text, when
 from render.texts import paginate, person_name, t
 from scheduler import promotions
 from scheduler.activity_cards import CARD
@@ -93,11 +94,11 @@ async def withdraw(ctx: Ctx) -> None:
 
 @handler(admin=True)
 async def hours(ctx: Ctx) -> None:
-    if len(ctx.args) != 3:
+    if len(ctx.args) < 3:
         raise Refusal("hours_usage")
     activity_id = parse_id(ctx.args[0])
-    member = await members_db.find_member(ctx.session, ctx.args[1])
-    value = rules.parse_hours(ctx.args[2], allow_zero=True)
+    value = rules.parse_hours(ctx.args[-1], allow_zero=True)
+    member = await named(ctx, ctx.args[1:-1])
     activity = await volunteer_db.set_hours(ctx.session, activity_id, member, value, ctx.member)
     ctx.reply(
         t(
@@ -133,21 +134,21 @@ async def _me(ctx: Ctx) -> None:
     now, zone, member = ctx.services.now(), ctx.services.settings.timezone, ctx.member
     quarter, year = _period_starts(now, ctx)
     lines = [t("me_header", name=person_name(member), unit=member.unit.name if member.unit else "")]
+    lines += await _current_lines(ctx, now)
     for label, since in ((t("me_quarter"), quarter), (t("me_year"), year)):
         record = await attendance_db.record(ctx.session, member, since, now)
-        attended = record.present + record.late
-        expected = attended + record.leave + record.absent
         lines.append(
             t(
                 "me_period",
                 label=label,
-                present=attended,
+                present=record.attended,
                 late=record.late,
                 leave=record.leave,
                 absent=record.absent,
-                rate=percent(rules.rate(attended, expected)),
+                rate=percent(record.rate),
             )
         )
+    lines.append(t("rate_formula"))
     signups = await volunteer_db.my_signups(ctx.session, member, now)
     if signups:
         lines.append(t("me_signups"))
@@ -173,6 +174,76 @@ async def _me(ctx: Ctx) -> None:
     lines.append(t("me_hours", year=hours_text(year_hours), total=hours_text(total)))
     for page in paginate(lambda _p, _n: lines[0], lines[1:]):
         ctx.reply(page, private=True)
+
+
+async def _current_lines(ctx: Ctx, now: dt.datetime) -> list[str]:
+    """/me's first part: today's and ongoing activities with where the person stands, then
+    later leave and the requests still waiting for a decision."""
+    zone = ctx.services.settings.timezone
+    today = rules.local_today(now, zone)
+    day = (
+        rules.local_day_start(today, zone),
+        rules.local_day_start(today + dt.timedelta(days=1), zone),
+    )
+    current = await attendance_db.current(ctx.session, ctx.member, now, day)
+
+    def line(activity: Activity, state: str) -> str:
+        return t(
+            "me_activity_line",
+            id=activity.id,
+            title=activity.title,
+            when=when(activity, zone),
+            state=state,
+        )
+
+    lines = [t("me_today") if current.today else t("me_today_none")]
+    lines += [line(item.activity, _me_state(ctx, item, now)) for item in current.today]
+    later = [(a, t("me_state_leave")) for a in current.leaves]
+    later += [(a, t(f"me_state_{request.kind}_pending")) for request, a in current.requests]
+    later.sort(key=lambda pair: (pair[0].starts_at, pair[0].id))
+    waiting = [line(activity, state) for activity, state in later]
+    waiting += [
+        t(f"me_join_{r.kind}", name=r.real_name or "", unit=unit_text(r.unit))
+        for r in current.joins
+    ]
+    if waiting:
+        lines += [t("me_requests"), *waiting]
+    return lines
+
+
+def _me_state(ctx: Ctx, item: attendance_db.Standing, now: dt.datetime) -> str:
+    """已签到 09:05, 已请假, 请假待审批, or not checked in and how to."""
+    zone, request = ctx.services.settings.timezone, item.request
+    if item.makeup:
+        return t("me_state_makeup")
+    if item.status in ("present", "late"):
+        return t(f"me_state_{item.status}", time=local_time(item.at, zone) if item.at else "")
+    if item.status == "leave":
+        return t("me_state_leave")
+    if request is not None and request.status == "pending":
+        return t(f"me_state_{request.kind}_pending")
+    state = _not_checked_in(ctx, item.activity, now)
+    if request is not None and request.status == "rejected":
+        return t("me_state_rejected", what=t(f"approval_kind_{request.kind}"), state=state)
+    return state
+
+
+def _not_checked_in(ctx: Ctx, activity: Activity, now: dt.datetime) -> str:
+    """When check-in opens, the way to check in now, or 缺席 (with 补签 while it may be asked)."""
+    zone, policy = ctx.services.settings.timezone, ctx.services.policy
+    window = policy.window(now, activity.starts_at, activity.ends_at)
+    if window is rules.Window.NOT_OPEN:
+        return t("me_state_not_open", time=local_time(policy.opens_at(activity.starts_at), zone))
+    if window is rules.Window.CLOSED:
+        deadline = activity.ends_at + dt.timedelta(days=ctx.services.makeup.days)
+        if now > deadline:
+            return t("me_state_absent")
+        return t("me_state_missed", id=activity.id, deadline=short_moment(deadline, zone))
+    if activity.qr:
+        return t("me_state_open_qr")
+    if activity.code is not None:
+        return t("me_state_open_code", id=activity.id)
+    return t("me_state_open", id=activity.id)
 
 
 @handler()

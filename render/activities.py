@@ -1,5 +1,5 @@
 """Activities as people read them: the group card (what, when, where, for whom, live counts,
-its buttons) and what a check-in attempt did."""
+its buttons), the buttons of its reminders, and what a check-in attempt did."""
 
 from __future__ import annotations
 
@@ -38,6 +38,36 @@ def card_buttons(activity: Activity) -> Buttons:
             ],
             attend,
         ]
+    return [[checkin, outbox_db.button(t("button_leave"), f"act:lv:{activity.id}")]]
+
+
+def _labelled(label: str, data: str, activity: Activity) -> dict[str, str]:
+    """A reminder's button; its "merged" label says which activity (for a merged message)."""
+    return {
+        **outbox_db.button(label, data),
+        "merged": t("button_for_activity", label=label, id=activity.id),
+    }
+
+
+def reminder_buttons(activity: Activity, signup_open: bool) -> Buttons:
+    """A group reminder's buttons: 签到/请假, or (volunteering) 报名 while open, and 签到."""
+    checkin = _labelled(t("button_checkin"), f"act:ci:{activity.id}", activity)
+    if activity.kind == "volunteer":
+        signup = _labelled(t("button_signup"), f"act:su:{activity.id}", activity)
+        return [[signup, checkin] if signup_open else [checkin]]
+    return [[checkin, _labelled(t("button_leave"), f"act:lv:{activity.id}", activity)]]
+
+
+def signup_buttons(activity: Activity) -> Buttons:
+    """报名即将截止: the one button that matters."""
+    return [[_labelled(t("button_signup"), f"act:su:{activity.id}", activity)]]
+
+
+def nudge_buttons(activity: Activity) -> Buttons:
+    """The check-in nudge: the card's 签到/请假 (volunteers: 签到; they withdraw instead)."""
+    checkin = outbox_db.button(t("button_checkin"), f"act:ci:{activity.id}")
+    if activity.kind == "volunteer":
+        return [[checkin]]
     return [[checkin, outbox_db.button(t("button_leave"), f"act:lv:{activity.id}")]]
 
 

@@ -388,3 +388,5 @@ def _assessment(writer: LedgerWriter, report: Report) -> None:
     sheet.append([t("assess_volunteer"), None, volunteering, *blank])
     notices = t("assess_notices_done", count=report.notices, rate=percent(report.ack_rate))
     sheet.append([t("assess_notices"), None, notices, *blank])
+    # 说明: how the rate column of this sheet and of 成员 is computed (db.rules.attendance_rate).
+    sheet.append([t("col_rate"), None, t("rate_formula"), *blank])

@@ -201,6 +201,19 @@ def person_name(member: Member) -> str:
     return member.display_name or t("member_erased")
 
 
+def namesake(member: Member) -> str:
+    """A person told apart from others of the same name: unit, and username or Telegram id
+    (or 未登记 for someone imported who has not joined yet)."""
+    details = [member.unit.name if member.unit else t("namesake_no_unit")]
+    if member.username:
+        details.append(f"@{member.username}")
+    elif member.telegram_id is not None:
+        details.append(t("namesake_id", id=member.telegram_id))
+    else:
+        details.append(t("namesake_unjoined"))
+    return t("namesake", name=person_name(member), details=" · ".join(details))
+
+
 def unjoined(member: Member) -> str:
     """The mark 未登记 for someone the committee imported who has not joined the bot yet."""
     joined = member.telegram_id is not None or member.registered_at is not None
@@ -227,4 +240,13 @@ def paginate(
         pages[-1].append(line)
         size += 1 + len(line)
     total = len(pages)
+    if total == 1:  # one page: no "（1/1）"
+        return ["\n".join([_unpaged(header(1, 1)), *pages[0]])]
     return ["\n".join([header(i, total), *page]) for i, page in enumerate(pages, 1)]
+
+
+def _unpaged(header: str) -> str:
+    """A page header without its page counter, in either of the catalog's forms."""
+    for key in ("page_mark", "page_mark_words"):
+        header = header.replace(t(key, page=1, pages=1), "")
+    return header

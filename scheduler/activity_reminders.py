@@ -1,6 +1,8 @@
 """Reminders about one activity: 24 hours and 1 hour before (in its group), volunteers the day
 before (privately), sign-up closing, the check-in nudge, its end (pending leave to approvers),
-and 签退 not done. Whom a private reminder could not reach is told to the activity's organiser."""
+and 签退 not done. Whom a private reminder could not reach is told to the activity's organiser.
+Group reminders carry the buttons that matter then (签到/请假, 报名); a volunteer activity whose
+sign-up closes with its start says so in its 24-hour reminder instead of a separate message."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from db import members as members_db
 from db import reminders as reminders_db
 from db import volunteer as volunteer_db
 from db.models import Activity, Member, OutboxMessage
+from render.activities import nudge_buttons, reminder_buttons, signup_buttons
 from render.formats import activity_start, hours_text, short_moment
 from render.texts import listing, person_name, t
 from scheduler import approvals as approvals_sched
@@ -35,19 +38,50 @@ async def before(f: Firing) -> str | None:
     chat_id, thread = await activities_db.card_place(f.session, activity)
     if chat_id is None:
         return "no chat to send to"
-    await f.send.chat(
-        chat_id,
-        lambda: t(
+    deadline = volunteer_db.deadline(activity)
+    signup_open = activity.kind == "volunteer" and deadline > f.now
+    # Sign-up closing with the start: said here, not in a separate 报名即将截止.
+    closing = (
+        f.occurrence.rule == reminder_rules.BEFORE_24H
+        and signup_open
+        and reminder_rules.signup_folded(activity_times(activity))
+        and await reminders_db.places_left(f.session, activity)
+    )
+
+    def text() -> str:
+        said = t(
             "remind_before",
             kind=t(f"kind_{activity.kind}"),
             title=activity.title,
             id=activity.id,
             when=activity_start(activity, f.zone),
             place=activity.place or t("place_none"),
-        ),
+        )
+        if closing:
+            moment = short_moment(deadline.astimezone(f.zone), f.zone)
+            said += "\n" + t("remind_before_signup", deadline=moment, id=activity.id)
+        return said
+
+    await f.send.chat(
+        chat_id,
+        text,
         thread_id=thread,
+        buttons=lambda: reminder_buttons(activity, signup_open),
     )
     return None
+
+
+def activity_times(activity: Activity) -> reminder_rules.ActivityTimes:
+    """What the reminder rules need to know of an activity."""
+    return reminder_rules.ActivityTimes(
+        activity.id,
+        activity.kind,
+        activity.starts_at,
+        activity.ends_at,
+        activity.created_at,
+        volunteer_db.deadline(activity),
+        activity.checkout,
+    )
 
 
 async def volunteers(f: Firing) -> str | None:
@@ -88,7 +122,7 @@ async def signup_closing(f: Firing) -> str | None:
         id=activity.id,
         deadline=short_moment(deadline, f.zone),
     )
-    await f.send.chat(chat_id, text, thread_id=thread)
+    await f.send.chat(chat_id, text, thread_id=thread, buttons=lambda: signup_buttons(activity))
     return None
 
 
@@ -99,7 +133,8 @@ async def nudge(f: Firing) -> str | None:
         return "activity cancelled"
     people = await reminders_db.not_answered(f.session, activity)
     text = partial(t, "remind_nudge", title=activity.title, id=activity.id)
-    unreachable = await f.send.members(people, text, activity.id)
+    buttons = partial(nudge_buttons, activity)
+    unreachable = await f.send.members(people, text, activity.id, buttons=buttons)
     await _report_unreachable(f, activity, unreachable)
     return None
 

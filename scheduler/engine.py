@@ -23,9 +23,9 @@ from db import members as members_db
 from db import musters as musters_db
 from db import reminders as reminders_db
 from db import rules as db_rules
-from db import volunteer as volunteer_db
 from db.database import Database
 from db.errors import unavailable
+from db.models import ReminderSetting
 from scheduler import activity_reminders, duties, metrics, one_off, reminder_rules
 from scheduler import musters as musters_sched
 from scheduler import notices as notices_sched
@@ -48,6 +48,7 @@ GRACE = dt.timedelta(hours=6)
 LOOKBACK = dt.timedelta(days=35)  # how far back a restart looks for missed occurrences
 HORIZON = dt.timedelta(days=400)  # how far ahead jobs are scheduled (every annual rule)
 SWEEP = dt.timedelta(minutes=10)  # a safety net: look for due occurrences this often
+GATHER_MARGIN = dt.timedelta(hours=1)  # how far before a range runs of group reminders start
 JOB_PREFIX = "reminder:"
 
 
@@ -79,6 +80,10 @@ class ReminderEngine:
         """Every enabled occurrence due in [start, end], from the rules and the database."""
         settings = await reminders_db.settings(session)
         enabled = {r for r in reminder_rules.SWITCHABLE if r not in settings or settings[r].enabled}
+        workdays = self._workdays(settings)
+        # Group reminders a few minutes apart are planned together (`gather`): look a little
+        # around [start, end] so the same runs form whoever asks.
+        outer_start, outer_end = start - GATHER_MARGIN, end + reminder_rules.MERGE_WINDOW
         found: list[Occurrence] = []
         for rule in reminder_rules.CALENDAR_RULES:
             if rule in enabled:
@@ -86,27 +91,21 @@ class ReminderEngine:
                 if rule in settings and settings[rule].at_time:
                     at_time = db_rules.parse_time(settings[rule].at_time or "")
                 found += reminder_rules.calendar_occurrences(
-                    rule, start, end, self.calendar, self._zone, at_time
+                    rule, outer_start, outer_end, self.calendar, self._zone, at_time
                 )
-        for activity in await reminders_db.activities_with_reminders(session, start, end):
-            times = reminder_rules.ActivityTimes(
-                activity.id,
-                activity.kind,
-                activity.starts_at,
-                activity.ends_at,
-                activity.created_at,
-                volunteer_db.deadline(activity),
-                activity.checkout,
-            )
+        for activity in await reminders_db.activities_with_reminders(
+            session, outer_start, outer_end
+        ):
+            times = activity_reminders.activity_times(activity)
             found += [
                 o
-                for o in reminder_rules.activity_occurrences(times, enabled)
-                if start <= o.at <= end
+                for o in reminder_rules.activity_occurrences(times, enabled, workdays)
+                if outer_start <= o.at <= outer_end
             ]
         for muster in await musters_db.scheduled(session, start, end):
             call = musters_sched.times(muster)
             found += [o for o in reminder_rules.muster_occurrences(call) if start <= o.at <= end]
-        for reminder in await reminders_db.one_offs(session, start, end):
+        for reminder in await reminders_db.one_offs(session, outer_start, outer_end):
             found.append(
                 Occurrence(
                     f"one_off:{reminder.id}", reminder_rules.ONE_OFF, reminder.at, reminder.id
@@ -122,7 +121,17 @@ class ReminderEngine:
                     notice.id,
                 )
             )
-        return sorted(found)
+        return [o for o in reminder_rules.gather(found) if start <= o.at <= end]
+
+    def _workdays(self, settings: dict[str, ReminderSetting]) -> reminder_rules.Workdays | None:
+        """Group reminders keep to working days unless `group_workdays` is switched off."""
+        setting = settings.get(reminder_rules.GROUP_WORKDAYS)
+        if setting is not None and not setting.enabled:
+            return None
+        afternoon = reminder_rules.WORKDAY_AFTERNOON
+        if setting is not None and setting.at_time:
+            afternoon = db_rules.parse_time(setting.at_time)
+        return reminder_rules.Workdays(self.calendar, self._zone, afternoon)
 
     async def upcoming(
         self, session: AsyncSession, limit: int = 20, *, listed: bool = False

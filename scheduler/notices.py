@@ -121,10 +121,12 @@ def _names(people: list[Member]) -> str:
 async def chase(
     session: AsyncSession, notice_id: int, now: dt.datetime, *, scheduled: bool = False
 ) -> notices_db.Followup:
-    """Remind privately everyone targeted who has not acknowledged; report the unreachable.
+    """Remind privately everyone targeted who has not acknowledged.
 
-    `scheduled`: the automatic follow-up, held by quiet hours unless the notice is urgent
-    (a /chase is someone asking now: it goes at once).
+    `scheduled`: the automatic follow-up, held by quiet hours unless the notice is urgent;
+    its creator is told, through the outbox, how many were reminded and who cannot be. A
+    /chase is someone asking now: it goes at once, and only its answer confirms it (a report
+    as well was a second, overlapping confirmation).
     """
     followup = await notices_db.start_followup(session, notice_id, now)
     notice, round_ = followup.notice, followup.notice.chase_count
@@ -156,8 +158,9 @@ async def chase(
             )
         return text
 
-    report_key = key(notice.id, "followup", round_, "report")
-    await _tell_creator(session, notice, report_key, report, quiet=quiet)
+    if scheduled:
+        report_key = key(notice.id, "followup", round_, "report")
+        await _tell_creator(session, notice, report_key, report, quiet=quiet)
     return followup
 
 

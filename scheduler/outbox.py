@@ -7,6 +7,11 @@ A row is marked sent (with its message id) right after its send succeeds, so a k
 duplicate at most the sends in flight at that moment, and loses nothing pending.
 During quiet hours, `quiet` rows into private chats stay pending (the query leaves them out);
 the loop wakes when the window ends and they go in id order, like any other backlog.
+Reminders due together into one group (and topic) go as one message (`merge`): their texts one
+after another, their buttons kept, within Telegram's limits (else the rest go next, merged in
+turn). Every row of it stays a row: marked sent, retried or given up together, so a merge
+changes nothing of the guarantees above. A group reminder waits GATHER (real time) before its
+first attempt, so the others its engine pass writes a moment later are found with it.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from db import outbox as outbox_db
 from db.database import Database
 from db.errors import unavailable
 from db.models import OutboxMessage, utcnow
+from db.outbox import Buttons
 from scheduler import quiet
 from scheduler.quiet import QuietHours
 
@@ -44,6 +50,10 @@ log = logging.getLogger(__name__)
 
 MARK_PATIENCE = 120.0  # seconds to keep trying to record a send while the database is away
 UNDELIVERABLE_REASONS = ("chat not found", "user is deactivated", "bot was kicked", "not a member")
+GATHER = dt.timedelta(seconds=1)  # a group reminder waits this long for its neighbours
+MESSAGE_LIMIT = 4096  # characters of one message
+MAX_MERGED_BUTTONS = 8  # buttons on one merged message (a keyboard people can still read)
+MERGE_SEPARATOR = "\n\n"
 
 
 class OutboxHooks:
@@ -72,6 +82,55 @@ def markup(buttons: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup |
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row] for row in buttons]
     )
+
+
+def mergeable(row: OutboxMessage) -> bool:
+    """A reminder into a group: may go with others into the same chat and topic."""
+    return (
+        row.purpose == outbox_db.REMINDER
+        and row.chat_id < 0
+        and row.media_kind is None
+        and not row.pin
+    )
+
+
+def merge(first: OutboxMessage, others: list[OutboxMessage]) -> list[OutboxMessage]:
+    """`first` and as many of `others` (in order) as fit one message: 4096 characters and
+    MAX_MERGED_BUTTONS distinct buttons. What does not fit waits for the next message."""
+    batch = [first]
+    size = len(first.text)
+    data = {b["data"] for line in first.buttons or [] for b in line}
+    for row in others:
+        new = {b["data"] for line in row.buttons or [] for b in line} - data
+        grown = size + len(MERGE_SEPARATOR) + len(row.text)
+        if grown > MESSAGE_LIMIT or len(data) + len(new) > MAX_MERGED_BUTTONS:
+            continue
+        batch.append(row)
+        size, data = grown, data | new
+    return batch
+
+
+def merged_text(rows: list[OutboxMessage]) -> str:
+    return MERGE_SEPARATOR.join(row.text for row in rows)
+
+
+def merged_buttons(rows: list[OutboxMessage]) -> Buttons | None:
+    """The buttons of every row, each once; several rows: their longer labels (which say what
+    each button is for, e.g. "签到 #12")."""
+    if len(rows) == 1:
+        return rows[0].buttons
+    seen: set[str] = set()
+    result: Buttons = []
+    for row in rows:
+        for line in row.buttons or []:
+            kept = []
+            for b in line:
+                if b["data"] not in seen:
+                    seen.add(b["data"])
+                    kept.append({"text": b.get("merged") or b["text"], "data": b["data"]})
+            if kept:
+                result.append(kept)
+    return result or None
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -164,7 +223,7 @@ class OutboxDispatcher:
         while time.monotonic() < deadline:
             hold = self.quiet_until() is not None
             async with self._db.session() as session:
-                rows = await self._due(session, 1, set(), hold)
+                rows = await self._due(session, 1, set(), hold, GATHER)
             if not rows and not self._sends:
                 return
             self.wake()
@@ -186,11 +245,12 @@ class OutboxDispatcher:
                 if self._outage:
                     log.info("outbox: database back; sending again")
                 self._outage = False
-            for row in picked:
+            for batch in picked:
+                row = batch[0]
                 await self._slots.acquire()
-                self._in_flight_rows.add(row.id)
+                self._in_flight_rows.update(r.id for r in batch)
                 self._in_flight_chats.add(row.chat_id)
-                task = asyncio.create_task(self._send(row))
+                task = asyncio.create_task(self._send(batch))
                 self._sends.add(task)
                 task.add_done_callback(self._sends.discard)
             if picked:
@@ -204,34 +264,52 @@ class OutboxDispatcher:
                     await self._wake.wait()
 
     async def _due(
-        self, session: AsyncSession, limit: int, skip: set[int], hold: bool
+        self,
+        session: AsyncSession,
+        limit: int,
+        skip: set[int],
+        hold: bool,
+        ahead: dt.timedelta = dt.timedelta(0),
     ) -> list[OutboxMessage]:
         return await outbox_db.due(
-            session, self._now(), limit, skip, hold_quiet=hold, transport_now=self._clock()
+            session, self._now(), limit, skip, hold_quiet=hold, transport_now=self._clock() + ahead
         )
 
-    async def _pick(self) -> list[OutboxMessage]:
-        """Due rows, at most one per chat, skipping chats busy or written to a moment ago."""
+    async def _pick(self) -> list[list[OutboxMessage]]:
+        """Due rows, at most one message per chat (a group's reminders merged into one),
+        skipping chats busy or written to a moment ago."""
         now = time.monotonic()
         recent = {c for c, t in self._last_private.items() if now - t < self._private_interval}
         if len(self._last_private) > 10_000:
             self._last_private = {c: t for c, t in self._last_private.items() if c in recent}
         skip = self._in_flight_chats | recent
         hold = self.quiet_until() is not None
+        picked: list[list[OutboxMessage]] = []
         async with self._db.session() as session:
             rows = await self._due(session, 200, skip, hold)
-        picked: list[OutboxMessage] = []
-        chats: set[int] = set()
-        for row in rows:
-            if row.id not in self._in_flight_rows and row.chat_id not in chats:
-                chats.add(row.chat_id)
-                picked.append(row)
+            chats: set[int] = set()
+            for row in rows:
+                if row.id not in self._in_flight_rows and row.chat_id not in chats:
+                    chats.add(row.chat_id)
+                    picked.append([row])
+            for batch in picked:
+                if mergeable(batch[0]) and batch[0].purpose not in self.renderers:
+                    others = await outbox_db.merge_candidates(
+                        session, batch[0], self._now(), self._clock() + GATHER, self._in_flight_rows
+                    )
+                    batch[1:] = merge(batch[0], others)[1:]
         return picked
 
-    async def _deliver(self, row: OutboxMessage) -> Message:
+    async def _deliver(self, rows: list[OutboxMessage]) -> Message:
+        row = rows[0]
         renderer = self.renderers.get(row.purpose or "")
         if renderer is not None:
             return await renderer(row)
+        if len(rows) > 1:
+            text, buttons = merged_text(rows), merged_buttons(rows)
+            return await self._bot.send_message(
+                row.chat_id, text, reply_markup=markup(buttons), message_thread_id=row.thread_id
+            )
         reply_markup = markup(row.buttons)
         thread = row.thread_id  # a forum topic of the chat (a unit bound to a topic)
         if row.media_kind == "photo" and row.media_file_id:
@@ -254,10 +332,12 @@ class OutboxDispatcher:
             row.chat_id, row.text, reply_markup=reply_markup, message_thread_id=thread
         )
 
-    async def _send(self, row: OutboxMessage) -> None:
+    async def _send(self, rows: list[OutboxMessage]) -> None:
+        """One message: one row, or a group's reminders merged (all marked alike)."""
+        row = rows[0]
         try:
             try:
-                message = await self._deliver(row)
+                message = await self._deliver(rows)
             except ChatMigrated as exc:
                 # The row moves with the chat (in the migration's transaction) and goes again.
                 await self.on_migrated(row.chat_id, exc.new_chat_id)
@@ -265,20 +345,22 @@ class OutboxDispatcher:
             except RetryAfter as exc:
                 delay = exc.retry_after
                 seconds = delay.total_seconds() if isinstance(delay, dt.timedelta) else delay
-                await self._retry(row, f"429 retry after {seconds}s", dt.timedelta(seconds=seconds))
+                await self._retry(
+                    rows, f"429 retry after {seconds}s", dt.timedelta(seconds=seconds)
+                )
             except Forbidden as exc:
-                await self._give_up(row, "undeliverable", exc.message)
+                await self._give_up(rows, "undeliverable", exc.message)
             except BadRequest as exc:
                 undeliverable = any(r in exc.message.lower() for r in UNDELIVERABLE_REASONS)
                 await self._give_up(
-                    row, "undeliverable" if undeliverable else "failed", exc.message
+                    rows, "undeliverable" if undeliverable else "failed", exc.message
                 )
             except NetworkError as exc:  # timeouts, connection errors and 5xx
-                await self._retry(row, str(exc), backoff(row.attempts))
+                await self._retry(rows, str(exc), backoff(row.attempts))
             except TelegramError as exc:
-                await self._give_up(row, "failed", str(exc))
+                await self._give_up(rows, "failed", str(exc))
             else:
-                await self._sent(row, message)
+                await self._sent(rows, message)
         except Exception as exc:
             if not unavailable(exc):
                 log.exception("outbox: row %s (%s) could not be processed", row.id, row.key)
@@ -287,20 +369,23 @@ class OutboxDispatcher:
         finally:
             if row.chat_id > 0:
                 self._last_private[row.chat_id] = time.monotonic()
-            self._in_flight_rows.discard(row.id)
+            self._in_flight_rows.difference_update(r.id for r in rows)
             self._in_flight_chats.discard(row.chat_id)
             self._slots.release()
 
-    async def _sent(self, row: OutboxMessage, message: Message) -> None:
+    async def _sent(self, rows: list[OutboxMessage], message: Message) -> None:
+        row = rows[0]
         hooks = self.hooks.get(row.purpose or "")
 
         async def mark(session: AsyncSession) -> None:
             now = utcnow()
-            await outbox_db.mark_sent(session, row.id, message.message_id, now)
+            for each in rows:
+                await outbox_db.mark_sent(session, each.id, message.message_id, now)
             if row.chat_id < 0:
                 await chats_db.record_sent(session, row.chat_id, now)
             if hooks is not None:
-                await hooks.sent(session, row, message.message_id)
+                for each in rows:
+                    await hooks.sent(session, each, message.message_id)
 
         # Sent: unless this is written, the row would be sent again once the database is back.
         await self._db.retrying(f"outbox: marking {row.key} sent", mark, patience=MARK_PATIENCE)
@@ -319,17 +404,28 @@ class OutboxDispatcher:
                     )
                     self.wake()
 
-    async def _retry(self, row: OutboxMessage, error: str, delay: dt.timedelta) -> None:
-        async def mark(session: AsyncSession) -> bool:
-            return await outbox_db.mark_retry(session, row, error, self._clock() + delay)
+    async def _retry(self, rows: list[OutboxMessage], error: str, delay: dt.timedelta) -> None:
+        """Every row of the message waits `delay` (a 429's retry_after pauses them all)."""
+        row = rows[0]
+        at = self._clock() + delay
 
-        retried = await self._db.retrying(f"outbox: {row.key} to retry", mark)
-        if not retried:
-            hooks = self.hooks.get(row.purpose or "")
-            if hooks is not None:
-                await self._db.retrying(
-                    f"outbox: {row.key} failed", lambda s: hooks.not_delivered(s, row, error)
-                )
+        async def mark(session: AsyncSession) -> list[OutboxMessage]:
+            failed = []
+            for each in rows:
+                if not await outbox_db.mark_retry(session, each, error, at):
+                    failed.append(each)
+            return failed
+
+        failed = await self._db.retrying(f"outbox: {row.key} to retry", mark)
+        retried = not failed
+        hooks = self.hooks.get(row.purpose or "")
+        if failed and hooks is not None:
+
+            async def tell(session: AsyncSession) -> None:
+                for each in failed:
+                    await hooks.not_delivered(session, each, error)
+
+            await self._db.retrying(f"outbox: {row.key} failed", tell)
         log.log(
             logging.INFO if retried else logging.WARNING,
             "outbox: %s %s: %s",
@@ -338,8 +434,9 @@ class OutboxDispatcher:
             error,
         )
 
-    async def _give_up(self, row: OutboxMessage, status: str, error: str) -> None:
+    async def _give_up(self, rows: list[OutboxMessage], status: str, error: str) -> None:
         """`undeliverable` (blocked, never started, no such chat) or `failed`: never sent."""
+        row = rows[0]
         log.log(
             logging.INFO if status == "undeliverable" else logging.WARNING,
             "outbox: %s %s: %s",
@@ -350,11 +447,13 @@ class OutboxDispatcher:
         hooks = self.hooks.get(row.purpose or "")
 
         async def mark(session: AsyncSession) -> None:
-            await outbox_db.mark_final(session, row.id, status, error)
+            for each in rows:
+                await outbox_db.mark_final(session, each.id, status, error)
             if status == "undeliverable" and row.chat_id > 0:
                 await members_db.set_can_dm(session, row.chat_id, False)
             if hooks is not None:
-                await hooks.not_delivered(session, row, error)
+                for each in rows:
+                    await hooks.not_delivered(session, each, error)
 
         await self._db.retrying(f"outbox: marking {row.key} {status}", mark)
         self.wake()

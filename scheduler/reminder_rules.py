@@ -2,12 +2,17 @@
 
 An occurrence's key is (rule, period, target): the same occurrence always has the same key,
 so it is handled once whatever restarts or timers happen. No Telegram, no database here.
+
+A quiet group: an activity's group reminder that would fall on a day off moves to the previous
+working day's afternoon (`on_a_working_day`); group reminders a few minutes apart are planned
+for one moment (`gather`), so the outbox sends them into a group as one message; a volunteer
+activity whose sign-up closes with its start says so in its 24-hour reminder, not separately.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from db.rules import CHECKOUT_GRACE, local_to_utc, quarter_bounds
@@ -30,6 +35,14 @@ SIGNUP_CLOSING = "signup_closing"
 CHECKIN_NUDGE = "checkin_nudge"
 ACTIVITY_RULES = (BEFORE_24H, BEFORE_1H, VOLUNTEER_24H, SIGNUP_CLOSING, CHECKIN_NUDGE)
 
+# Not a rule but a switch of the same table (/remind off|on|time group_workdays): group
+# reminders of activities that would fall on a day off move to the previous working day at
+# WORKDAY_AFTERNOON (retimable), unless that is before the activity was made or after the event.
+GROUP_WORKDAYS = "group_workdays"
+WORKDAY_AFTERNOON = dt.time(15, 0)
+# The activity reminders that go to a group (and so move off days off).
+GROUP_ACTIVITY_RULES = (BEFORE_24H, BEFORE_1H, SIGNUP_CLOSING)
+
 # Not switchable: asked for one by one.
 NOTICE_FOLLOWUP = "notice_followup"
 ONE_OFF = "one_off"
@@ -49,7 +62,13 @@ INTERNAL = (ACTIVITY_ENDED, CHECKOUT_DUE, *MUSTER_RULES)
 CATCH_UP = (ACTIVITY_ENDED, MUSTER_CLOSE)
 
 SWITCHABLE = CALENDAR_RULES + ACTIVITY_RULES
+SETTINGS = (GROUP_WORKDAYS,)  # switched and retimed like a rule; never an occurrence
+TIMED = (*CALENDAR_RULES, GROUP_WORKDAYS)  # what `/remind time` may retime
 ALL_RULES = (*SWITCHABLE, NOTICE_FOLLOWUP, ONE_OFF, *INTERNAL)
+# What writes into a group: planned together when a few minutes apart (see `gather`).
+GROUP_RULES = (*GROUP_ACTIVITY_RULES, ONE_OFF, QUARTER_KICKOFF, STUDY_QUOTA, UNITY, LEIFENG)
+# Group reminders this close are sent as one message (planned for the earliest of them).
+MERGE_WINDOW = dt.timedelta(minutes=5)
 DEFAULT_TIME = dt.time(9, 0)
 QUOTA_DAYS = (30, 10)  # days before the quarter's last day
 UNITY_DAYS = ((9, 1), (12, 1))
@@ -62,6 +81,8 @@ class Occurrence:
     rule: str
     at: dt.datetime  # UTC
     ref: int | None = None  # the activity, notice or one-off it is about
+    # Where the rule alone would have put it, when a day off (or a neighbour) moved it.
+    moved_from: dt.datetime | None = None
 
     def __lt__(self, other: Occurrence) -> bool:
         return (self.at, self.key) < (other.at, other.key)
@@ -140,8 +161,45 @@ class ActivityTimes:
     checkout: bool = False
 
 
-def activity_occurrences(activity: ActivityTimes, enabled: set[str]) -> list[Occurrence]:
-    """The activity's reminders, except those that would fall before it was created."""
+@dataclass(frozen=True)
+class Workdays:
+    """Group reminders keep to working days: moved to `afternoon` of the previous one."""
+
+    calendar: WorkCalendar
+    zone: ZoneInfo
+    afternoon: dt.time = WORKDAY_AFTERNOON
+
+
+def on_a_working_day(
+    at: dt.datetime, planned: dt.datetime, event: dt.datetime, workdays: Workdays
+) -> dt.datetime:
+    """`at` (UTC) if it falls on a working day; else the previous working day's afternoon,
+    unless that is no later than `planned` (when the reminder was set up: in its past) or
+    no earlier than `event` (what it reminds of), when it stays where it was."""
+    local = at.astimezone(workdays.zone)
+    if workdays.calendar.is_workday(local.date()):
+        return at
+    day = workdays.calendar.last_before(local.date())
+    moved = local_to_utc(day, workdays.afternoon, workdays.zone)
+    return moved if planned < moved < event else at
+
+
+def signup_folded(activity: ActivityTimes) -> bool:
+    """A volunteer activity whose sign-up closes (about) when it starts: its 24-hour reminder
+    says so, and no separate 报名即将截止 is sent."""
+    return (
+        activity.kind == "volunteer"
+        and abs(activity.signup_deadline - activity.starts_at) <= MERGE_WINDOW
+    )
+
+
+def activity_occurrences(
+    activity: ActivityTimes, enabled: set[str], workdays: Workdays | None = None
+) -> list[Occurrence]:
+    """The activity's reminders, except those that would fall before it was created.
+
+    `workdays`: its group reminders keep to working days (see `on_a_working_day`).
+    """
     times = {
         BEFORE_24H: activity.starts_at - dt.timedelta(hours=24),
         BEFORE_1H: activity.starts_at - dt.timedelta(hours=1),
@@ -150,14 +208,41 @@ def activity_occurrences(activity: ActivityTimes, enabled: set[str]) -> list[Occ
     }
     if activity.kind == "volunteer":
         times[VOLUNTEER_24H] = activity.starts_at - dt.timedelta(hours=24)
-        times[SIGNUP_CLOSING] = activity.signup_deadline - dt.timedelta(hours=24)
+        if not (signup_folded(activity) and BEFORE_24H in enabled):
+            times[SIGNUP_CLOSING] = activity.signup_deadline - dt.timedelta(hours=24)
         if activity.checkout:
             times[CHECKOUT_DUE] = activity.ends_at + CHECKOUT_GRACE
-    return [
-        Occurrence(f"activity:{activity.id}:{rule}", rule, at, activity.id)
-        for rule, at in times.items()
-        if (rule in enabled or rule in INTERNAL) and at > activity.created_at
-    ]
+    found = []
+    for rule, at in times.items():
+        if not (rule in enabled or rule in INTERNAL) or at <= activity.created_at:
+            continue
+        moved = at
+        if workdays is not None and rule in GROUP_ACTIVITY_RULES:
+            event = activity.signup_deadline if rule == SIGNUP_CLOSING else activity.starts_at
+            moved = on_a_working_day(at, activity.created_at, event, workdays)
+        key = f"activity:{activity.id}:{rule}"
+        found.append(Occurrence(key, rule, moved, activity.id, at if moved != at else None))
+    return found
+
+
+def gather(occurrences: list[Occurrence], window: dt.timedelta = MERGE_WINDOW) -> list[Occurrence]:
+    """Group reminders within `window` of the first of a run are planned for that first one's
+    moment (so the outbox finds them together and sends a group one message). Others keep
+    their time. The result does not depend on what lies more than a run before or after."""
+    result: list[Occurrence] = []
+    start: dt.datetime | None = None
+    for occurrence in sorted(occurrences):
+        if occurrence.rule not in GROUP_RULES:
+            result.append(occurrence)
+            continue
+        if start is None or occurrence.at - start > window:
+            start = occurrence.at
+        if occurrence.at == start:
+            result.append(occurrence)
+        else:
+            original = occurrence.moved_from or occurrence.at
+            result.append(replace(occurrence, at=start, moved_from=original))
+    return sorted(result)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ The engine (scheduler.engine) claims an occurrence, then calls its rule's writer
 `Firing`: the session, the occurrence, the moment, the main group and the committee, and a
 `Sender` whose every message is keyed by the occurrence (a retry can never send twice). A
 writer writes the messages, or returns why none were needed ("skipped"). Each feature keeps its
-writers beside its other messages and names them in a `WRITERS` table.
+writers beside its other messages and names them in a `WRITERS` table. A group's reminders
+due together go as one message: the outbox merges them (scheduler.outbox).
 """
 
 from __future__ import annotations
@@ -20,13 +21,18 @@ from db import chats as chats_db
 from db import outbox as outbox_db
 from db import rules as db_rules
 from db.models import Chat, Member
+from db.outbox import Buttons
 from render.texts import clip, speaking
 from scheduler.fanout import to_each
+from scheduler.outbox import GATHER
 from scheduler.reminder_rules import Occurrence
 
-REMINDER = "reminder"  # the outbox purpose of reminder messages
+REMINDER = outbox_db.REMINDER  # the outbox purpose of reminder messages
 # A text to render in its reader's language (it calls `t`): a group's, or each person's.
 Text = Callable[[], str]
+# Buttons rendered the same way (each may carry a longer "merged" label, shown when the
+# message goes out merged with others and the button must say what it is for).
+Keyboard = Callable[[], Buttons]
 
 
 class Sender:
@@ -37,11 +43,18 @@ class Sender:
         self.count = 0
 
     async def chat(
-        self, chat_id: int, text: Text, part: str = "chat", thread_id: int | None = None
+        self,
+        chat_id: int,
+        text: Text,
+        part: str = "chat",
+        thread_id: int | None = None,
+        buttons: Keyboard | None = None,
     ) -> None:
-        """`text` in the chat's language (a group's, or a person's), in its topic if any."""
+        """`text` in the chat's language (a group's, or a person's), in its topic if any. Into
+        a group it waits a moment (GATHER) for the group's other reminders due with it."""
         with speaking(await chats_db.language(self._session, chat_id)):
             rendered = clip(text())
+            keyboard = buttons() if buttons is not None else None
         added = await outbox_db.enqueue(
             self._session,
             f"reminder:{self._key}:{part}:{chat_id}",
@@ -50,6 +63,8 @@ class Sender:
             purpose=REMINDER,
             quiet=chat_id > 0,  # a group is never held; a person is, during quiet hours
             thread_id=thread_id,
+            buttons=keyboard,
+            wait=GATHER if chat_id < 0 else None,
         )
         self.count += int(added)
 
@@ -59,12 +74,13 @@ class Sender:
         committee: list[Member],
         text: Text,
         thread_id: int | None = None,
+        buttons: Keyboard | None = None,
     ) -> None:
         """To the group; privately to the committee while there is no group to send to."""
         if chat is not None:
-            await self.chat(chat.id, text, thread_id=thread_id)
+            await self.chat(chat.id, text, thread_id=thread_id, buttons=buttons)
         else:
-            await self.members(committee, text)
+            await self.members(committee, text, buttons=buttons)
 
     async def members(
         self,
@@ -73,6 +89,7 @@ class Sender:
         ref: int | None = None,
         part: str = "member",
         purpose: str = REMINDER,
+        buttons: Keyboard | None = None,
     ) -> list[Member]:
         """Private messages (each in its reader's language) to those the bot may write to;
         returns the others."""
@@ -81,6 +98,7 @@ class Sender:
             people,
             lambda member: f"reminder:{self._key}:{part}:{member.id}",
             text,
+            buttons=buttons,
             purpose=purpose,
             ref_id=ref,
         )

@@ -456,7 +456,7 @@ async def scenario(bot: BotHarness, lead: TgUser, members: list[TgUser]) -> None
         await say(person, "/help")
     await say(lead, "/help")
     await admin.ask(group, "/setup", 20)
-    await admin.ask(group, "/help", 20)
+    await admin.ask_anywhere(group, "/help", 20)
     for command in ("/chats", "/units", "/members", "/outbox", "/remind", "/events"):
         await say(admin, command)
 

@@ -65,7 +65,7 @@ async def test_a_units_activity_goes_to_its_own_group(world: BotHarness) -> None
 async def test_bad_newevent_input_is_refused_and_creates_nothing(
     world: BotHarness, args: str, expected: str
 ) -> None:
-    reply = await world.admin.ask(world.group.id, f"/newevent {args}".strip())
+    reply = await world.admin.ask_anywhere(world.group.id, f"/newevent {args}".strip())
     assert expected in reply, reply
     assert await activities_count(world) == 0
 

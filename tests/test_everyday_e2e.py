@@ -48,7 +48,7 @@ async def test_units_added_several_at_once_removed_and_merged(world: BotHarness)
     bot = world
     reply = await bot.admin.ask_private("/unit add 团委、工会，“康复 中心” 办公室")
     assert "已新增单位：团委、工会、康复 中心" in reply, reply
-    assert "“办公室”已存在" in reply and "/setup" in reply, reply
+    assert "“办公室”已存在" in reply and "下一步" in reply, reply
     assert "康复 中心" in await bot.admin.ask_private("/units")
     # A unit nobody belongs to goes; one with people or records says what it holds.
     assert "已删除单位“康复 中心”" in await bot.admin.ask_private("/unit del 康复 中心")

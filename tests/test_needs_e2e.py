@@ -382,7 +382,7 @@ async def test_only_the_committee_may_follow_needs_up(world: World) -> None:
     assert "仅限青工委成员" in await sender.ask_private(f"/needs status {need_id} 办结")
     (need,) = await all_needs(bot)
     assert need.status == "new"
-    assert "私聊" in await bot.admin.ask(bot.group.id, "/needs")  # never listed in a group
+    assert "私聊" in await bot.admin.ask_anywhere(bot.group.id, "/needs")  # never in a group
 
 
 async def test_the_report_and_the_ledger_count_needs(world: World) -> None:

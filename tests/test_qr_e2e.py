@@ -229,7 +229,7 @@ async def test_who_may_show_the_qr_and_when(world: BotHarness) -> None:
     activity_id, _ = await create(bot, "学习 2026-12-07 14:20 本组学习 unit=办公室 qr=on")
     assert "仅限青工委成员或该分组组长" in await member.ask_private(f"/qr {activity_id}")
     assert "仅限青工委成员或该分组组长" in await other_lead.ask_private(f"/qr {activity_id}")
-    assert "私聊" in await bot.admin.ask(bot.group.id, f"/qr {activity_id}")
+    assert "私聊" in await bot.admin.ask_anywhere(bot.group.id, f"/qr {activity_id}")
     assert await displays(bot) == []
     photo = await show_qr(bot, lead, activity_id)
     assert "本组学习" in photo["caption"]

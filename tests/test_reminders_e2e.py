@@ -185,10 +185,28 @@ async def test_volunteer_reminders(world: BotHarness) -> None:
 async def test_signup_closing_is_skipped_when_full(world: BotHarness) -> None:
     bot = world
     (user,) = await seed_members(bot, 1, "办公室")
+    activity_id, card = await create(
+        bot, "志愿 2026-12-05 09:00 满员活动 cap=1 deadline=2026-12-04T18:00"
+    )
+    await user.toast(user.press(card, "报名"))
+    at(bot, "2026-12-03 18:00")
+    assert (await fire(bot))[f"activity:{activity_id}:signup_closing"] == "skipped"
+
+
+async def test_a_full_activity_closing_at_its_start_says_nothing_of_sign_up(
+    world: BotHarness,
+) -> None:
+    bot = world
+    (user,) = await seed_members(bot, 1, "办公室")
     activity_id, card = await create(bot, "志愿 2026-12-05 09:00 满员活动 cap=1")
     await user.toast(user.press(card, "报名"))
     at(bot, "2026-12-04 09:00")
-    assert (await fire(bot))[f"activity:{activity_id}:signup_closing"] == "skipped"
+    handled = await fire(bot)
+    # The deadline is the start: no separate 报名即将截止; the 24-hour reminder would say it.
+    assert f"activity:{activity_id}:signup_closing" not in handled
+    assert handled[f"activity:{activity_id}:activity_24h"] == "sent"
+    (reminder,) = texts_with(bot, bot.group.id, "将于 2026-12-05 09:00 开始")
+    assert "报名将于" not in reminder
 
 
 async def test_one_off_reminders_and_rule_switches(world: BotHarness) -> None:

@@ -210,8 +210,8 @@ async def test_me_counts_check_ins_leaves_and_absences(world: BotHarness) -> Non
     await press(user, volunteer, "报名")
     clock(bot).set_local("2026-12-07 18:00")
     me = await user.ask_private("/me")
-    assert "本季度：签到 1 次（迟到 0）· 请假 1 · 缺席 1 · 出勤率 33%" in me
-    assert "本年度：签到 1 次（迟到 0）· 请假 1 · 缺席 1 · 出勤率 33%" in me
+    assert "本季度：签到 1 次（迟到 0）· 请假 1 · 缺席 1 · 出勤率 50%" in me
+    assert "本年度：签到 1 次（迟到 0）· 请假 1 · 缺席 1 · 出勤率 50%" in me
     assert f"#{volunteer_id}「学雷锋进社区」" in me and "已确认" in me
 
 
