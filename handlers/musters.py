@@ -9,7 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from db import musters as musters_db
 from db.errors import Refusal
 from db.rules import parse_id
-from handlers.context import Ctx, Handlers
+from handlers.context import Ctx, Handlers, private_button
 from handlers.runner import handler
 from render.formats import local_time
 from render.texts import paginate, t
@@ -150,8 +150,12 @@ async def squad(ctx: Ctx) -> None:
     match [word.lower() for word in ctx.args]:
         case [word] if word in JOIN_WORDS:
             if await musters_db.join_squad(ctx.session, ctx.member, ctx.services.now()):
-                hint = "" if musters_db.reachable(ctx.member) else t("squad_joined_no_dm")
-                ctx.reply(t("squad_joined") + hint)
+                if musters_db.reachable(ctx.member):
+                    ctx.reply(t("squad_joined"))
+                else:  # the call comes privately: the button that allows it
+                    ctx.reply(
+                        t("squad_joined") + t("squad_joined_no_dm"), markup=private_button(ctx)
+                    )
             else:
                 ctx.reply(t("squad_already"))
         case [word] if word in LEAVE_WORDS:

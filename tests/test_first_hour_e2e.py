@@ -113,3 +113,20 @@ async def test_free_text_in_private_gets_a_hint(world: BotHarness) -> None:
     assert "这句话我没有看懂" in reply and "/help" in reply, reply
     # What it understands still works: nothing waits for 收到, and it says so.
     assert "现在没有等你回复“收到”的通知" in await member.ask_private("收到")
+
+
+async def test_the_first_hour_in_english(bot: BotHarness) -> None:
+    assert "English" in await bot.admin.ask_private("/lang en")
+    reply = await bot.admin.ask_private("/start")
+    assert "Getting started" in reply and "1. Bind the main group: to do" in reply, reply
+    assert "Next: Add me to the committee's group and send /setup there." in reply, reply
+    await bot.add_units("办公室")
+    # In a group, someone the bot cannot write to yet gets five lines and a button.
+    anna = bot.user(4106, "Anna", language_code="en")
+    since = len(bot.tg.bot_messages(bot.group.id))
+    reply = await anna.ask(bot.group.id, "/help")
+    assert len(reply.splitlines()) <= 5 and "Tap the button below" in reply, reply
+    (button,) = buttons(bot.tg.bot_messages(bot.group.id)[since])
+    assert button == {"text": "All commands", "url": f"{LINK}?start=help"}, button
+    reply = await anna.ask_private("/start help")
+    assert "/register" in reply and "/help" in reply and "，" not in reply, reply

@@ -68,3 +68,22 @@ async def test_hours_and_member_remove_by_name(world: BotHarness) -> None:
 async def test_what_is_no_name_is_refused(world: BotHarness, ref: str) -> None:
     reply = await world.admin.ask_private(f"/history {ref}")
     assert "不是有效的姓名、@用户名 或数字 ID" in reply, reply
+
+
+async def test_namesakes_in_english(world: BotHarness) -> None:
+    bot = world
+    await bot.registered(3101, "陈静", "办公室")
+    await bot.registered(3102, "陈静", "康复中心", username="chenjing2")
+    assert "English" in await bot.admin.ask_private("/lang en")
+    since = len(bot.tg.bot_messages(bot.admin.id))
+    reply = await bot.admin.ask_private("/history 陈静")
+    assert 'More than one person is named "陈静" (2)' in reply, reply
+    question = bot.tg.bot_messages(bot.admin.id)[since]
+    labels = [b["text"] for row in question["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["陈静 (办公室 · ID 3101)", "陈静 (康复中心 · @chenjing2)"], labels
+    since = len(bot.tg.texts(bot.admin.id))
+    toast = await bot.admin.toast(bot.admin.press(question, "办公室"))
+    assert toast["text"] == "Chosen: 陈静 (办公室 · ID 3101)", toast
+    assert "attendance by quarter" in await bot.admin.reply_in(bot.admin.id, since)
+    reply = await bot.admin.ask_private("/history Nobody")
+    assert 'Nobody is registered as "Nobody"' in reply, reply
