@@ -210,23 +210,27 @@ async def test_sqlite_locked_by_another_process_is_waited_for_then_busy(
     path = make_url(database_url).database
     assert path
 
-    async def hold_lock(seconds: float) -> None:
-        other = sqlite3.connect(path, timeout=5)
-        other.execute("BEGIN EXCLUSIVE")
+    async def hold_lock(seconds: float, held: asyncio.Event) -> None:
+        # Taken off the event loop: the bot may be between BEGIN and COMMIT of
+        # its own write (a reminder, the outbox), and a blocking wait here
+        # would keep it from ever committing.
+        other = sqlite3.connect(path, timeout=10, check_same_thread=False)
+        await asyncio.to_thread(other.execute, "BEGIN EXCLUSIVE")
+        held.set()
         await asyncio.sleep(seconds)
-        other.rollback()
+        await asyncio.to_thread(other.rollback)
         other.close()
 
-    holder = asyncio.create_task(hold_lock(2.0))
-    await asyncio.sleep(0.2)
-    (answer,) = await press_all(people[:1], card)
-    await holder
-    assert answer.startswith("签到成功")  # waited for the lock, then recorded
+    async def while_locked(seconds: float, person: TgUser) -> str:
+        held = asyncio.Event()
+        holder = asyncio.create_task(hold_lock(seconds, held))
+        await held.wait()
+        (answer,) = await press_all([person], card)
+        await holder
+        return answer
 
-    holder = asyncio.create_task(hold_lock(14.0))
-    await asyncio.sleep(0.2)
-    (answer,) = await press_all(people[1:], card)
-    assert answer == BUSY
-    await holder
+    answer = await while_locked(2.0, people[0])
+    assert answer.startswith("签到成功")  # waited for the lock, then recorded
+    assert await while_locked(14.0, people[1]) == BUSY
     assert set(await attendance(bot, activity_id)) == {people[0].id}
     assert not errors_logged(caplog)
