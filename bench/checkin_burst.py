@@ -1,10 +1,20 @@
-"""N registered members press 签到 on one card within T seconds, against the real bot process.
+"""N registered members press a button on one group card within T seconds, against the real
+bot process and, in the same run, against a bare python-telegram-bot application
+(`bench/bare_bot.py`: it only answers the press) behind its own local Bot API server.
 
-.venv/bin/python -m bench.checkin_burst --db sqlite --members 500 --seconds 5
+Overload (800 presses in 1 s) and a steady 100 presses/s:
+.venv/bin/python -m bench.checkin_burst --db sqlite --members 800 --seconds 1
 .venv/bin/python -m bench.checkin_burst --db postgresql --members 500 --seconds 5
+
+The other buttons people press in bursts (收到 on a notice, 报名 on a volunteer activity,
+我能去 on a rapid call), each measured the same way:
+.venv/bin/python -m bench.checkin_burst --db postgresql --press 收到
 
 With a struggling Bot API (a 502 on every 4th call, getUpdates included):
 .venv/bin/python -m bench.checkin_burst --db postgresql --members 500 --seconds 5 --fail-every 4
+
+Profile the bot while it runs (py-spy installed in the virtualenv):
+.venv/bin/python -m bench.checkin_burst --db postgresql --members 800 --seconds 1 --profile
 """
 
 from __future__ import annotations
@@ -13,55 +23,238 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from bench.harness import (
+    GROUP_ID,
+    TOKEN,
+    World,
     burst,
     create_activity,
+    percentile,
     print_burst_figures,
     running_bot,
     wait_exact,
 )
 from db.database import Database
-from db.models import Attendance
-from tests.tgserver import Faults
+from db.models import Acknowledgement, Attendance, MusterAnswer, Signup
+from tests.processes import bot_env
+from tests.tgserver import Callback, FakeTelegram, Faults
 
 
-async def run(kind: str, members: int, seconds: float, fail_every: int) -> None:
+@dataclass
+class Target:
+    """One card to press: its message, how to count what was recorded, what it says once
+    every answer is on it."""
+
+    card: dict[str, Any]
+    recorded: Callable[[Database], Awaitable[int]]
+    exact: Callable[[int], str]
+
+
+def _count(model: Any, column: Any, item_id: int) -> Callable[[Database], Awaitable[int]]:
+    async def count(db: Database) -> int:
+        async with db.session() as session:
+            found = await session.scalar(
+                select(func.count()).select_from(model).where(column == item_id)
+            )
+        return int(found or 0)
+
+    return count
+
+
+def _soon(**delta: float) -> dt.datetime:
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(**delta)
+
+
+async def checkin_card(world: World) -> Target:
+    soon = _soon(minutes=10)
+    activity_id, card = await create_activity(world, f"学习 {soon:%Y-%m-%d %H:%M} 签到压测")
+    return Target(
+        card, _count(Attendance, Attendance.activity_id, activity_id), lambda n: f"已签到 {n} "
+    )
+
+
+async def signup_card(world: World) -> Target:
+    day, cap = _soon(days=3), len(world.members)
+    args = f"志愿 {day:%Y-%m-%d} 09:00 报名压测 cap={cap}"
+    activity_id, card = await create_activity(world, args)
+    return Target(
+        card, _count(Signup, Signup.activity_id, activity_id), lambda n: f"名额 {n}/{cap}"
+    )
+
+
+async def notice_card(world: World) -> Target:
+    reply = await world.admin.ask_private("/notice remind=off 请点收到", timeout=30)
+    found = re.search(r"#(\d+)", reply)
+    assert found, reply
+    notice_id = int(found[1])
+    card = await world.tg.wait_for(
+        lambda: next(
+            (m for m in world.tg.bot_messages(GROUP_ID) if f"通知 #{notice_id}" in m["text"]),
+            None,
+        ),
+        30,
+        "the notice card",
+    )
+    return Target(
+        card,
+        _count(Acknowledgement, Acknowledgement.notice_id, notice_id),
+        lambda n: f"已收到 {n} / ",
+    )
+
+
+async def muster_card(world: World) -> Target:
+    need = len(world.members)
+    reply = await world.admin.ask_private(f"/muster need={need} within=60 压测集结", 60)
+    found = re.search(r"紧急集结 #(\d+)", reply)
+    assert found, reply
+    muster_id = int(found[1])
+    marker = f"紧急集结】#{muster_id}\n"
+    card = await world.tg.wait_for(
+        lambda: next((m for m in world.tg.bot_messages(GROUP_ID) if marker in m["text"]), None),
+        30,
+        "the rapid call's card",
+    )
+    # The private calls go out first (25/s); pressing meanwhile would measure them too.
+    await world.tg.wait_for(
+        lambda: world.tg.count_calls("sendMessage") >= len(world.members), 120, "the calls"
+    )
+    return Target(
+        card, _count(MusterAnswer, MusterAnswer.muster_id, muster_id), lambda n: f"已响应 {n}/"
+    )
+
+
+CARDS = {"签到": checkin_card, "收到": notice_card, "报名": signup_card, "我能去": muster_card}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(callbacks: list[Callback]) -> float:
+    """Presses answered per second, from the first press to the last answer."""
+    answered = [c.answered_at for c in callbacks if c.answered_at]
+    if not answered:
+        return 0.0
+    return len(answered) / (max(answered) - min(c.pressed_at for c in callbacks))
+
+
+def p99_ms(callbacks: list[Callback]) -> float:
+    latencies = [c.answered_at - c.pressed_at for c in callbacks if c.answered_at]
+    return percentile(latencies, 99) * 1000
+
+
+async def bare(members: int, seconds: float, profile: bool) -> tuple[float, float, float]:
+    """The bare application's throughput, p99 and CPU per press for the same presses."""
+    tg = FakeTelegram(TOKEN)
+    await tg.start()
+    tg.add_group(GROUP_ID)
+    users = [tg.add_user(10_000 + i, f"m{i}") for i in range(members)]
+    markup = {"inline_keyboard": [[{"text": "签到", "callback_data": "act:ci:1"}]]}
+    card = tg._post(tg.chats[GROUP_ID], {"reply_markup": markup}, text="签到压测")
+    env = bot_env(TOKEN, tg.url, "sqlite://")
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.bare_bot", env=env)
+    try:
+        warm = users[0].press(card, "签到")
+        await asyncio.wait_for(warm.answered, 30)
+        world = World(tg, "", users[0], users, env, Path(tempfile.gettempdir()))
+        cpu = cpu_seconds(process.pid)
+        async with profiled(process.pid, "bare") if profile else contextlib.nullcontext():
+            callbacks = await burst(world, card, "签到", seconds)
+            await tg.wait_for(lambda: all(c.answered.done() for c in callbacks), 120, "answers")
+        cpu = cpu_seconds(process.pid) - cpu
+        return throughput(callbacks), p99_ms(callbacks), cpu / members
+    finally:
+        tg.wake()  # its long poll returns, so stopping cuts no request short
+        process.terminate()
+        await process.wait()
+        await tg.stop()
+
+
+@contextlib.asynccontextmanager
+async def profiled(pid: int, label: str) -> Any:
+    """py-spy records the bot while the burst runs: collapsed stacks, one line each (for
+    `bench/profile_summary.py`, or any flame graph tool)."""
+    out = Path(tempfile.gettempdir()) / f"press-{label}.txt"
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--rate",
+        "250",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(1.0)
+    try:
+        yield
+    finally:
+        spy.send_signal(2)  # SIGINT: py-spy writes what it has
+        await spy.wait()
+        print(f"  profile                {out}")
+
+
+async def run(
+    kind: str, members: int, seconds: float, fail_every: int, press: str, profile: bool
+) -> None:
+    bare_rate, bare_p99, bare_cpu = (
+        await bare(members, seconds, profile) if not fail_every else (0.0, 0.0, 0.0)
+    )
     async with running_bot(kind, members) as world:
-        soon = dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(minutes=10)
-        activity_id, card = await create_activity(
-            world, f"学习 {soon:%Y-%m-%d} {soon:%H:%M} 签到压测"
-        )
+        target = await CARDS[press](world)
         tg = world.tg
         tg.faults = Faults(every=fail_every)
+        assert world.process is not None
+        cpu = cpu_seconds(world.process.pid)
         began = tg.clock()
-        callbacks = await burst(world, card, "签到", seconds)
-        last_press = tg.clock()
-        with contextlib.suppress(AssertionError):  # those never answered are reported below
-            await tg.wait_for(lambda: all(c.answered.done() for c in callbacks), 120, "answers")
+        spy = profiled(world.process.pid, f"{kind}-{press}") if profile else None
+        async with spy or contextlib.nullcontext():
+            callbacks = await burst(world, target.card, press, seconds)
+            last_press = tg.clock()
+            with contextlib.suppress(AssertionError):  # those never answered are shown below
+                await tg.wait_for(lambda: all(c.answered.done() for c in callbacks), 120, "answers")
+        cpu = cpu_seconds(world.process.pid) - cpu
         answers = [c.answered.result() for c in callbacks if c.answered.done()]
-        ok = sum(1 for a in answers if a["text"] and "签到成功" in a["text"])
-        wanted = f"已签到 {ok} "
-        exact_after = await wait_exact(tg, card, wanted, last_press)
         db = Database(world.url)
-        async with db.session() as session:
-            recorded = await session.scalar(
-                select(func.count())
-                .select_from(Attendance)
-                .where(Attendance.activity_id == activity_id)
-            )
+        recorded = await target.recorded(db)
         await db.dispose()
-        print(f"checkin_burst db={kind} members={members} seconds={seconds}", end="")
+        exact_after = await wait_exact(tg, target.card, target.exact(recorded), last_press)
+        rate = throughput(callbacks)
+        print(f"press_burst press={press} db={kind} members={members} seconds={seconds}", end="")
         print(f" fail_every={fail_every}" if fail_every else "")
-        print(f"  presses answered       {len(answers)}/{members} ({ok} checked in)")
-        print(f"  lost                   {members - int(recorded or 0)}")
+        print(f"  presses answered       {len(answers)}/{members}")
+        print(f"  lost                   {members - recorded}")
         if fail_every:
             toasts = tg.count_calls("answerCallbackQuery")
             print(f"  502s injected          {tg.faults.injected}")
-            print(f"  toasts delivered       {toasts} (one per press: {toasts == members})")
+            print(f"  toasts delivered       {toasts} (one per press: {toasts >= members})")
+        else:
+            print(
+                f"  throughput             {rate:.0f}/s; bare bot {bare_rate:.0f}/s "
+                f"(p99 {bare_p99:.0f} ms): {rate / bare_rate:.2f}×"
+            )
+            print(
+                f"  bot CPU per press      {cpu / members * 1000:.2f} ms; "
+                f"bare bot {bare_cpu * 1000:.2f} ms"
+            )
         print_burst_figures(tg, callbacks, began, exact_after)
 
 
@@ -70,9 +263,11 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--press", choices=list(CARDS), default="签到")
     parser.add_argument("--fail-every", type=int, default=0, help="502 on every Nth Bot API call")
+    parser.add_argument("--profile", action="store_true", help="py-spy flame graph of the bot")
     args = parser.parse_args()
-    asyncio.run(run(args.db, args.members, args.seconds, args.fail_every))
+    asyncio.run(run(args.db, args.members, args.seconds, args.fail_every, args.press, args.profile))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,11 @@ def main() -> int:
     from bot.logs import configure_logging
 
     configure_logging(settings.log_level, settings.bot_token, settings.webhook_secret)
+    if settings.event_loop == "uvloop":
+        import uvloop
+
+        # Before the application exists: run_polling and asyncio.run make their loop from it.
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     application = build_application(settings)
     if settings.webhook_url is not None:
         asyncio.run(run_webhook(application, settings))

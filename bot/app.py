@@ -223,7 +223,8 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
         server = web_server(application, services, listen, webhook=False)
         await server.start()
         application.bot_data["web"] = server
-    log.info("started as @%s", application.bot.username)
+    loop = type(asyncio.get_running_loop()).__module__.split(".")[0]  # uvloop or asyncio
+    log.info("started as @%s on %s", application.bot.username, loop)
 
 
 def web_server(

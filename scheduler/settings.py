@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Mapping
@@ -15,11 +16,19 @@ from scheduler.quiet import QuietHours
 
 DEFAULT_API_URL = "https://api.telegram.org"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# uvloop where it is installed (everywhere but Windows): a press costs less CPU on it (see
+# docs/benchmarks.md). `asyncio` keeps Python's own loop.
+EVENT_LOOPS = ("uvloop", "asyncio")
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 DEFAULT_WEBHOOK_LISTEN = "0.0.0.0:8080"
 DEFAULT_FLOOD_PER_MINUTE = 20
 DEFAULT_RETENTION_DAYS = 730
+
+
+def default_event_loop() -> str:
+    """uvloop if it can be imported, else asyncio."""
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
 
 
 class SettingsError(Exception):
@@ -36,6 +45,7 @@ class Settings:
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     log_level: str = "INFO"
+    event_loop: str = "asyncio"
     checkin_opens_minutes: int = 30
     late_after_minutes: int = 15
     low_attendance_percent: int = 60
@@ -109,6 +119,12 @@ class Settings:
         if log_level not in LOG_LEVELS:
             raise SettingsError("LOG_LEVEL must be one of " + ", ".join(LOG_LEVELS))
 
+        event_loop = (get("EVENT_LOOP") or default_event_loop()).lower()
+        if event_loop not in EVENT_LOOPS:
+            raise SettingsError("EVENT_LOOP must be uvloop or asyncio")
+        if event_loop == "uvloop" and default_event_loop() != "uvloop":
+            raise SettingsError("EVENT_LOOP=uvloop, but uvloop is not installed")
+
         def minutes(name: str, default: int) -> int:
             raw = get(name)
             if not raw:
@@ -176,6 +192,7 @@ class Settings:
             admin_ids=admin_ids,
             timezone=timezone,
             log_level=log_level,
+            event_loop=event_loop,
             checkin_opens_minutes=minutes("CHECKIN_OPENS_MINUTES", 30),
             late_after_minutes=minutes("LATE_AFTER_MINUTES", 15),
             low_attendance_percent=percent("LOW_ATTENDANCE_PERCENT", 60),

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.harness import TOKEN
 from tests.processes import bot_env, spawn
 from tests.tgserver import FakeTelegram
@@ -37,10 +39,11 @@ def test_without_token_it_stops_with_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-async def test_with_token_it_migrates_and_answers_start_and_help(tmp_path: Path) -> None:
+@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
+async def test_with_token_it_migrates_and_answers_start_and_help(tmp_path: Path, loop: str) -> None:
     tg = FakeTelegram(TOKEN)
     await tg.start()
-    env = env_for(tmp_path, TOKEN, tg.url) | {"LOG_LEVEL": "DEBUG"}
+    env = env_for(tmp_path, TOKEN, tg.url) | {"LOG_LEVEL": "DEBUG", "EVENT_LOOP": loop}
     # The log goes to a file: a DEBUG log fills a pipe nobody reads until the end, and then
     # the bot would block writing to it.
     log_path = tmp_path / "bot.log"
@@ -56,6 +59,6 @@ async def test_with_token_it_migrates_and_answers_start_and_help(tmp_path: Path)
         await tg.stop()
     log = log_path.read_text(errors="replace")
     assert process.returncode == 0, log
-    assert "started as @qgw_test_bot" in log
+    assert f"started as @qgw_test_bot on {loop}" in log
     assert TOKEN not in log and TOKEN.replace(":", "%3A") not in log
     assert (tmp_path / "bot.sqlite3").exists()

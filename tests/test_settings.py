@@ -133,3 +133,15 @@ def test_qr_rotation_period_defaults_to_30_seconds_and_allows_10_to_600() -> Non
 
     assert rotate(None) == 30 and rotate("") == 30
     assert (rotate("10"), rotate("45"), rotate("600")) == (10, 45, 600)
+
+
+def test_the_event_loop_is_uvloop_where_installed_unless_asked_for_asyncio() -> None:
+    def loop(value: str | None) -> str:
+        env = {"BOT_TOKEN": TOKEN} | ({"EVENT_LOOP": value} if value is not None else {})
+        return Settings.from_env(env).event_loop
+
+    assert loop(None) == "uvloop"  # a dependency on Linux
+    assert loop("asyncio") == loop("AsyncIO") == "asyncio"
+    assert loop("uvloop") == "uvloop"
+    with pytest.raises(SettingsError, match="EVENT_LOOP must be uvloop or asyncio"):
+        loop("trio")
