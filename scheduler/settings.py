@@ -45,6 +45,8 @@ class Settings:
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     log_level: str = "INFO"
+    # From the environment: uvloop where installed. Settings built in code (tests) change
+    # nothing: they run on the loop they are given.
     event_loop: str = "asyncio"
     checkin_opens_minutes: int = 30
     late_after_minutes: int = 15
