@@ -19,6 +19,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.http import AiohttpRequest
 from db import cluster as cluster_db
 from db import members as members_db
 from db import retention
@@ -287,6 +288,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .rate_limiter(limiter)
+        .request(AiohttpRequest())
         .concurrent_updates(processor)
         .post_init(on_startup)
         .post_stop(on_stop)
@@ -295,7 +297,11 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     # Webhook mode: updates arrive through our own server (bot.web), not an Updater.
     # Polling: a second connection for getUpdates, so that on stop the call that marks the
     # fetched updates as read need not wait behind the long poll being cancelled.
-    builder = builder.updater(None) if webhook else builder.get_updates_connection_pool_size(2)
+    builder = (
+        builder.updater(None)
+        if webhook
+        else builder.get_updates_request(AiohttpRequest(connection_pool_size=2))
+    )
     application = builder.build()
     db = Database(settings.database_url)
     outbox = OutboxDispatcher(application.bot, db)

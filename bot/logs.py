@@ -1,11 +1,11 @@
 """Logging set-up that keeps secrets and what people wrote out of every log line.
 
 The bot token and the webhook secret are replaced by <redacted> in every record, at every
-level (httpx logs request URLs, which contain the token). python-telegram-bot logs each Bot API
-call with its parameters and its answer, and each update it processes, at DEBUG: those carry
-message texts and, for setWebhook, the secret, so only the method's name and the update's
-number are kept. aiosqlite logs every statement with its parameters at DEBUG: those are
-withheld too.
+level (bot.http logs each Bot API request's URL at DEBUG, and it contains the token).
+python-telegram-bot logs each Bot API call with its parameters and its answer, and each
+update it processes, at DEBUG: those carry message texts and, for setWebhook, the secret, so
+only the method's name and the update's number are kept. aiosqlite logs every statement with
+its parameters at DEBUG: those are withheld too.
 """
 
 from __future__ import annotations
