@@ -17,6 +17,7 @@ from db import members as members_db
 from db import rules
 from db.errors import Refusal
 from db.models import Activity, Member, Unit
+from db.snapshots import Snapshots
 
 
 @dataclass
@@ -355,13 +356,23 @@ async def get(session: AsyncSession, activity_id: int) -> Activity:
     return activity
 
 
-async def get_active(session: AsyncSession, activity_id: int, *, lock: bool = False) -> Activity:
-    """An activity that is not cancelled; `lock` takes its row lock (PostgreSQL)."""
-    if lock:
+# The activity behind a card everyone presses on (see db.snapshots).
+SNAPSHOTS = Snapshots(Activity)
+
+
+async def get_active(
+    session: AsyncSession, activity_id: int, *, lock: bool = False, snapshot: bool = False
+) -> Activity:
+    """An activity that is not cancelled; `lock` takes its row lock (PostgreSQL); `snapshot`
+    may answer from a read a moment old (a member's own press: see db.snapshots)."""
+    if snapshot:
+        activity = await SNAPSHOTS.get(session, activity_id, get)
+    elif lock:
         stmt = select(Activity).where(Activity.id == activity_id).with_for_update(of=Activity)
-        activity = await session.scalar(stmt)
-        if activity is None:
+        locked = await session.scalar(stmt)
+        if locked is None:
             raise Refusal("activity_unknown", id=activity_id)
+        activity = locked
     else:
         activity = await get(session, activity_id)
     if activity.status == "cancelled":
