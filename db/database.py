@@ -53,7 +53,14 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            # Sessions end their transactions themselves (commit, or rollback on close); the
+            # pool's own rollback on return would be one more trip to SQLite's thread for each
+            # update, inside the writer lock.
+            pool_reset_on_return=None,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_connect_pragmas)
         return engine
     return create_async_engine(
