@@ -142,6 +142,21 @@ async def card_counts(session: AsyncSession, activity: Activity) -> Counts:
     return counts, await volunteer_db.counts(session, activity)
 
 
+async def _posted_view(
+    session: AsyncSession, zone: ZoneInfo, now: dt.datetime, activity_id: int
+) -> list[CardView] | None:
+    """The views of a card already posted in its chat; None if it still has to be posted."""
+    activity = await session.get(Activity, activity_id)
+    if activity is None:
+        return []
+    if activity.chat_id is None or activity.message_id is None:
+        return None
+    counts = await card_counts(session, activity)
+    language = await chats_db.language(session, activity.chat_id)
+    text, buttons = PerLanguage(lambda: render_card(activity, counts, zone, now))(language)
+    return [CardView(activity.chat_id, activity.message_id, text, outbox_markup(buttons))]
+
+
 async def card_views(
     db: Database,
     zone: ZoneInfo,
@@ -155,6 +170,12 @@ async def card_views(
     A card whose chat changed (upgraded, or the bot was removed) is posted afresh in its new
     chat instead, while the activity is still open.
     """
+    # The usual case, a posted card's counts: read without SQLite's writer lock, so the
+    # presses that changed them go on meanwhile.
+    async with db.read_session() as session:
+        posted = await _posted_view(session, zone, now, activity_id)
+    if posted is not None:
+        return posted
     async with db.session() as session:
         found = await session.get(Activity, activity_id)
         if found is None:
