@@ -1,8 +1,8 @@
 """Rows that hundreds of people press on within a minute (the activity behind a card), read once
 and kept for a moment.
 
-A snapshot is a detached copy of the row as loaded (its eager relationships too) and is only
-read. It is dropped as soon as this process changes the row, at the flush and again at the
+A snapshot is the row's object (with its eager relationships) loaded in a session of its own
+that closes at once, so no session that later rolls back can expire it; it is only read. It is dropped as soon as this process changes the row, at the flush and again at the
 commit (an ORM change, or an UPDATE or DELETE statement on its table), and at the latest after
 `SECONDS`: another instance's change is seen that late at most. Only what a member does for
 themselves reads snapshots; nothing the committee decides does.
@@ -41,14 +41,15 @@ class Snapshots(Generic[T]):
     async def get(
         self, session: AsyncSession, key: int, load: Callable[[AsyncSession, int], Any]
     ) -> T:
-        """The snapshot of row `key`, or the row `load` reads (then kept as the snapshot)."""
+        """The snapshot of row `key`, or the row `load` reads (then kept as the snapshot);
+        `session` only says which database."""
         now = self.clock()
         where = (_database(session.sync_session), key)
         found = self._rows.get(where)
         if found is not None and found[0] > now:
             return found[1]
-        row: T = await load(session, key)
-        session.expunge(row)  # nobody in this session changes what others read
+        async with AsyncSession(session.bind, expire_on_commit=False) as loading:
+            row: T = await load(loading, key)
         if len(self._rows) >= PRUNE_AT:
             self._rows = {k: v for k, v in self._rows.items() if v[0] > now}
         self._rows[where] = (now + self.seconds, row)
