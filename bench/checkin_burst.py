@@ -25,6 +25,7 @@ import contextlib
 import datetime as dt
 import os
 import re
+import statistics
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -77,25 +78,26 @@ def _soon(**delta: float) -> dt.datetime:
     return dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(**delta)
 
 
-async def checkin_card(world: World) -> Target:
+async def checkin_card(world: World, n: int) -> Target:
     soon = _soon(minutes=10)
-    activity_id, card = await create_activity(world, f"学习 {soon:%Y-%m-%d %H:%M} 签到压测")
+    args = f"学习 {soon:%Y-%m-%d %H:%M} 签到压测{n}"
+    activity_id, card = await create_activity(world, args)
     return Target(
         card, _count(Attendance, Attendance.activity_id, activity_id), lambda n: f"已签到 {n} "
     )
 
 
-async def signup_card(world: World) -> Target:
+async def signup_card(world: World, n: int) -> Target:
     day, cap = _soon(days=3), len(world.members)
-    args = f"志愿 {day:%Y-%m-%d} 09:00 报名压测 cap={cap}"
+    args = f"志愿 {day:%Y-%m-%d} 09:00 报名压测{n} cap={cap}"
     activity_id, card = await create_activity(world, args)
     return Target(
         card, _count(Signup, Signup.activity_id, activity_id), lambda n: f"名额 {n}/{cap}"
     )
 
 
-async def notice_card(world: World) -> Target:
-    reply = await world.admin.ask_private("/notice remind=off 请点收到", timeout=30)
+async def notice_card(world: World, n: int) -> Target:
+    reply = await world.admin.ask_private(f"/notice remind=off 请点收到{n}", timeout=30)
     found = re.search(r"#(\d+)", reply)
     assert found, reply
     notice_id = int(found[1])
@@ -114,9 +116,9 @@ async def notice_card(world: World) -> Target:
     )
 
 
-async def muster_card(world: World) -> Target:
+async def muster_card(world: World, n: int) -> Target:
     need = len(world.members)
-    reply = await world.admin.ask_private(f"/muster need={need} within=60 压测集结", 60)
+    reply = await world.admin.ask_private(f"/muster need={need} within=60 压测集结{n}", 60)
     found = re.search(r"紧急集结 #(\d+)", reply)
     assert found, reply
     muster_id = int(found[1])
@@ -126,16 +128,27 @@ async def muster_card(world: World) -> Target:
         30,
         "the rapid call's card",
     )
+
     # The private calls go out first (25/s); pressing meanwhile would measure them too.
-    await world.tg.wait_for(
-        lambda: world.tg.count_calls("sendMessage") >= len(world.members), 120, "the calls"
-    )
+    def calls() -> int:
+        return sum(
+            1
+            for c in world.tg.calls
+            if c.ok and c.method == "sendMessage" and marker in str(c.params.get("text", ""))
+        )
+
+    await world.tg.wait_for(lambda: calls() >= len(world.members), 120, "the calls")
     return Target(
         card, _count(MusterAnswer, MusterAnswer.muster_id, muster_id), lambda n: f"已响应 {n}/"
     )
 
 
-CARDS = {"签到": checkin_card, "收到": notice_card, "报名": signup_card, "我能去": muster_card}
+CARDS: dict[str, Callable[[World, int], Awaitable[Target]]] = {
+    "签到": checkin_card,
+    "收到": notice_card,
+    "报名": signup_card,
+    "我能去": muster_card,
+}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -152,13 +165,26 @@ def throughput(callbacks: list[Callback]) -> float:
     return len(answered) / (max(answered) - min(c.pressed_at for c in callbacks))
 
 
+async def all_answered(tg: FakeTelegram, callbacks: list[Callback]) -> None:
+    await tg.wait_for(lambda: all(c.answered.done() for c in callbacks), 120, "answers")
+
+
 def p99_ms(callbacks: list[Callback]) -> float:
     latencies = [c.answered_at - c.pressed_at for c in callbacks if c.answered_at]
     return percentile(latencies, 99) * 1000
 
 
-async def bare(members: int, seconds: float, profile: bool) -> tuple[float, float, float]:
-    """The bare application's throughput, p99 and CPU per press for the same presses."""
+@dataclass
+class Round:
+    rate: float  # presses answered per second
+    p99: float  # ms
+    cpu: float  # ms per press
+
+
+@contextlib.asynccontextmanager
+async def bare_bot(members: int) -> Any:
+    """The bare application running behind its own server; yields a burst of the same presses
+    (spread over the given seconds) measured as a Round."""
     tg = FakeTelegram(TOKEN)
     await tg.start()
     tg.add_group(GROUP_ID)
@@ -167,16 +193,19 @@ async def bare(members: int, seconds: float, profile: bool) -> tuple[float, floa
     card = tg._post(tg.chats[GROUP_ID], {"reply_markup": markup}, text="签到压测")
     env = bot_env(TOKEN, tg.url, "sqlite://")
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.bare_bot", env=env)
-    try:
-        warm = users[0].press(card, "签到")
-        await asyncio.wait_for(warm.answered, 30)
-        world = World(tg, "", users[0], users, env, Path(tempfile.gettempdir()))
+    world = World(tg, "", users[0], users, env, Path(tempfile.gettempdir()))
+
+    async def measured(seconds: float, profile: bool) -> Round:
         cpu = cpu_seconds(process.pid)
         async with profiled(process.pid, "bare") if profile else contextlib.nullcontext():
             callbacks = await burst(world, card, "签到", seconds)
-            await tg.wait_for(lambda: all(c.answered.done() for c in callbacks), 120, "answers")
+            await all_answered(tg, callbacks)
         cpu = cpu_seconds(process.pid) - cpu
-        return throughput(callbacks), p99_ms(callbacks), cpu / members
+        return Round(throughput(callbacks), p99_ms(callbacks), cpu / members * 1000)
+
+    try:
+        await asyncio.wait_for(users[0].press(card, "签到").answered, 30)  # its first press
+        yield measured
     finally:
         tg.wake()  # its long poll returns, so stopping cuts no request short
         process.terminate()
@@ -213,53 +242,67 @@ async def profiled(pid: int, label: str) -> Any:
 
 
 async def run(
-    kind: str, members: int, seconds: float, fail_every: int, press: str, profile: bool
+    kind: str,
+    members: int,
+    seconds: float,
+    fail_every: int,
+    press: str,
+    profile: bool,
+    rounds: int,
 ) -> None:
-    bare_rate, bare_p99, bare_cpu = (
-        await bare(members, seconds, profile) if not fail_every else (0.0, 0.0, 0.0)
-    )
+    print(f"press_burst press={press} db={kind} members={members} seconds={seconds}", end="")
+    print(f" fail_every={fail_every}" if fail_every else f" rounds={rounds}")
+    ratios = []
     # One more member presses first, unmeasured, as the bare bot's first press is: a new
     # process's first press compiles its statements and imports what it renders with.
-    async with running_bot(kind, members + 1) as world:
-        target = await CARDS[press](world)
+    async with bare_bot(members) as bare_burst, running_bot(kind, members + 1) as world:
         warm = world.members.pop()
-        await asyncio.wait_for(warm.press(target.card, press).answered, 30)
         tg = world.tg
-        tg.faults = Faults(every=fail_every)
-        assert world.process is not None
-        cpu = cpu_seconds(world.process.pid)
-        began = tg.clock()
-        spy = profiled(world.process.pid, f"{kind}-{press}") if profile else None
-        async with spy or contextlib.nullcontext():
-            callbacks = await burst(world, target.card, press, seconds)
-            last_press = tg.clock()
-            with contextlib.suppress(AssertionError):  # those never answered are shown below
-                await tg.wait_for(lambda: all(c.answered.done() for c in callbacks), 120, "answers")
-        cpu = cpu_seconds(world.process.pid) - cpu
-        answers = [c.answered.result() for c in callbacks if c.answered.done()]
-        db = Database(world.url)
-        recorded = await target.recorded(db) - 1  # the unmeasured first press's
-        await db.dispose()
-        exact_after = await wait_exact(tg, target.card, target.exact(recorded + 1), last_press)
-        rate = throughput(callbacks)
-        print(f"press_burst press={press} db={kind} members={members} seconds={seconds}", end="")
-        print(f" fail_every={fail_every}" if fail_every else "")
-        print(f"  presses answered       {len(answers)}/{members}")
-        print(f"  lost                   {members - recorded}")
-        if fail_every:
-            toasts = tg.count_calls("answerCallbackQuery")
-            print(f"  502s injected          {tg.faults.injected}")
-            print(f"  toasts delivered       {toasts} (one per press: {toasts >= members})")
-        else:
-            print(
-                f"  throughput             {rate:.0f}/s; bare bot {bare_rate:.0f}/s "
-                f"(p99 {bare_p99:.0f} ms): {rate / bare_rate:.2f}×"
-            )
-            print(
-                f"  bot CPU per press      {cpu / members * 1000:.2f} ms; "
-                f"bare bot {bare_cpu * 1000:.2f} ms"
-            )
-        print_burst_figures(tg, callbacks, began, exact_after)
+        for n in range(rounds):
+            # Taken in turns, so that the machine's mood changes both alike.
+            bare = await bare_burst(seconds, profile) if not fail_every else None
+            target = await CARDS[press](world, n)
+            if n == 0:
+                await asyncio.wait_for(warm.press(target.card, press).answered, 30)
+            tg.faults = Faults(every=fail_every)
+            assert world.process is not None
+            cpu = cpu_seconds(world.process.pid)
+            began = tg.clock()
+            spy = profiled(world.process.pid, f"{kind}-{press}") if profile else None
+            async with spy or contextlib.nullcontext():
+                callbacks = await burst(world, target.card, press, seconds)
+                last_press = tg.clock()
+                with contextlib.suppress(AssertionError):  # the unanswered are shown below
+                    await all_answered(tg, callbacks)
+            cpu = cpu_seconds(world.process.pid) - cpu
+            tg.faults = Faults()
+            answers = [c.answered.result() for c in callbacks if c.answered.done()]
+            db = Database(world.url)
+            recorded = await target.recorded(db) - (n == 0)  # less the unmeasured press
+            await db.dispose()
+            exact = target.exact(recorded + (n == 0))
+            exact_after = await wait_exact(tg, target.card, exact, last_press)
+            print(f" round {n + 1}")
+            print(f"  presses answered       {len(answers)}/{members}")
+            print(f"  lost                   {members - recorded}")
+            if bare is None:
+                toasts = tg.count_calls("answerCallbackQuery")
+                print(f"  502s injected          {tg.faults.injected}")
+                print(f"  toasts delivered       {toasts} (one per press: {toasts >= members})")
+            else:
+                rate = throughput(callbacks)
+                ratios.append(rate / bare.rate)
+                print(
+                    f"  throughput             {rate:.0f}/s; bare bot {bare.rate:.0f}/s "
+                    f"(p99 {bare.p99:.0f} ms): {rate / bare.rate:.2f}×"
+                )
+                print(
+                    f"  CPU per press          {cpu / members * 1000:.2f} ms; "
+                    f"bare bot {bare.cpu:.2f} ms"
+                )
+            print_burst_figures(tg, callbacks, began, exact_after)
+    if ratios:
+        print(f" median ratio to the bare bot: {statistics.median(ratios):.2f}×")
 
 
 def main() -> None:
@@ -269,9 +312,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--press", choices=list(CARDS), default="签到")
     parser.add_argument("--fail-every", type=int, default=0, help="502 on every Nth Bot API call")
-    parser.add_argument("--profile", action="store_true", help="py-spy flame graph of the bot")
+    parser.add_argument("--profile", action="store_true", help="py-spy stacks of both bots")
+    parser.add_argument("--rounds", type=int, default=1, help="bursts, bare and bot in turns")
     args = parser.parse_args()
-    asyncio.run(run(args.db, args.members, args.seconds, args.fail_every, args.press, args.profile))
+    asyncio.run(
+        run(
+            args.db,
+            args.members,
+            args.seconds,
+            args.fail_every,
+            args.press,
+            args.profile,
+            args.rounds,
+        )
+    )
 
 
 if __name__ == "__main__":
