@@ -2,8 +2,9 @@
 and kept for a moment.
 
 A snapshot is the row's object (with its eager relationships) loaded in a session of its own
-that closes at once, so no session that later rolls back can expire it; it is only read. It is dropped as soon as this process changes the row, at the flush and again at the
-commit (an ORM change, or an UPDATE or DELETE statement on its table), and at the latest after
+that closes at once, so no session that later rolls back can expire it; it is only read. It
+is dropped as soon as this process changes the row, at the flush and again at the commit (an
+ORM change, or an UPDATE or DELETE statement on its table), and at the latest after
 `SECONDS`: another instance's change is seen that late at most. Only what a member does for
 themselves reads snapshots; nothing the committee decides does.
 """
