@@ -88,7 +88,7 @@ async def checkin_card(world: World, n: int) -> Target:
 
 
 async def signup_card(world: World, n: int) -> Target:
-    day, cap = _soon(days=3), len(world.members)
+    day, cap = _soon(days=3), len(world.members) + 1  # and the unmeasured first press
     args = f"志愿 {day:%Y-%m-%d} 09:00 报名压测{n} cap={cap}"
     activity_id, card = await create_activity(world, args)
     return Target(
@@ -117,7 +117,7 @@ async def notice_card(world: World, n: int) -> Target:
 
 
 async def muster_card(world: World, n: int) -> Target:
-    need = len(world.members)
+    need = len(world.members) + 1  # and the unmeasured first press
     reply = await world.admin.ask_private(f"/muster need={need} within=60 压测集结{n}", 60)
     found = re.search(r"紧急集结 #(\d+)", reply)
     assert found, reply
