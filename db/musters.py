@@ -20,7 +20,7 @@ from db import members as members_db
 from db import rules
 from db.errors import Refusal
 from db.models import Member, Muster, MusterAnswer, SquadMember, Unit
-from db.sql import insert_ignore
+from db.sql import insert_ignore, insert_row
 
 MAX_TEXT = 1000
 MAX_NEED = rules.MAX_CAPACITY
@@ -286,14 +286,12 @@ async def answer(
         if mine is not None:  # was 去不了: arrives now, at the back
             await session.execute(delete(MusterAnswer).where(MusterAnswer.id == mine.id))
         status = rules.signup_status(muster.need, queue.confirmed)
-        session.add(MusterAnswer(muster_id=muster.id, member_id=member.id, status=status, at=now))
+        await _add_answer(session, muster.id, member.id, status, now)
         # Under the lock the new row's id is the highest: it is last in the queue.
         position = queue.waitlisted + 1 if status == "waitlisted" else None
         return Answered(muster, status, was, position)
     if mine is None:
-        session.add(
-            MusterAnswer(muster_id=muster.id, member_id=member.id, status="declined", at=now)
-        )
+        await _add_answer(session, muster.id, member.id, "declined", now)
         return Answered(muster, "declined", was)
     await session.execute(
         update(MusterAnswer)
@@ -306,6 +304,15 @@ async def answer(
         places = rules.places_to_fill(muster.need, queue.confirmed - 1, queue.waitlisted)
         promoted = await _promote(session, muster.id, places)
     return Answered(muster, "declined", was, promoted=promoted)
+
+
+async def _add_answer(
+    session: AsyncSession, muster_id: int, member_id: int, status: str, at: dt.datetime
+) -> None:
+    """One answer, as a statement (no ORM unit of work on the hot path, under the lock)."""
+    await insert_row(
+        session, MusterAnswer, muster_id=muster_id, member_id=member_id, status=status, at=at
+    )
 
 
 async def _promote(session: AsyncSession, muster_id: int, places: int) -> list[MusterAnswer]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,14 @@ async def insert_ignore(session: AsyncSession, model: type[Any], **values: Any) 
         _insert(session)(table).values(**values).on_conflict_do_nothing().returning(primary_key)
     )
     return result.scalar() is not None
+
+
+async def insert_row(session: AsyncSession, model: type[Any], **values: Any) -> int:
+    """A plain INSERT on the table (no ORM unit of work: for hot paths); the new row's id."""
+    table = model.__table__
+    primary_key = table.primary_key.columns.values()[0]
+    result = await session.execute(insert(table).values(**values).returning(primary_key))
+    return int(result.scalar_one())
 
 
 async def upsert(

@@ -14,7 +14,7 @@ from db import activities as activities_db
 from db import rules
 from db.errors import Refusal
 from db.models import Activity, Attendance, HoursOverride, Member, Signup, utcnow
-from db.sql import upsert
+from db.sql import insert_row, upsert
 
 
 def require_volunteer(activity: Activity) -> None:
@@ -118,12 +118,12 @@ async def sign_up(
     if now >= deadline(activity):
         raise Refusal("signup_closed", id=activity.id)
     status = rules.signup_status(activity.capacity, await _confirmed_count(session, activity.id))
-    signup = Signup(activity_id=activity.id, member_id=member.id, status=status, created_at=now)
-    session.add(signup)
-    await session.flush()
+    signup_id = await insert_row(
+        session, Signup, activity_id=activity.id, member_id=member.id, status=status, created_at=now
+    )
     position = None
     if status == "waitlisted":
-        position = await waitlist_position(session, activity.id, signup.id)
+        position = await waitlist_position(session, activity.id, signup_id)
     return SignupResult(activity, status, False, position)
 
 
