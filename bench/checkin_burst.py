@@ -2,9 +2,10 @@
 bot process and, in the same run, against a bare python-telegram-bot application
 (`bench/bare_bot.py`: it only answers the press) behind its own local Bot API server.
 
-Overload (800 presses in 1 s) and a steady 100 presses/s:
-.venv/bin/python -m bench.checkin_burst --db sqlite --members 800 --seconds 1
-.venv/bin/python -m bench.checkin_burst --db postgresql --members 500 --seconds 5
+Overload (800 presses in 1 s) and a steady 100 presses/s; --rounds N presses N cards, the
+bare bot and ours in turns, and prints the median ratio:
+.venv/bin/python -m bench.checkin_burst --db sqlite --members 800 --seconds 1 --rounds 3
+.venv/bin/python -m bench.checkin_burst --db postgresql --members 500 --seconds 5 --rounds 2
 
 The other buttons people press in bursts (收到 on a notice, 报名 on a volunteer activity,
 我能去 on a rapid call), each measured the same way:
@@ -13,8 +14,9 @@ The other buttons people press in bursts (收到 on a notice, 报名 on a volunt
 With a struggling Bot API (a 502 on every 4th call, getUpdates included):
 .venv/bin/python -m bench.checkin_burst --db postgresql --members 500 --seconds 5 --fail-every 4
 
-Profile the bot while it runs (py-spy installed in the virtualenv):
+Profile both bots while they run (py-spy installed in the virtualenv), then sum the stacks:
 .venv/bin/python -m bench.checkin_burst --db postgresql --members 800 --seconds 1 --profile
+.venv/bin/python -m bench.profile_summary /tmp/press-postgresql-签到.txt /tmp/press-bare.txt
 """
 
 from __future__ import annotations

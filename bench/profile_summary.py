@@ -5,7 +5,7 @@ the parts of the press path, as a share of the busy samples.
 
 A sample is put in the first part (in the order below) that any frame of its stack belongs
 to, so a statement run by `check_in` counts as check-in's, not as SQLAlchemy's in general.
-Samples of a thread waiting (the event loop's select, the SQLite thread's queue) are idle.
+Samples of a thread waiting (the event loop, the SQLite thread's queue) are idle.
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-IDLE = ("EpollSelector.select", "_connection_worker_thread (aiosqlite/core.py:59)")
+# Waiting: asyncio's select, the SQLite thread's queue, and uvloop's loop (its own C code, which
+# py-spy cannot see into, shows as the Python frame that started it).
+IDLE = (
+    "EpollSelector.select",
+    "_connection_worker_thread (aiosqlite/core.py:59)",
+    "Application.__run (",
+)
 
 # (part, fragments of a frame that put a sample there), most specific first.
 PARTS: list[tuple[str, tuple[str, ...]]] = [
@@ -37,10 +43,10 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("rendering the toast", ("render/",)),
     ("getUpdates (fetch and parse)", ("get_updates", "Update.de_json", "de_list")),
-    ("per-person ordering", ("scheduler/ordering.py",)),
+    ("the rest of handling an update (ordering, runner)", ("scheduler/ordering.py",)),
     ("handler dispatch (PTB)", ("Application.process_update", "handle_update", "check_update")),
     ("database driver thread", ("aiosqlite/core.py", "asyncpg/")),
-    ("other HTTP (httpx)", ("httpx/", "httpcore/")),
+    ("other HTTP (aiohttp, httpx)", ("aiohttp/", "httpx/", "httpcore/")),
 ]
 
 
@@ -49,9 +55,12 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
 THREAD_ROOTS = ("_run_module_as_main", "Thread._bootstrap")
 
 
+IDLE_PART = "idle (waiting, or uvloop's own C code)"
+
+
 def part_of(frames: list[str]) -> str:
     if any(frames[-1].startswith(idle) for idle in IDLE):
-        return "idle (waiting)"
+        return IDLE_PART
     if not frames[0].startswith(THREAD_ROOTS):
         return "statements: SQLAlchemy in its greenlet (ORM, compile, driver call)"
     for part, fragments in PARTS:
@@ -76,10 +85,10 @@ def main() -> None:
     args = parser.parse_args()
     for path in args.profile:
         parts = summarise(path)
-        busy = sum(n for part, n in parts.items() if part != "idle (waiting)")
+        busy = sum(n for part, n in parts.items() if part != IDLE_PART)
         print(f"{path}: {busy} busy samples")
         for part, n in parts.most_common():
-            if part != "idle (waiting)":
+            if part != IDLE_PART:
                 print(f"  {n / busy * 100:5.1f} %  {part}")
 
 
