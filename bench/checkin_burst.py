@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -45,6 +44,7 @@ from bench.harness import (
     burst,
     create_activity,
     percentile,
+    posted,
     print_burst_figures,
     running_bot,
     wait_exact,
@@ -99,17 +99,8 @@ async def signup_card(world: World, n: int) -> Target:
 
 
 async def notice_card(world: World, n: int) -> Target:
-    reply = await world.admin.ask_private(f"/notice remind=off 请点收到{n}", timeout=30)
-    found = re.search(r"#(\d+)", reply)
-    assert found, reply
-    notice_id = int(found[1])
-    card = await world.tg.wait_for(
-        lambda: next(
-            (m for m in world.tg.bot_messages(GROUP_ID) if f"通知 #{notice_id}" in m["text"]),
-            None,
-        ),
-        30,
-        "the notice card",
+    notice_id, card = await posted(
+        world, f"/notice remind=off 请点收到{n}", r"#(\d+)", lambda i: f"通知 #{i}"
     )
     return Target(
         card,
@@ -120,16 +111,13 @@ async def notice_card(world: World, n: int) -> Target:
 
 async def muster_card(world: World, n: int) -> Target:
     need = len(world.members) + 1  # and the unmeasured first press
-    reply = await world.admin.ask_private(f"/muster need={need} within=60 压测集结{n}", 60)
-    found = re.search(r"紧急集结 #(\d+)", reply)
-    assert found, reply
-    muster_id = int(found[1])
-    marker = f"紧急集结】#{muster_id}\n"
-    card = await world.tg.wait_for(
-        lambda: next((m for m in world.tg.bot_messages(GROUP_ID) if marker in m["text"]), None),
-        30,
-        "the rapid call's card",
+    muster_id, card = await posted(
+        world,
+        f"/muster need={need} within=60 压测集结{n}",
+        r"紧急集结 #(\d+)",
+        lambda i: f"紧急集结】#{i}\n",
     )
+    marker = f"紧急集结】#{muster_id}\n"
 
     # The private calls go out first (25/s); pressing meanwhile would measure them too.
     def calls() -> int:

@@ -9,7 +9,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,19 +139,27 @@ async def running_bot(kind: str, members: int) -> AsyncIterator[World]:
             await tg.stop()
 
 
-async def create_activity(world: World, args: str) -> tuple[int, dict[str, Any]]:
-    reply = await world.admin.ask_private(f"/newevent {args}", timeout=30)
-    match = re.search(r"#(\d+)", reply)
+async def posted(
+    world: World, command: str, number: str, marker: Callable[[int], str]
+) -> tuple[int, dict[str, Any]]:
+    """The admin sends `command`; the number its reply names (`number`, a pattern with one
+    group) and the group card that then carries `marker(number)`."""
+    reply = await world.admin.ask_private(command, timeout=60)
+    match = re.search(number, reply)
     assert match, reply
-    activity_id = int(match[1])
+    item_id = int(match[1])
     card = await world.tg.wait_for(
         lambda: next(
-            (m for m in world.tg.bot_messages(GROUP_ID) if f"#{activity_id} " in m["text"]), None
+            (m for m in world.tg.bot_messages(GROUP_ID) if marker(item_id) in m["text"]), None
         ),
         timeout=30,
         what="card",
     )
-    return activity_id, card
+    return item_id, card
+
+
+async def create_activity(world: World, args: str) -> tuple[int, dict[str, Any]]:
+    return await posted(world, f"/newevent {args}", r"#(\d+)", lambda i: f"#{i} ")
 
 
 async def burst(world: World, card: dict[str, Any], label: str, seconds: float) -> list[Any]:

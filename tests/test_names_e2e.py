@@ -3,9 +3,15 @@ registered with, buttons when two share a name, ids in /members for the committe
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.harness import BotHarness
+
+
+def button_labels(message: dict[str, Any]) -> list[str]:
+    return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
 
 
 async def test_a_unique_name_is_enough(world: BotHarness) -> None:
@@ -29,7 +35,7 @@ async def test_namesakes_are_told_apart_by_button(world: BotHarness) -> None:
     reply = await bot.admin.ask_private("/promote 陈静")
     assert "有 2 位“陈静”" in reply, reply
     question = bot.tg.bot_messages(bot.admin.id)[since]
-    labels = [b["text"] for row in question["reply_markup"]["inline_keyboard"] for b in row]
+    labels = button_labels(question)
     assert labels == ["陈静（办公室 · ID 3101）", "陈静（康复中心 · @chenjing2）"], labels
 
     # Forged: someone not offered.
@@ -79,7 +85,7 @@ async def test_namesakes_in_english(world: BotHarness) -> None:
     reply = await bot.admin.ask_private("/history 陈静")
     assert 'More than one person is named "陈静" (2)' in reply, reply
     question = bot.tg.bot_messages(bot.admin.id)[since]
-    labels = [b["text"] for row in question["reply_markup"]["inline_keyboard"] for b in row]
+    labels = button_labels(question)
     assert labels == ["陈静 (办公室 · ID 3101)", "陈静 (康复中心 · @chenjing2)"], labels
     since = len(bot.tg.texts(bot.admin.id))
     toast = await bot.admin.toast(bot.admin.press(question, "办公室"))
