@@ -35,6 +35,7 @@ from handlers import (
     chats,
     checkin,
     conversations,
+    dashboard,
     fallbacks,
     imports,
     lang,
@@ -219,11 +220,18 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     leadership = Leadership(services.db, elected, deposed)
     application.bot_data["leadership"] = leadership
     await leadership.start()
-    listen = services.settings.metrics_listen
-    if services.settings.webhook_url is None and listen is not None:
+    settings = services.settings
+    listen = settings.webapp_listen or settings.metrics_listen
+    if settings.webhook_url is None and listen is not None:
         server = web_server(application, services, listen, webhook=False)
         await server.start()
         application.bot_data["web"] = server
+        if settings.webapp_listen and settings.metrics_listen not in (None, listen):
+            metrics = web_server(
+                application, services, settings.metrics_listen, webhook=False, with_dashboard=False
+            )
+            await metrics.start()
+            application.bot_data["metrics_web"] = metrics
     loop = type(asyncio.get_running_loop()).__module__.split(".")[0]  # uvloop or asyncio
     log.info("started as @%s on %s", application.bot.username, loop)
 
@@ -234,10 +242,13 @@ def web_server(
     listen: tuple[str, int],
     *,
     webhook: bool,
+    with_dashboard: bool = True,
 ) -> WebServer:
-    """The HTTP server: the webhook (in webhook mode), /healthz and /metrics. aiohttp's server
-    is loaded only by a bot that serves one: a polling bot without METRICS_LISTEN has none."""
+    """The HTTP server: the webhook (in webhook mode), /healthz, /metrics and the dashboard
+    (when WEBAPP_URL is set). aiohttp's server is loaded only by a bot that serves one: a
+    polling bot without METRICS_LISTEN or WEBAPP_LISTEN has none."""
     from bot.web import WebServer
+    from handlers.dashboard import Dashboard
 
     settings = services.settings
 
@@ -252,6 +263,11 @@ def web_server(
         webhook_path=settings.webhook_path if webhook else None,
         secret=settings.webhook_secret,
         is_leader=is_leader,
+        dashboard=(
+            Dashboard(services, application.bot)
+            if with_dashboard and settings.webapp_url is not None
+            else None
+        ),
     )
 
 
@@ -271,9 +287,10 @@ async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
 
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     """Stop serving metrics, release the database."""
-    server = application.bot_data.get("web")
-    if server is not None:
-        await server.stop()
+    for name in ("web", "metrics_web"):
+        server = application.bot_data.get(name)
+        if server is not None:
+            await server.stop()
     await get_services(application.bot_data).db.dispose()
 
 
@@ -382,6 +399,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         imports,
         approvals,
         certificates,
+        dashboard,
         musters,
         needs,
         lang,

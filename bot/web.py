@@ -1,4 +1,4 @@
-"""The bot's own HTTP server: Telegram's webhook, /healthz and /metrics.
+"""The bot's own HTTP server: Telegram's webhook, /healthz, /metrics and the dashboard (/app/).
 
 python-telegram-bot's webhook server answers 200 before an update is processed and drops its
 queue on shutdown; this one answers 200 only once the update is stored in the database, so a
@@ -23,6 +23,7 @@ from telegram.ext import Application
 from db import cluster as cluster_db
 from db import outbox as outbox_db
 from db.errors import unavailable
+from handlers.dashboard import Dashboard
 from scheduler import metrics
 from scheduler.services import Services
 
@@ -43,6 +44,7 @@ class WebServer:
         webhook_path: str | None,
         secret: str | None,
         is_leader: Callable[[], bool],
+        dashboard: Dashboard | None = None,
     ) -> None:
         self._application = application
         self._services = services
@@ -56,6 +58,8 @@ class WebServer:
             app.router.add_post(webhook_path, self._webhook)
         app.router.add_get("/healthz", self._health)
         app.router.add_get("/metrics", self._metrics)
+        if dashboard is not None:
+            dashboard.add_routes(app)
         self._app = app
 
     async def start(self) -> None:

@@ -217,16 +217,18 @@ class AckCounts:
     expected: int
 
 
-async def counts(session: AsyncSession, notice: Notice) -> AckCounts:
+async def counts(session: AsyncSession, notice: Notice, unit_id: int | None = None) -> AckCounts:
+    """Acknowledgements of the people a notice is for (of one unit, when given)."""
+    targets = _targets(notice)
+    if unit_id is not None:
+        targets = and_(targets, Member.unit_id == unit_id)
     acknowledged = await session.scalar(
         select(func.count())
         .select_from(Acknowledgement)
         .join(Member, Member.id == Acknowledgement.member_id)
-        .where(Acknowledgement.notice_id == notice.id, _targets(notice))
+        .where(Acknowledgement.notice_id == notice.id, targets)
     )
-    expected = await session.scalar(
-        select(func.count()).select_from(Member).where(_targets(notice))
-    )
+    expected = await session.scalar(select(func.count()).select_from(Member).where(targets))
     return AckCounts(int(acknowledged or 0), int(expected or 0))
 
 

@@ -9,14 +9,20 @@ same certificate and code while nothing changed.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
 from db import certificates as certificates_db
 from db import rules
 from db.errors import Refusal
+from db.models import Member
 from handlers.context import Ctx, Handlers
 from handlers.runner import handler
 from render.certificate import Document, file_name
@@ -30,11 +36,20 @@ log = logging.getLogger(__name__)
 async def certificate(ctx: Ctx) -> None:
     if len(ctx.args) > 1:
         raise Refusal("cert_usage")
-    member, zone, now = ctx.member, ctx.services.settings.timezone, ctx.services.now()
+    zone, now = ctx.services.settings.timezone, ctx.services.now()
     year = certificates_db.parse_year(
         ctx.args[0] if ctx.args else None, now.astimezone(zone).date()
     )
-    issued = await certificates_db.issue(ctx.session, member, year, zone, now)
+    ctx.after_commit(await issue(ctx.session, ctx.member, year, zone, now, ctx.context.bot))
+
+
+async def issue(
+    session: AsyncSession, member: Member, year: int, zone: ZoneInfo, now: dt.datetime, bot: Bot
+) -> Callable[[], Awaitable[None]]:
+    """Issue (or find again) the person's certificate of `year`, in this transaction; what it
+    returns sends the PDF privately, to be called once committed (/certificate, the
+    dashboard)."""
+    issued = await certificates_db.issue(session, member, year, zone, now)
     row = issued.certificate
     code = certificates_db.grouped(row.code)
     document = Document(
@@ -45,7 +60,7 @@ async def certificate(ctx: Ctx) -> None:
         total=row.hours,
         issued=rules.local_today(row.issued_at, zone),
         code=code,
-        bot_username=ctx.context.bot.username,
+        bot_username=bot.username,
     )
     caption = t(
         "cert_caption",
@@ -65,13 +80,13 @@ async def certificate(ctx: Ctx) -> None:
 
         data = await asyncio.to_thread(render_pdf, document)
         try:
-            await ctx.context.bot.send_document(chat, data, filename=name, caption=caption)
+            await bot.send_document(chat, data, filename=name, caption=caption)
         except TelegramError as exc:
             log.warning("certificate %s not sent: %s", certificate_id, exc)
             return
         log.info("certificate %s (%s) sent to member %s", certificate_id, what, member_id)
 
-    ctx.after_commit(send)
+    return send
 
 
 @handler(anyone=True)

@@ -48,6 +48,7 @@ COMMITTEE_COMMANDS = (
     "unit",
     "setup",
     "remind",
+    "dashboard",
 )
 # Not in a menu (each in /help): less frequent, or reached from a button or a link.
 OTHER_COMMANDS = (

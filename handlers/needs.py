@@ -18,10 +18,12 @@ rendered, exported or logged (outbox keys name the need and the event, not the c
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -392,8 +394,8 @@ def _need_id(word: str, usage: str) -> int:
     return int(word.lstrip("#"))
 
 
-async def _relay(
-    ctx: Ctx,
+async def relay(
+    session: AsyncSession,
     need_: Need,
     key: str,
     text: Callable[[], str],
@@ -401,27 +403,25 @@ async def _relay(
 ) -> None:
     """To the sender, in their language, through the outbox, into the need's relay chat
     (never shown anyone). Not quiet: a person's answer goes at once, like a reply to a
-    command."""
-    relay = await needs_db.relay_of(ctx.session, need_.id)
-    assert relay is not None
-    chat = relay
-    with speaking(await chats_db.language(ctx.session, chat)):
+    command. The caller wakes the outbox once committed."""
+    relay_chat = await needs_db.relay_of(session, need_.id)
+    assert relay_chat is not None
+    with speaking(await chats_db.language(session, relay_chat)):
         rendered, markup = text(), buttons() if buttons is not None else None
     await outbox_db.enqueue(
-        ctx.session, key, chat, clip(rendered), buttons=markup, purpose=PURPOSE, ref_id=need_.id
+        session, key, relay_chat, clip(rendered), buttons=markup, purpose=PURPOSE, ref_id=need_.id
     )
-    ctx.wake_outbox()
 
 
-async def _reply(ctx: Ctx) -> None:
-    """/needs reply 编号 内容: recorded, and relayed to the sender."""
-    words = _rest(ctx, 3)  # reply, 编号, 内容 (line breaks kept)
-    if len(words) < 3:
-        raise Refusal("needs_reply_usage")
-    need_ = await needs_db.get(ctx.session, _need_id(words[1], "needs_reply_usage"))
-    event = await needs_db.add_reply(ctx.session, need_, ctx.member, words[2], ctx.services.now())
+async def reply(
+    session: AsyncSession, need_id: int, by: Member, text: str, now: dt.datetime
+) -> Need:
+    """A committee member's reply, recorded and relayed to the sender (/needs reply and the
+    dashboard)."""
+    need_ = await needs_db.get(session, need_id)
+    event = await needs_db.add_reply(session, need_, by, text, now)
 
-    def text() -> str:  # in the sender's language, the category's name too
+    def rendered() -> str:  # in the sender's language, the category's name too
         return t(
             "need_reply_to_sender",
             id=need_.id,
@@ -429,19 +429,17 @@ async def _reply(ctx: Ctx) -> None:
             text=event.text,
         )
 
-    await _relay(ctx, need_, f"need:{need_.id}:reply:{event.id}", text)
-    ctx.reply(t("needs_replied", id=need_.id))
+    await relay(session, need_, f"need:{need_.id}:reply:{event.id}", rendered)
+    return need_
 
 
-async def _status(ctx: Ctx) -> None:
-    """/needs status 编号 受理|办理中|办结: recorded; the sender is told (办结: with 满意 /
-    不满意)."""
-    if len(ctx.args) != 3 or ctx.args[2] not in STATUS_WORDS:
-        raise Refusal("needs_status_usage")
-    need_ = await needs_db.get(ctx.session, _need_id(ctx.args[1], "needs_status_usage"))
-    status = STATUS_WORDS[ctx.args[2]]
-    event = await needs_db.set_status(ctx.session, need_, status, ctx.member, ctx.services.now())
-    word = t(f"need_status_{status}")
+async def move(
+    session: AsyncSession, need_id: int, status: str, by: Member, now: dt.datetime
+) -> Need:
+    """A need moved on (受理, 办理中, 办结), recorded; the sender is told (办结: with 满意 /
+    不满意). /needs status and the dashboard."""
+    need_ = await needs_db.get(session, need_id)
+    event = await needs_db.set_status(session, need_, status, by, now)
     key = f"need:{need_.id}:status:{event.id}"
     if status == "done":
 
@@ -456,21 +454,42 @@ async def _status(ctx: Ctx) -> None:
         def text() -> str:  # in the sender's language, the category's name too
             return t("need_done_to_sender", id=need_.id, category=category_name(need_.category))
 
-        await _relay(ctx, need_, key, text, buttons)
+        await relay(session, need_, key, text, buttons)
     else:
 
         def status_text() -> str:
-            status_word = t(f"need_status_{status}")
             return t(
                 "need_status_to_sender",
                 id=need_.id,
                 category=category_name(need_.category),
-                status=status_word,
+                status=t(f"need_status_{status}"),
             )
 
-        await _relay(ctx, need_, key, status_text)
+        await relay(session, need_, key, status_text)
+    return need_
+
+
+async def _reply(ctx: Ctx) -> None:
+    """/needs reply 编号 内容: recorded, and relayed to the sender."""
+    words = _rest(ctx, 3)  # reply, 编号, 内容 (line breaks kept)
+    if len(words) < 3:
+        raise Refusal("needs_reply_usage")
+    need_id = _need_id(words[1], "needs_reply_usage")
+    await reply(ctx.session, need_id, ctx.member, words[2], ctx.services.now())
+    ctx.wake_outbox()
+    ctx.reply(t("needs_replied", id=need_id))
+
+
+async def _status(ctx: Ctx) -> None:
+    """/needs status 编号 受理|办理中|办结."""
+    if len(ctx.args) != 3 or ctx.args[2] not in STATUS_WORDS:
+        raise Refusal("needs_status_usage")
+    need_id = _need_id(ctx.args[1], "needs_status_usage")
+    status = STATUS_WORDS[ctx.args[2]]
+    need_ = await move(ctx.session, need_id, status, ctx.member, ctx.services.now())
+    ctx.wake_outbox()
     hint = t("needs_status_rate_hint") if status == "done" and need_.satisfied is None else ""
-    ctx.reply(t("needs_status_set", id=need_.id, status=word, rate=hint))
+    ctx.reply(t("needs_status_set", id=need_.id, status=t(f"need_status_{status}"), rate=hint))
 
 
 def handlers() -> Handlers:

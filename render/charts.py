@@ -64,7 +64,17 @@ def render_png(title: str, panels: Sequence[Panel]) -> bytes:
     if not panels:
         raise ValueError("render_png needs at least one panel")
     with _render_lock:
-        return _render(title, panels, _cjk_font())
+        return _render(title, panels, _cjk_font(), "png")
+
+
+def render_svg(title: str, panels: Sequence[Panel]) -> str:
+    """The same chart as SVG, for a web page: the glyphs are drawn as paths, so it reads the
+    same without a CJK font in the browser (the page gives the figures as a table too)."""
+    if not panels:
+        raise ValueError("render_svg needs at least one panel")
+    with _render_lock:
+        svg = _render(title, panels, _cjk_font(), "svg").decode()
+    return svg[svg.index("<svg") :]  # no XML prolog nor DOCTYPE inside an HTML page
 
 
 @functools.lru_cache(maxsize=1)
@@ -120,8 +130,9 @@ def _family_rank(path: str) -> int | None:
     return next((i for i, key in enumerate(_SYSTEM_FONTS) if key in name), None)
 
 
-def _render(title: str, panels: Sequence[Panel], font: str) -> bytes:
-    """Draws the figure and encodes it as PNG."""
+def _render(title: str, panels: Sequence[Panel], font: str, form: str) -> bytes:
+    """Draws the figure and encodes it as PNG or SVG."""
+    from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -133,7 +144,12 @@ def _render(title: str, panels: Sequence[Panel], font: str) -> bytes:
     for i, (panel, rotate) in enumerate(zip(panels, rotated, strict=True)):
         _draw_panel(figure.add_subplot(grid[0, i]), panel, font, rotate)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    if form == "svg":
+        # Ids from a fixed salt: the same chart is the same text.
+        with rc_context({"svg.hashsalt": "qgw", "svg.fonttype": "path"}):
+            figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    else:
+        figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
 
 

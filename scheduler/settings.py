@@ -65,6 +65,10 @@ class Settings:
     webhook_secret: str | None = None
     # Polling mode: where /healthz and /metrics are served, if anywhere.
     metrics_listen: tuple[str, int] | None = None
+    # The committee's dashboard (a Telegram Mini App): its public https address, and in
+    # polling mode where the bot serves it (in webhook mode: on WEBHOOK_LISTEN).
+    webapp_url: str | None = None
+    webapp_listen: tuple[str, int] | None = None
     # The flood guard: a person's typed commands and answers per minute (None: off).
     flood_per_minute: int | None = DEFAULT_FLOOD_PER_MINUTE
     # Free texts (leave and make-up reasons, needs, relayed replies) are erased this many
@@ -187,6 +191,18 @@ class Settings:
         if webhook_secret is not None and not _SECRET_RE.match(webhook_secret):
             raise SettingsError("WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -")
 
+        webapp_url = get("WEBAPP_URL") or None
+        if webapp_url is not None:
+            parts = urlsplit(webapp_url)
+            if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+                raise SettingsError(
+                    "WEBAPP_URL must be the dashboard's public https URL such as "
+                    "https://bot.example.org/app/ (Telegram opens only https pages)"
+                )
+            if not parts.path.endswith("/app/"):
+                raise SettingsError("WEBAPP_URL must end with /app/, where the bot serves it")
+        webapp_listen = listen("WEBAPP_LISTEN", "") if get("WEBAPP_LISTEN") else None
+
         return cls(
             bot_token=token,
             telegram_api_url=api_url,
@@ -206,6 +222,8 @@ class Settings:
             webhook_listen=listen("WEBHOOK_LISTEN", DEFAULT_WEBHOOK_LISTEN),
             webhook_secret=webhook_secret,
             metrics_listen=listen("METRICS_LISTEN", "") if get("METRICS_LISTEN") else None,
+            webapp_url=webapp_url,
+            webapp_listen=webapp_listen,
             flood_per_minute=flood_per_minute,
             retention_days=whole("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 30, 3650),
         )

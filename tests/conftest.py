@@ -164,8 +164,10 @@ def pinned_time(request: pytest.FixtureRequest) -> str | None:
 async def bot(
     request: pytest.FixtureRequest, tg: FakeTelegram, database_url: str
 ) -> AsyncIterator[BotHarness]:
+    marker = request.node.get_closest_marker("settings")
+    overrides = marker.kwargs if marker is not None else {}
     harness = BotHarness(
-        tg, build_application(make_settings(tg, database_url)), pinned_time(request)
+        tg, build_application(make_settings(tg, database_url, **overrides)), pinned_time(request)
     )
     await harness.start()
     yield harness

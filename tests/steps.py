@@ -4,15 +4,19 @@ each other."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import re
 from typing import Any
 
 import openpyxl
 from sqlalchemy import func, select
 
+from bot.web import WebServer
 from db.models import Acknowledgement, Activity, Attendance, Member, Unit
-from tests.harness import BotHarness, clock, seed_members
+from handlers.webauth import sign
+from tests.harness import TOKEN, BotHarness, clock, seed_members
 from tests.tgserver import TgUser
 
 CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -227,3 +231,34 @@ def english(text: str, data: tuple[str, ...] = ()) -> str:
 def chinese(text: str) -> str:
     assert CHINESE.search(text), f"not Chinese: {text!r}"
     return text
+
+
+# ----------------------------------------------------------------------- the dashboard
+
+
+def init_data(
+    bot: BotHarness,
+    user_id: int,
+    *,
+    language: str = "zh-hans",
+    token: str = TOKEN,
+    age: dt.timedelta = dt.timedelta(minutes=1),
+) -> str:
+    """What Telegram gives the page of `user_id`, signed `age` ago by the bot's clock."""
+    signed = bot.services.now() - age
+    user = {"id": user_id, "first_name": "T", "language_code": language}
+    return sign(
+        {
+            "query_id": "AAH",
+            "user": json.dumps(user, separators=(",", ":")),
+            "auth_date": str(int(signed.timestamp())),
+        },
+        token,
+    )
+
+
+def webapp_base(bot: BotHarness) -> str:
+    """Where the bot serves the dashboard (tests: WEBAPP_LISTEN on a free port)."""
+    server = bot.app.bot_data["web"]
+    assert isinstance(server, WebServer)
+    return f"http://127.0.0.1:{server.port}/app/"

@@ -117,6 +117,24 @@ def test_webhook_mode_needs_an_https_url_and_a_secret() -> None:
         assert "\n" not in str(raised.value)
 
 
+def test_the_dashboard_needs_an_https_url_ending_in_app() -> None:
+    base = {"BOT_TOKEN": TOKEN}
+    assert Settings.from_env(base).webapp_url is None
+    settings = Settings.from_env(
+        base | {"WEBAPP_URL": "https://bot.example.org/app/", "WEBAPP_LISTEN": "127.0.0.1:8090"}
+    )
+    assert settings.webapp_url == "https://bot.example.org/app/"
+    assert settings.webapp_listen == ("127.0.0.1", 8090)
+    for bad, named in (
+        ({"WEBAPP_URL": "http://bot.example.org/app/"}, "https"),
+        ({"WEBAPP_URL": "https://bot.example.org/dashboard"}, "/app/"),
+        ({"WEBAPP_URL": "https://bot.example.org/app/#x"}, "WEBAPP_URL"),
+        ({"WEBAPP_LISTEN": "8090"}, "WEBAPP_LISTEN"),
+    ):
+        with pytest.raises(SettingsError, match=named):
+            Settings.from_env(base | bad)
+
+
 def test_quiet_hours_may_wrap_midnight_or_not_or_be_off() -> None:
     def quiet(value: str) -> QuietHours | None:
         return Settings.from_env({"BOT_TOKEN": TOKEN, "QUIET_HOURS": value}).quiet_hours

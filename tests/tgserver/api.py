@@ -223,6 +223,16 @@ class Api(World):
     async def api_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
         return self.commands.get(self._scope_key(params), [])
 
+    async def api_setChatMenuButton(self, params: dict[str, Any]) -> bool:
+        button = params.get("menu_button") or {"type": "default"}
+        if button.get("type") == "web_app":
+            url = (button.get("web_app") or {}).get("url", "")
+            if not url.startswith("https://") or not 1 <= len(button.get("text", "")) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+        chat_id = params.get("chat_id")
+        self.menu_buttons[int(chat_id) if chat_id is not None else 0] = button
+        return True
+
     async def _send_file(self, params: dict[str, Any], field_name: str) -> dict[str, Any]:
         chat = self._chat(params.get("chat_id"))
         upload = params.get(field_name)

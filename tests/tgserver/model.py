@@ -24,6 +24,7 @@ LIMITED = {
 }
 INTEGER_FIELDS = ("chat_id", "message_id", "user_id", "offset", "message_thread_id")
 JSON_FIELDS = {
+    "menu_button",
     "reaction",
     "reply_markup",
     "reply_parameters",
@@ -157,6 +158,7 @@ class ServerState:
     chats: dict[int, Chat]
     admins: defaultdict[int, set[int]]
     commands: dict[str, list[dict[str, str]]]
+    menu_buttons: dict[int, dict[str, Any]]  # chat id (0: the default) → its menu button
     files: dict[str, bytes]
     calls: list[Call]
     callbacks: dict[str, Callback]

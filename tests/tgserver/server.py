@@ -64,6 +64,7 @@ class FakeTelegram(Api, Limits):
         self.chats: dict[int, Chat] = {}
         self.admins: defaultdict[int, set[int]] = defaultdict(set)
         self.commands: dict[str, list[dict[str, str]]] = {}
+        self.menu_buttons: dict[int, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
         self.calls: list[Call] = []
         self.callbacks: dict[str, Callback] = {}
