@@ -145,6 +145,10 @@ async def seed_year(url: str, seed: int = 7) -> None:
                     )
                 )
         await session.commit()
+    if not db.is_sqlite:  # fresh tables have no statistics yet; a live database has them
+        async with db.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("ANALYZE"))
     await db.dispose()
     print(
         f"  seeded                 {len(people)} members, {len(activities)} activities, "

@@ -115,9 +115,10 @@ async def activities(
     kind: str | None = None,
     unit_id: int | None = None,
     state: str | None = None,
+    counts: bool = True,
 ) -> list[ActivityLine]:
     """Activities starting in `bounds`, newest first, each with its expected people's answers
-    (of the viewer's unit when `scope` is one) and its photos."""
+    (of the viewer's unit when `scope` is one; `counts=False`: not counted) and its photos."""
     where: list[ColumnElement[bool]] = [
         Activity.starts_at >= bounds[0],
         Activity.starts_at < bounds[1],
@@ -143,7 +144,7 @@ async def activities(
         await reports_db.tallies_by_activity(
             session, [Activity.id.in_(ids)], scope.id if scope is not None else None
         )
-        if ids
+        if ids and counts
         else {}
     )
     return [

@@ -10,8 +10,12 @@ leave is excused, not absent.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,6 +63,10 @@ class Tally:
         else:
             self.absent += count
             self.unregistered += 0 if registered else count
+
+    def merge(self, other: Tally) -> None:
+        for name in ("expected", "present", "late", "leave", "absent", "unregistered", "makeup"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
     def rate(self) -> float | None:
@@ -188,10 +196,99 @@ async def tallies_by_activity(
     session: AsyncSession, where: list[ColumnElement[bool]], unit_id: int | None
 ) -> dict[int, Tally]:
     """Each activity's answers (its expected people of `unit_id`, or all)."""
-    stmt = answers(Activity.id).where(*where)
+    found: dict[int, Tally] = defaultdict(Tally)
+    for (activity_id, _unit), tally in (await activity_tallies(session, where, unit_id)).items():
+        found[activity_id].merge(tally)
+    return dict(found)
+
+
+@dataclass
+class _Roll:
+    """When the people of one unit (registered or not) came onto the roster and left it."""
+
+    joined: list[dt.datetime] = field(default_factory=list)  # sorted
+    left: list[dt.datetime] = field(default_factory=list)  # sorted; left at or after joining
+    odd: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)  # left before
+
+    def expected(self, starts: dt.datetime, ends: dt.datetime) -> int:
+        """How many of them were expected at something held from `starts` to `ends`
+        (`members.expected_between`): on the roster by its end, not gone before it began.
+        Someone who left by `starts` had joined by then, so by `ends` too."""
+        count = bisect_right(self.joined, ends) - bisect_right(self.left, starts)
+        return count + sum(1 for joined, left in self.odd if joined <= ends and left > starts)
+
+
+async def _rolls(
+    session: AsyncSession, unit_id: int | None
+) -> dict[tuple[int | None, bool], _Roll]:
+    stmt = select(
+        Member.unit_id, Member.registered_at.is_not(None), members_db.joined_at(), Member.left_at
+    ).where(members_db.on_roster())
     if unit_id is not None:
         stmt = stmt.where(Member.unit_id == unit_id)
-    return await _tallies(session, stmt)
+    rolls: dict[tuple[int | None, bool], _Roll] = defaultdict(_Roll)
+    for unit, registered, joined, left in (await session.execute(stmt)).all():
+        roll = rolls[(unit, bool(registered))]
+        if left is not None and left < joined:
+            roll.odd.append((joined, left))
+            continue
+        roll.joined.append(joined)
+        if left is not None:
+            roll.left.append(left)
+    for roll in rolls.values():
+        roll.joined.sort()
+        roll.left.sort()
+    return dict(rolls)
+
+
+async def activity_tallies(
+    session: AsyncSession, where: list[ColumnElement[bool]], unit_id: int | None = None
+) -> dict[tuple[int, int | None], Tally]:
+    """The answers of each activity matching `where`, per unit of its expected people (of
+    `unit_id` only, when given): the same figures as `answers()` grouped by activity and unit,
+    without pairing every activity with every person. The expected are counted from when
+    people joined and left (`_Roll`), the answers read once; the rest are absent."""
+    activities = (
+        await session.execute(
+            select(Activity.id, Activity.starts_at, Activity.ends_at, Activity.unit_id).where(
+                *where
+            )
+        )
+    ).all()
+    if not activities:
+        return {}
+    rolls = await _rolls(session, unit_id)
+    registered = Member.registered_at.is_not(None)
+    status = case((Attendance.makeup.is_(True), "makeup"), else_=Attendance.status)
+    stmt = (
+        select(Attendance.activity_id, Member.unit_id, registered, status, func.count())
+        .select_from(Attendance)
+        .join(Activity, Activity.id == Attendance.activity_id)
+        .join(Member, and_(Member.id == Attendance.member_id, expected()))
+        .where(*where)
+        .group_by(Attendance.activity_id, Member.unit_id, registered, status)
+    )
+    if unit_id is not None:
+        stmt = stmt.where(Member.unit_id == unit_id)
+    answered: dict[tuple[int, int | None, bool], list[tuple[str, int]]] = defaultdict(list)
+    for activity_id, unit, is_registered, answer, count in (await session.execute(stmt)).all():
+        answered[(activity_id, unit, bool(is_registered))].append((answer, int(count)))
+    found: dict[tuple[int, int | None], Tally] = {}
+    for activity_id, starts, ends, for_unit in activities:
+        for (unit, is_registered), roll in rolls.items():
+            if for_unit is not None and unit != for_unit:
+                continue
+            expected_here = roll.expected(starts, ends)
+            given = answered.get((activity_id, unit, is_registered), [])
+            if not expected_here and not given:
+                continue
+            tally = found.setdefault((activity_id, unit), Tally())
+            for answer, count in given:
+                tally.add(answer, is_registered, count)
+            absent = expected_here - sum(count for _, count in given)
+            if absent > 0:
+                tally.add(None, is_registered, absent)
+    return found
 
 
 async def build(
@@ -202,8 +299,12 @@ async def build(
     *,
     unit: Unit | None = None,
     low_below: float | None = None,
+    aside: Callable[[], AbstractAsyncContextManager[AsyncSession]] | None = None,
 ) -> Report:
     """The report of `period`, for every unit (the committee) or one unit (its lead).
+
+    `aside`: another read session, to read the volunteering while the attendance is counted
+    (a page waits for both).
 
     `low_below`: list the people whose attendance rate is below this fraction (the committee's
     copy only; nothing is ever ranked in a group).
@@ -224,17 +325,30 @@ async def build(
     )
     await _duties(session, report, lines, zone, now, (start, end), (year_start, year_end))
     unit_id = unit.id if unit is not None else None
-    by_answer = answers(Activity.ends_at, Member.unit_id).where(*counted(year_start, year_end, now))
-    if unit_id is not None:
-        by_answer = by_answer.where(Member.unit_id == unit_id)
-    for ends_at, member_unit, registered, status, count in await session.execute(by_answer):
+    year_counted = counted(year_start, year_end, now)
+    ends = dict(
+        (await session.execute(select(Activity.id, Activity.ends_at).where(*year_counted))).all()
+    )
+    if aside is None:
+        by_activity = await activity_tallies(session, year_counted, unit_id)
+        await _volunteering(session, report, now, start, end, unit_id)
+    else:  # the two biggest reads side by side, each on its own connection
+
+        async def volunteering() -> None:
+            async with aside() as other:
+                await _volunteering(other, report, now, start, end, unit_id)
+
+        by_activity, _ = await asyncio.gather(
+            activity_tallies(session, year_counted, unit_id), volunteering()
+        )
+    for (activity_id, member_unit), tally in by_activity.items():
+        ends_at = ends[activity_id]
         quarter = rules.quarter_of(ends_at.astimezone(zone).date()).quarter or 1
-        quarters[quarter - 1][1].add(status, registered, count)
+        quarters[quarter - 1][1].merge(tally)
         if start <= ends_at < end:
-            report.total.add(status, registered, count)
+            report.total.merge(tally)
             if member_unit in lines:
-                lines[member_unit].tally.add(status, registered, count)
-    await _volunteering(session, report, now, start, end, unit_id)
+                lines[member_unit].tally.merge(tally)
     await _notices(session, report, start, end, unit_id)
     report.lacking = await lacking_records(session, start, end, now, unit_id)
     if low_below is not None:

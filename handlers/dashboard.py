@@ -258,9 +258,11 @@ class Dashboard:
         item = _id(query.get("id"))
         scope = viewer.scope
         if tab == "overview":
-            report = await reports_db.build(session, period, zone, now, unit=scope)
+            # On PostgreSQL a second connection reads in parallel; SQLite's would take turns.
+            aside = None if services.db.is_sqlite else services.db.read_session
+            report = await reports_db.build(session, period, zone, now, unit=scope, aside=aside)
             studies = await dashboard_db.activities(
-                session, now, period.bounds(zone), scope=scope, kind="study"
+                session, now, period.bounds(zone), scope=scope, kind="study", counts=False
             )
             return pages.overview(report, scope, periods, studies)
         if tab == "activities":
@@ -335,11 +337,11 @@ class Dashboard:
         certificates: list[tuple[int, float]] = []
         for year in (today.year, today.year - 1):
             start, end = Period(year).bounds(zone)
-            credited = await volunteer_db.credits(session, now, start, end)
-            hours = sum((h for (m, _a), h in credited.items() if m == member.id), 0.0)
+            credited = await volunteer_db.credits(session, now, start, end, member.id)
+            hours = sum(credited.values(), 0.0)
             if hours or year == today.year:
                 certificates.append((year, hours))
-        total = (await volunteer_db.hours_by_member(session, now)).get(member.id, 0.0)
+        total = sum((await volunteer_db.credits(session, now, member_id=member.id)).values(), 0.0)
         year_start, year_end = Period(today.year).bounds(zone)
         requests = [
             (

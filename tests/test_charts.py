@@ -6,6 +6,7 @@ import asyncio
 import io
 import warnings
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from PIL import Image
@@ -112,3 +113,17 @@ def test_twenty_long_unit_names_in_one_panel() -> None:
 def test_at_least_one_panel_is_required() -> None:
     with pytest.raises(ValueError):
         render_png(TITLE, [])
+
+
+def test_the_page_chart_is_svg_with_words_for_every_bar() -> None:
+    panel = Panel(
+        "各单位 <b>", [("办公室", 87.4), ("康复中心", None), ("A&B", 120.0)], "", "无数据"
+    )
+    svg = charts.render_svg(TITLE, [panel, quarter("各季度")])
+    root = ElementTree.fromstring(svg)  # well-formed XML: labels are escaped
+    assert root.get("role") == "img" and root.findtext("{*}title") == TITLE
+    words = [text.text for text in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "各单位 <b>" in words and "A&B" in words
+    assert "87%" in words and "无数据" in words and "120%" in words  # the value, as text
+    widths = [float(r.get("width", "0")) for r in root.iter("{http://www.w3.org/2000/svg}rect")]
+    assert max(widths) == widths[2] and widths[1] == 0.0  # capped at 100 %, none for no data
