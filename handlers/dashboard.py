@@ -21,13 +21,7 @@ from importlib import resources
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    MenuButtonWebApp,
-    WebAppInfo,
-)
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
@@ -47,6 +41,7 @@ from db.rules import Period
 from handlers import certificates as certificates_handlers
 from handlers import needs as needs_handlers
 from handlers.context import Ctx, Handlers, private_button
+from handlers.menus import dashboard_button
 from handlers.runner import handler
 from handlers.webauth import InvalidInitData, WebAppUser, validate
 from render import dashboard as pages
@@ -82,17 +77,9 @@ async def dashboard(ctx: Ctx) -> None:
     with ctx.privately():
         button = InlineKeyboardButton(t("dashboard_open"), web_app=WebAppInfo(url))
         ctx.reply(t("dashboard_intro"), markup=InlineKeyboardMarkup([[button]]), private=True)
-    if ctx.is_admin or ctx.member.lead_unit_id is not None:
-        # The chat's menu button opens it too, from then on.
-        bot, chat, text = ctx.context.bot, ctx.member.telegram_id, t("dashboard_menu")
-
-        async def menu() -> None:
-            try:
-                await bot.set_chat_menu_button(chat, MenuButtonWebApp(text, WebAppInfo(url)))
-            except TelegramError as exc:
-                log.warning("menu button not set: %s", exc)
-
-        ctx.after_commit(menu)
+    if ctx.is_admin or ctx.member.lead_unit_id is not None:  # and in the chat's menu
+        bot, chat, language = ctx.context.bot, ctx.member.telegram_id, ctx.member.lang
+        ctx.after_commit(lambda: dashboard_button(bot, chat, url, True, language))
 
 
 def handlers() -> Handlers:

@@ -14,7 +14,7 @@ from db.models import Member
 from handlers import onboarding
 from handlers.context import Ctx, Handlers
 from handlers.delivery import replace_everywhere
-from handlers.menus import refresh_menu
+from handlers.menus import dashboard_button, refresh_menu
 from handlers.people import target_member
 from handlers.runner import handler
 from render.texts import PerLanguage, listing, paginate, person_name, t, unjoined
@@ -158,6 +158,7 @@ async def promote(ctx: Ctx) -> None:
                 ctx.context.bot, member.telegram_id, committee=True, language=member.lang
             )
         )
+        _dashboard_button(ctx, member, on=True)
 
 
 @handler(admin=True)
@@ -173,6 +174,7 @@ async def demote(ctx: Ctx) -> None:
             ctx.context.bot, member.telegram_id, committee=False, language=member.lang
         )
     )
+    _dashboard_button(ctx, member, on=member.lead_unit_id is not None)
 
 
 @handler(admin=True)
@@ -187,6 +189,19 @@ async def lead(ctx: Ctx) -> None:
         ctx.reply(t("lead_cleared", name=person_name(member)))
     else:
         ctx.reply(t("lead_set", name=person_name(member), unit=unit.name) + _held(member))
+    admins = ctx.services.settings.admin_ids
+    _dashboard_button(ctx, member, on=unit is not None or members_db.is_admin(member, admins))
+
+
+def _dashboard_button(ctx: Ctx, member: Member, *, on: bool) -> None:
+    """The dashboard in the person's chat menu while they are committee or a unit's lead."""
+    bot, url, telegram_id, language = (
+        ctx.context.bot,
+        ctx.services.settings.webapp_url,
+        member.telegram_id,
+        member.lang,
+    )
+    ctx.after_commit(lambda: dashboard_button(bot, telegram_id, url, on, language))
 
 
 def _state(member: Member) -> str:

@@ -11,8 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
-from telegram.error import BadRequest, Forbidden
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    MenuButtonDefault,
+    MenuButtonWebApp,
+    WebAppInfo,
+)
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from db.rules import DEFAULT_LANGUAGE
 from render.texts import LANGUAGES, t_in
@@ -116,3 +124,23 @@ async def register_menus(bot: Bot, committee: Iterable[tuple[int, str | None]]) 
         )
     for telegram_id, chosen in committee:
         await refresh_menu(bot, telegram_id, committee=True, language=chosen)
+
+
+async def dashboard_button(
+    bot: Bot, telegram_id: int | None, url: str | None, on: bool, language: str | None
+) -> None:
+    """The private chat's menu button: the dashboard for the committee and unit leads (when
+    WEBAPP_URL is set), Telegram's own otherwise (someone who lost the role)."""
+    if telegram_id is None or url is None:
+        return
+    button = (
+        MenuButtonWebApp(t_in(language, "dashboard_menu"), WebAppInfo(url))
+        if on
+        else MenuButtonDefault()
+    )
+    try:
+        await bot.set_chat_menu_button(telegram_id, button)
+    except (BadRequest, Forbidden) as exc:  # never started the bot: no private chat yet
+        log.info("no menu button for %s: %s", telegram_id, exc.message)
+    except TelegramError as exc:
+        log.warning("menu button for %s not set: %s", telegram_id, exc)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import re
 import socket
+import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +23,7 @@ from sqlalchemy import func, select
 
 from db.database import Database
 from db.models import Activity, Attendance, OneOffReminder, WebhookUpdate, utcnow
+from handlers.webauth import sign
 from tests.harness import ADMIN_ID, GROUP_ID, TOKEN, WEBHOOK_SECRET
 from tests.processes import bot_env, seed, spawn, stop
 from tests.tgserver import LIMITED, Callback, FakeTelegram, TgUser
@@ -58,6 +61,7 @@ class Instance:
             WEBHOOK_URL=HOOK_URL,
             WEBHOOK_SECRET=SECRET,
             WEBHOOK_LISTEN=f"127.0.0.1:{self.port}",
+            WEBAPP_URL="https://bot.example.test/app/",
         )
         self.process = await spawn(env, self.log)
 
@@ -210,6 +214,18 @@ async def test_forged_or_missing_secrets_get_403_and_change_nothing(world: World
         body = await r.text()
     assert 'qgw_updates_total{outcome="handled",type="message"}' in body
     assert "qgw_is_leader" in body and "qgw_outbox_pending" in body
+    # The dashboard is on the webhook's listener: its shell for anyone, its pages only with
+    # initData signed by Telegram (here: signed with the token, as Telegram does).
+    user = json.dumps({"id": ADMIN_ID, "first_name": "A"})
+    signed = sign({"user": user, "auth_date": str(int(time.time()))}, TOKEN)
+    async with aiohttp.ClientSession() as client:
+        async with client.get(first.base + "/app/") as r:
+            assert r.status == 200 and "app.js" in await r.text()
+        async with client.get(first.base + "/app/api/page") as r:
+            assert r.status == 401
+        headers = {"Authorization": f"tma {signed}"}
+        async with client.get(first.base + "/app/api/page?tab=me", headers=headers) as r:
+            assert r.status == 200 and "<nav" in await r.text()
     # Registered once, by the leader, with the secret and without dropping anything.
     assert tg.count_calls("setWebhook") == 1
     call = next(c for c in tg.calls if c.method == "setWebhook")

@@ -175,6 +175,16 @@ async def test_a_unit_lead_sees_only_their_unit(quarter: Quarter) -> None:
     status, html = await page(bot, init, tab="notices", id=quarter.notice)
     assert "康000" in text(html) and "办" not in text(html).split("名单")[-1]
     assert "私信提醒" not in html  # chasing is the committee's
+    await bot.tg.wait_for(
+        lambda: bot.tg.menu_buttons.get(quarter.c.id, {}).get("type") == "web_app", 10, "menu"
+    )
+    # The role is read on every request: no longer a lead, the same initData sees less.
+    await bot.admin.ask_private("/lead off 康000")
+    status, html = await page(bot, init)
+    assert status == 200 and tabs(html) == ["我的"]
+    await bot.tg.wait_for(
+        lambda: bot.tg.menu_buttons[quarter.c.id].get("type") == "default", 10, "menu reset"
+    )
 
 
 async def test_a_member_sees_only_themself(quarter: Quarter) -> None:
