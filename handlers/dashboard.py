@@ -56,6 +56,17 @@ log = logging.getLogger(__name__)
 PREFIX = "/app/"
 AUTH_SCHEME = "tma "
 STATIC = {"app.js": "application/javascript", "app.css": "text/css"}
+# Only our own script (and Telegram's) runs; pages talk only to us; Telegram's web client may
+# frame the page. Pages are HTML made here with every value escaped; this is the second fence.
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' https://telegram.org; style-src 'self'; "
+        "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors https://web.telegram.org https://*.telegram.org"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 MAX_FORM_BYTES = 16 * 1024
 NEEDS_PER_COLUMN = 30
 
@@ -120,7 +131,7 @@ class Dashboard:
         return web.Response(
             text=_asset("index.html"),
             content_type="text/html",
-            headers={"Cache-Control": "no-cache"},
+            headers={**HEADERS, "Cache-Control": "no-cache"},
         )
 
     async def _static(self, request: web.Request) -> web.Response:
@@ -128,7 +139,9 @@ class Dashboard:
         if name not in STATIC:
             raise web.HTTPNotFound()
         return web.Response(
-            text=_asset(name), content_type=STATIC[name], headers={"Cache-Control": "no-cache"}
+            text=_asset(name),
+            content_type=STATIC[name],
+            headers={**HEADERS, "Cache-Control": "no-cache"},
         )
 
     # -------------------------------------------------------------- who is asking
@@ -453,7 +466,7 @@ def _html(body: str, status: int, *, page: bool = True) -> web.Response:
         text=body if page else pages.notice(body, alert=status >= 400),
         status=status,
         content_type="text/html",
-        headers={"Cache-Control": "no-store"},
+        headers={**HEADERS, "Cache-Control": "no-store"},
     )
 
 

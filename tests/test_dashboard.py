@@ -102,6 +102,11 @@ def test_signing_and_validating_agree() -> None:
 
 async def test_nothing_without_valid_init_data(quarter: Quarter) -> None:
     bot = quarter.bot
+    async with aiohttp.ClientSession() as client, client.get(webapp_base(bot)) as response:
+        shell = await response.text()
+        policy = response.headers["Content-Security-Policy"]
+    assert response.status == 200 and "static/app.js" in shell and "办公室" not in shell
+    assert "script-src 'self' https://telegram.org" in policy
     for init in (
         None,
         "",
