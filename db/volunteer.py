@@ -276,15 +276,15 @@ async def credits(
     checked_out = Activity.checkout.is_(True) & Attendance.checked_out_at.is_not(None)
     # Most are credited the planned hours: two integers a row, read fast.
     per_pair: dict[tuple[int, int], float] = {
-        (member_id, activity_id): planned[activity_id]
-        for member_id, activity_id in await session.execute(credited.where(~checked_out))
+        (person, activity_id): planned[activity_id]
+        for person, activity_id in await session.execute(credited.where(~checked_out))
     }
     # 签退: the real time, not the plan.
     timed = credited.add_columns(
         Activity.starts_at, Activity.ends_at, Attendance.at, Attendance.checked_out_at
     ).where(checked_out)
-    for member_id, activity_id, starts_at, ends_at, at, out in await session.execute(timed):
-        per_pair[(member_id, activity_id)] = rules.worked_hours(at, out, starts_at, ends_at)
+    for person, activity_id, starts_at, ends_at, at, out in await session.execute(timed):
+        per_pair[(person, activity_id)] = rules.worked_hours(at, out, starts_at, ends_at)
     corrected = (
         select(HoursOverride.member_id, HoursOverride.activity_id, HoursOverride.hours)
         .join(Activity, Activity.id == HoursOverride.activity_id)
@@ -293,8 +293,8 @@ async def credits(
     if member_id is not None:
         corrected = corrected.where(HoursOverride.member_id == member_id)
     overrides = await session.execute(corrected)
-    for member_id, activity_id, hours in overrides.all():
-        per_pair[(member_id, activity_id)] = hours
+    for person, activity_id, hours in overrides.all():
+        per_pair[(person, activity_id)] = hours
     return per_pair
 
 

@@ -1,8 +1,10 @@
-"""`db.reports.activity_tallies` counts the expected people from when they joined and left,
+"""Counting fast and right.
+
+`db.reports.activity_tallies` counts the expected people from when they joined and left,
 without pairing every activity with every person: on random rosters (people joining late,
 leaving, erased, imported and never registered, moved between units, answering activities
-not meant for them) it must give exactly what the pairwise query `answers()` gives, on both
-databases."""
+not meant for them) it must give exactly what the pairwise query `answers()` gives. Volunteer
+credits keep every correction beside real (签退) hours. Both on both databases."""
 
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ import pytest
 from sqlalchemy import insert
 
 from db import reports as reports_db
+from db import volunteer as volunteer_db
 from db.database import Database
-from db.models import Activity, Attendance, Member, Unit
+from db.models import Activity, Attendance, HoursOverride, Member, Signup, Unit
 from db.reports import Tally
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -100,3 +103,58 @@ async def test_counting_from_the_roster_equals_pairing_everyone(db: Database, se
                 slow[(activity_id, unit)].add(status, registered, count)
             assert fast == dict(slow), unit_id
             assert sum(t.expected for t in fast.values()) > 20  # the test sees real data
+
+
+async def test_credits_keep_every_correction_beside_checkouts(db: Database) -> None:
+    """A 签退 (real hours) for one person and the committee's corrections for others: the
+    corrections stand for everyone, and asking for one person gives that person's."""
+    starts = START + dt.timedelta(days=3)
+    async with db.session() as session:
+        await session.execute(
+            insert(Member),
+            [
+                {"id": i, "telegram_id": 100 + i, "first_name": f"v{i}", "registered_at": START}
+                for i in (1, 2, 3)
+            ],
+        )
+        await session.execute(
+            insert(Activity),
+            [
+                {
+                    "id": 1,
+                    "kind": "volunteer",
+                    "title": "助残",
+                    "starts_at": starts,
+                    "ends_at": starts + dt.timedelta(hours=4),
+                    "checkout": True,
+                    "status": "active",
+                    "created_at": START,
+                }
+            ],
+        )
+        await session.execute(
+            insert(Signup),
+            [{"activity_id": 1, "member_id": i, "status": "confirmed"} for i in (1, 2, 3)],
+        )
+        await session.execute(
+            insert(Attendance),
+            [
+                {
+                    "activity_id": 1,
+                    "member_id": i,
+                    "status": "present",
+                    "at": starts,
+                    "checked_out_at": starts + dt.timedelta(hours=1) if i == 1 else None,
+                }
+                for i in (1, 2, 3)
+            ],
+        )
+        await session.execute(
+            insert(HoursOverride), [{"activity_id": 1, "member_id": 2, "hours": 2.5, "set_by": 3}]
+        )
+        await session.commit()
+    later = starts + dt.timedelta(days=1)
+    async with db.read_session() as session:
+        everyone = await volunteer_db.credits(session, later)
+        assert everyone == {(1, 1): 1.0, (2, 1): 2.5, (3, 1): 4.0}
+        assert await volunteer_db.credits(session, later, member_id=2) == {(2, 1): 2.5}
