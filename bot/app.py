@@ -79,6 +79,7 @@ from scheduler.settings import Settings
 
 if TYPE_CHECKING:
     from bot.web import WebServer
+    from handlers.dashboard import Dashboard
 
 log = logging.getLogger(__name__)
 
@@ -221,17 +222,19 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     application.bot_data["leadership"] = leadership
     await leadership.start()
     settings = services.settings
-    listen = settings.webapp_listen or settings.metrics_listen
-    if settings.webhook_url is None and listen is not None:
-        server = web_server(application, services, listen, webhook=False)
-        await server.start()
-        application.bot_data["web"] = server
-        if settings.webapp_listen and settings.metrics_listen not in (None, listen):
-            metrics = web_server(
-                application, services, settings.metrics_listen, webhook=False, with_dashboard=False
+    if settings.webhook_url is None:  # polling: /healthz and /metrics, the dashboard, apart
+        if settings.metrics_listen is not None:
+            server = web_server(
+                application, services, settings.metrics_listen, webhook=False, dashboard=False
             )
-            await metrics.start()
-            application.bot_data["metrics_web"] = metrics
+            await server.start()
+            application.bot_data["web"] = server
+        if settings.webapp_listen is not None:
+            server = web_server(
+                application, services, settings.webapp_listen, webhook=False, metrics=False
+            )
+            await server.start()
+            application.bot_data["webapp"] = server
     loop = type(asyncio.get_running_loop()).__module__.split(".")[0]  # uvloop or asyncio
     log.info("started as @%s on %s", application.bot.username, loop)
 
@@ -242,13 +245,13 @@ def web_server(
     listen: tuple[str, int],
     *,
     webhook: bool,
-    with_dashboard: bool = True,
+    dashboard: bool = True,
+    metrics: bool = True,
 ) -> WebServer:
     """The HTTP server: the webhook (in webhook mode), /healthz, /metrics and the dashboard
     (when WEBAPP_URL is set). aiohttp's server is loaded only by a bot that serves one: a
     polling bot without METRICS_LISTEN or WEBAPP_LISTEN has none."""
     from bot.web import WebServer
-    from handlers.dashboard import Dashboard
 
     settings = services.settings
 
@@ -263,18 +266,33 @@ def web_server(
         webhook_path=settings.webhook_path if webhook else None,
         secret=settings.webhook_secret,
         is_leader=is_leader,
-        dashboard=(
-            Dashboard(services, application.bot)
-            if with_dashboard and settings.webapp_url is not None
-            else None
-        ),
+        dashboard=shared_dashboard(application, services) if dashboard else None,
+        metrics=metrics,
     )
+
+
+def shared_dashboard(
+    application: Application,  # type: ignore[type-arg]
+    services: Services,
+) -> Dashboard | None:
+    """The dashboard's routes (one instance, stopped with the bot), when WEBAPP_URL is set."""
+    from handlers.dashboard import Dashboard
+
+    if services.settings.webapp_url is None:
+        return None
+    found = application.bot_data.get("dashboard")
+    if not isinstance(found, Dashboard):
+        found = application.bot_data["dashboard"] = Dashboard(services, application.bot)
+    return found
 
 
 async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
     """Updates are no longer taken and those taken are done: flush while the bot can still
     talk to Telegram (stop leading, let sends in flight finish, edit the dirty cards)."""
     services = get_services(application.bot_data)
+    dashboard = application.bot_data.get("dashboard")
+    if dashboard is not None:  # its actions would start what is being stopped
+        dashboard.close()
     leadership = application.bot_data.get("leadership")
     if isinstance(leadership, Leadership):
         await leadership.stop()
@@ -287,7 +305,7 @@ async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
 
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     """Stop serving metrics, release the database."""
-    for name in ("web", "metrics_web"):
+    for name in ("web", "webapp"):
         server = application.bot_data.get(name)
         if server is not None:
             await server.stop()

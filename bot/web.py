@@ -45,6 +45,7 @@ class WebServer:
         secret: str | None,
         is_leader: Callable[[], bool],
         dashboard: Dashboard | None = None,
+        metrics: bool = True,
     ) -> None:
         self._application = application
         self._services = services
@@ -57,7 +58,8 @@ class WebServer:
         if webhook_path is not None:
             app.router.add_post(webhook_path, self._webhook)
         app.router.add_get("/healthz", self._health)
-        app.router.add_get("/metrics", self._metrics)
+        if metrics:  # not beside the dashboard in polling mode: that listener is proxied
+            app.router.add_get("/metrics", self._metrics)
         if dashboard is not None:
             dashboard.add_routes(app)
         self._app = app

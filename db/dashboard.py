@@ -10,15 +10,18 @@ command never disagree.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import activities as activities_db
+from db import attendance as attendance_db
 from db import members as members_db
 from db import notices as notices_db
 from db import reports as reports_db
+from db.attendance import Roster
 from db.errors import Refusal
 from db.models import Activity, ActivityPhoto, Member, Need, Notice, Unit
 from db.reports import Tally
@@ -153,6 +156,35 @@ async def activities(
         )
         for activity, photos in rows
     ]
+
+
+async def roster(session: AsyncSession, activity_id: int, viewer: Viewer) -> Roster:
+    """One activity's roster, as `/roster` gives it; a unit's lead also sees their own
+    unit's part of an activity meant for every unit."""
+    activity = await activities_db.get(session, activity_id)
+    lead = viewer.lead_unit
+    if viewer.committee or lead is None or activity.unit_id is not None:
+        return await attendance_db.roster(session, activity_id, viewer.member, viewer.committee)
+    found = await attendance_db.roster(session, activity_id, viewer.member, True)
+    ours = lead.id
+    ids = _ids(found, ours)
+
+    def mine(member: Member) -> bool:
+        return member.unit_id == ours
+
+    return replace(
+        found,
+        present=[a for a in found.present if mine(a.member)],
+        leave=[a for a in found.leave if mine(a.member)],
+        absent=[m for m in found.absent if mine(m)],
+        pending=[r for r in found.pending if r.member_id in ids],
+        makeups={k: v for k, v in found.makeups.items() if k in ids},
+    )
+
+
+def _ids(found: Roster, unit_id: int) -> set[int]:
+    people = [a.member for a in (*found.present, *found.leave)] + found.absent
+    return {m.id for m in people if m.unit_id == unit_id}
 
 
 async def photos(session: AsyncSession, activity_id: int) -> int:

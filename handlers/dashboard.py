@@ -15,9 +15,11 @@ what it sends goes through the outbox or the same background builds.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +28,6 @@ from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
 from db import approvals as approvals_db
-from db import attendance as attendance_db
 from db import certificates as certificates_db
 from db import dashboard as dashboard_db
 from db import members as members_db
@@ -46,7 +47,7 @@ from handlers.runner import handler
 from handlers.webauth import InvalidInitData, WebAppUser, validate
 from render import dashboard as pages
 from render.formats import period_name, when
-from render.texts import listing, person_name, speaking, t
+from render.texts import listing, person_name, speaking, t, t_in
 from scheduler import notices as notices_sched
 from scheduler import reports as reports_sched
 from scheduler.services import Services
@@ -115,6 +116,7 @@ class Dashboard:
     def __init__(self, services: Services, bot: Bot) -> None:
         self._services = services
         self._bot = bot
+        self._closing = False
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/app", self._to_shell)
@@ -168,67 +170,77 @@ class Dashboard:
         return found
 
     # -------------------------------------------------------------- pages and actions
+    def close(self) -> None:
+        """The bot is stopping: pages are still shown, actions are declined (what they would
+        start could not finish)."""
+        self._closing = True
+
     async def _page(self, request: web.Request) -> web.Response:
         return await self._serve(request, dict(request.query))
 
     async def _action(self, request: web.Request) -> web.Response:
         """Do what the form asks in one transaction, then show the page it came from, with
         what happened (or why nothing did) on top."""
-        if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
-            raise web.HTTPRequestEntityTooLarge(MAX_FORM_BYTES, request.content_length)
-        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         try:
-            user = self._user(request)
+            user = self._user(request)  # before reading anything the request carries
+            form = await _form(request)
+            if self._closing:
+                raise Answer(503, t_in(rules.language_of(user.language_code), "busy"))
             async with self._services.db.session() as session:
                 viewer = await self._viewer(session, user)
                 member_id, language = viewer.member.id, self._language(viewer, user)
                 with speaking(language):
                     try:
-                        done = await self._act(session, viewer, form)
+                        done: Done | Refusal = await self._act(session, viewer, form)
                     except Refusal as refusal:
+                        done = refusal
                         await session.rollback()
-                        shown = pages.notice(_refusal_text(refusal), alert=True)
-                        return await self._serve(request, dict(request.query), shown, 400)
-                    await session.commit()
+                    else:
+                        await session.commit()
         except Answer as answer:
             return _html(answer.text, answer.status, page=False)
         except Exception as exc:
             if not unavailable(exc):
                 raise
-            return self._busy(exc)
+            return self._busy(exc, user)
+        with speaking(language):
+            if isinstance(done, Refusal):  # shown once the write session is over
+                shown = pages.notice(_refusal_text(done), alert=True)
+                return await self._serve(request, dict(request.query), shown, 400)
+            shown = pages.notice(done.text)
         if done.after is not None:  # one build at a time per person, as for /export
             self._services.builds.start(member_id, done.after)
         self._services.outbox.wake()
-        with speaking(language):
-            shown = pages.notice(done.text)
         return await self._serve(request, dict(request.query), shown)
 
     async def _serve(
         self, request: web.Request, query: dict[str, str], shown: str = "", status: int = 200
     ) -> web.Response:
         """A page, read afresh: who is asking, then what they may see."""
+        user: WebAppUser | None = None
         try:
             user = self._user(request)
             async with self._services.db.read_session() as session:
                 viewer = await self._viewer(session, user)
                 with speaking(self._language(viewer, user)):
-                    body = await self._render(session, viewer, query, shown)
+                    found, body = await self._render(session, viewer, query, shown)
         except Answer as answer:
             return _html(answer.text, answer.status, page=False)
         except Exception as exc:
             if not unavailable(exc):
                 raise
-            return self._busy(exc)
-        return _html(body, status)
+            return self._busy(exc, user)
+        return _html(body, max(status, found))
 
     @staticmethod
     def _language(viewer: Viewer, user: WebAppUser) -> str:
         return viewer.member.lang or rules.language_of(user.language_code)
 
     @staticmethod
-    def _busy(exc: Exception) -> web.Response:
+    def _busy(exc: Exception, user: WebAppUser | None) -> web.Response:
         log.warning("dashboard: database unavailable (%s)", type(exc).__name__)
-        return _html(t("busy"), 503, page=False)
+        language = rules.language_of(user.language_code if user is not None else None)
+        return _html(t_in(language, "busy"), 503, page=False)
 
     async def _render(
         self,
@@ -236,16 +248,22 @@ class Dashboard:
         viewer: Viewer,
         query: dict[str, str],
         shown: str = "",
-    ) -> str:
+    ) -> tuple[int, str]:
+        """(status, page): 403 for a page this person may not open, 400 for what cannot be
+        shown as asked (an unknown number, a period not understood); the page says why."""
         tab = query.get("tab") or viewer.pages[0]
         if tab not in dashboard_db.PAGES:
             tab = viewer.pages[0]
+        status = 200
         try:
+            if tab not in viewer.pages:
+                status = 403
             viewer.require(tab)
             title, body = await self._build(session, viewer, tab, query)
         except Refusal as refusal:
+            status = max(status, 400)
             title, body = t(pages.TAB_KEYS[tab]), pages.notice(_refusal_text(refusal), alert=True)
-        return pages.page(viewer.pages, tab, title, shown + body)
+        return status, pages.page(viewer.pages, tab, title, shown + body)
 
     async def _build(
         self, session: AsyncSession, viewer: Viewer, tab: str, query: dict[str, str]
@@ -254,7 +272,7 @@ class Dashboard:
         zone, now = services.settings.timezone, services.now()
         today = rules.local_today(now, zone)
         period = rules.parse_period(query.get("period") or None, today)
-        periods = choices(today)
+        periods = choices(today, period)
         item = _id(query.get("id"))
         scope = viewer.scope
         if tab == "overview":
@@ -267,7 +285,7 @@ class Dashboard:
             return pages.overview(report, scope, periods, studies)
         if tab == "activities":
             if item is not None:
-                found = await attendance_db.roster(session, item, viewer.member, viewer.committee)
+                found = await dashboard_db.roster(session, item, viewer)
                 photos = await dashboard_db.photos(session, item)
                 return pages.roster(found, photos, zone, viewer.committee, now)
             kind = query.get("kind") or None
@@ -433,11 +451,13 @@ class Done:
         self.after = after
 
 
-def choices(today: dt.date) -> list[Period]:
-    """The periods offered: this year's quarters so far and the year, then last year's."""
+def choices(today: dt.date, chosen: Period | None = None) -> list[Period]:
+    """The periods offered: this year's quarters so far and the year, then last year's (and
+    the one asked for, when it is none of those)."""
     this_year = [q for q in Period(today.year).quarters() if q.days()[0] <= today]
     last = Period(today.year - 1)
-    return [*reversed(this_year), Period(today.year), *reversed(last.quarters()), last]
+    offered = [*reversed(this_year), Period(today.year), *reversed(last.quarters()), last]
+    return offered if chosen is None or chosen in offered else [chosen, *offered]
 
 
 def _id(raw: str | None) -> int | None:
@@ -470,5 +490,21 @@ def _html(body: str, status: int, *, page: bool = True) -> web.Response:
     )
 
 
+async def _form(request: web.Request) -> dict[str, str]:
+    """The action's fields: a small urlencoded form, read only up to MAX_FORM_BYTES."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise Answer(415, "unsupported media type")
+    body = await request.content.read(MAX_FORM_BYTES + 1)
+    if len(body) > MAX_FORM_BYTES:
+        raise Answer(413, "too large")
+    try:
+        pairs = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=16)
+    except (UnicodeDecodeError, ValueError):
+        raise Answer(400, "bad form") from None
+    return dict(pairs)
+
+
+@functools.cache
 def _asset(name: str) -> str:
+    """The shell's files, read once."""
     return resources.files("render").joinpath("webapp", name).read_text(encoding="utf-8")

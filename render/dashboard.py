@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from db import needs as needs_db
 from db.attendance import Roster
-from db.dashboard import ACTIVITY_STATES, ActivityLine, NoticeLine, Unacknowledged
+from db.dashboard import ACTIVITY_STATES, MAX_ROWS, ActivityLine, NoticeLine, Unacknowledged
 from db.models import KINDS, Member, Unit
 from db.reports import Report, Tally
 from db.rules import Period
@@ -34,8 +34,9 @@ from render.formats import (
     when,
 )
 from render.report import STATUS_KEYS, chart_panels, report_title
-from render.texts import person_name, t
+from render.texts import current_language, person_name, t
 
+HTML_LANGUAGES = {"zh": "zh-CN", "en": "en"}  # the page's lang, for screen readers
 TAB_KEYS = {
     "overview": "dash_tab_overview",
     "activities": "dash_tab_activities",
@@ -69,7 +70,11 @@ def page(pages: Sequence[str], current: str, title: str, body: str) -> str:
         for name in pages
     )
     nav = f'<nav aria-label="{e(t("dash_tabs_label"))}"><ul class="tabs">{tabs}</ul></nav>'
-    return f'{nav}<main><h1 tabindex="-1">{e(title)}</h1>{body}</main>'
+    language = HTML_LANGUAGES.get(current_language(), "zh-CN")
+    return (
+        f'<div class="page" lang="{language}">{nav}'
+        f'<main><h1 tabindex="-1">{e(title)}</h1>{body}</main></div>'
+    )
 
 
 def action(back: str, fields: dict[str, object], content: str) -> str:
@@ -324,8 +329,13 @@ def activities(lines: Sequence[ActivityLine], zone: ZoneInfo, form: str) -> str:
         ]
         for line in lines
     )
+    caption = (
+        t("dash_activities_caption_cut", count=len(lines))
+        if len(lines) >= MAX_ROWS
+        else t("dash_activities_caption", count=len(lines))
+    )
     return form + table(
-        t("dash_activities_caption", count=len(lines)),
+        caption,
         [
             t("dash_activity"),
             t("dash_kind"),
@@ -597,7 +607,11 @@ def me(
         + f'<p class="formula">{e(t("rate_formula"))}</p>'
         + f"<p>{e(t('dash_me_hours', year=hours_text(hours[0]), total=hours_text(hours[1])))}</p>"
         + signup_table
-        + table(t("dash_me_certificates"), [t("dash_year"), t("dash_hours"), ""], certificate_rows)
+        + table(
+            t("dash_me_certificates"),
+            [t("dash_year"), t("dash_hours"), t("dash_action")],
+            certificate_rows,
+        )
         + request_table
     )
     return title, body

@@ -202,6 +202,17 @@ class Settings:
             if not parts.path.endswith("/app/"):
                 raise SettingsError("WEBAPP_URL must end with /app/, where the bot serves it")
         webapp_listen = listen("WEBAPP_LISTEN", "") if get("WEBAPP_LISTEN") else None
+        metrics_listen = listen("METRICS_LISTEN", "") if get("METRICS_LISTEN") else None
+        if webapp_url is not None and webhook_url is None and webapp_listen is None:
+            raise SettingsError(
+                "WEBAPP_URL in polling mode needs WEBAPP_LISTEN (host:port, e.g. "
+                "127.0.0.1:8090), where the bot serves the dashboard behind the https proxy"
+            )
+        if webapp_listen is not None and webapp_listen == metrics_listen:
+            raise SettingsError(
+                "WEBAPP_LISTEN and METRICS_LISTEN must differ: /metrics is never served "
+                "beside the dashboard"
+            )
 
         return cls(
             bot_token=token,
@@ -221,7 +232,7 @@ class Settings:
             webhook_url=webhook_url,
             webhook_listen=listen("WEBHOOK_LISTEN", DEFAULT_WEBHOOK_LISTEN),
             webhook_secret=webhook_secret,
-            metrics_listen=listen("METRICS_LISTEN", "") if get("METRICS_LISTEN") else None,
+            metrics_listen=metrics_listen,
             webapp_url=webapp_url,
             webapp_listen=webapp_listen,
             flood_per_minute=flood_per_minute,

@@ -259,6 +259,6 @@ def init_data(
 
 def webapp_base(bot: BotHarness) -> str:
     """Where the bot serves the dashboard (tests: WEBAPP_LISTEN on a free port)."""
-    server = bot.app.bot_data["web"]
+    server = bot.app.bot_data["webapp"]
     assert isinstance(server, WebServer)
     return f"http://127.0.0.1:{server.port}/app/"

@@ -141,7 +141,7 @@ async def test_the_committee_sees_the_quarter_at_a_glance(quarter: Quarter) -> N
     assert status == 200 and "2026年度" in text(html) and "个季度达标" in text(html)
     # A period the bot cannot read: said, not an error.
     status, html = await page(bot, init_data(bot, ADMIN_ID), tab="overview", period="20x6")
-    assert status == 200 and 'role="alert"' in html
+    assert status == 400 and 'role="alert"' in html
 
 
 async def test_an_activity_s_roster_from_the_list(quarter: Quarter) -> None:
@@ -159,7 +159,7 @@ async def test_an_activity_s_roster_from_the_list(quarter: Quarter) -> None:
     assert "丁导入" in seen and "未登记" in seen  # imported, never registered
     assert "照片：1" in seen and "纪要：有" in seen and "讨论热烈" in seen
     status, html = await page(bot, init, tab="activities", id=99999)
-    assert status == 200 and 'role="alert"' in html and "99999" in html
+    assert status == 400 and 'role="alert"' in html and "99999" in html
 
 
 async def test_a_unit_lead_sees_only_their_unit(quarter: Quarter) -> None:
@@ -173,10 +173,13 @@ async def test_a_unit_lead_sees_only_their_unit(quarter: Quarter) -> None:
     assert "康复中心" in seen and "办公室" not in seen and "财务科" not in seen
     status, html = await page(bot, init, tab="activities", id=quarter.future)
     assert status == 200 and "丁导入" in text(html)  # their unit's activity
+    # An activity for every unit: their own unit's part of its roster, without the reasons.
     status, html = await page(bot, init, tab="activities", id=quarter.study)
-    assert 'role="alert"' in html and "办000" not in html  # for every unit: the committee's
+    seen = text(html)
+    assert status == 200 and "康000" in seen and "丁导入" in seen
+    assert "办000" not in seen and "出差" not in seen
     status, html = await page(bot, init, tab="needs")
-    assert 'role="alert"' in html and "<section" not in html
+    assert status == 403 and 'role="alert"' in html and "<section" not in html
     status, html = await page(bot, init, tab="notices", id=quarter.notice)
     assert "康000" in text(html) and "办" not in text(html).split("名单")[-1]
     assert "私信提醒" not in html  # chasing is the committee's
@@ -201,7 +204,7 @@ async def test_a_member_sees_only_themself(quarter: Quarter) -> None:
     assert "我的：办000" in seen and "2026年各季度" in seen and "=1+1" not in seen
     for tab in ("overview", "activities", "notices", "needs", "ledger"):
         status, html = await page(bot, init, tab=tab)
-        assert 'role="alert"' in html and "康复中心" not in html, tab
+        assert status == 403 and 'role="alert"' in html and "康复中心" not in html, tab
         assert tabs(html) == ["我的"]
     # English for an English speaker.
     await quarter.a.ask_private("/lang en")
@@ -252,6 +255,24 @@ async def test_the_committee_moves_a_need_on_and_replies(quarter: Quarter) -> No
     assert status == 400 and "99999" in html
     status, html = await act(bot, init, {"do": "no-such-thing"})
     assert status == 400 and 'role="alert"' in html
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(
+            webapp_base(bot) + "api/action",
+            json={"do": "need_status", "id": need_id, "status": "done"},
+            headers={"Authorization": f"tma {init}"},
+        ) as response,
+    ):
+        assert response.status == 415
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(
+            webapp_base(bot) + "api/action",
+            data={"do": "need_reply", "id": str(need_id), "text": "长" * 20000},
+            headers={"Authorization": f"tma {init}"},
+        ) as response,
+    ):
+        assert response.status == 413
     member = init_data(bot, quarter.b.id)
     status, html = await act(bot, member, {"do": "need_status", "id": need_id, "status": "done"})
     assert status == 400 and 'role="alert"' in html

@@ -125,11 +125,16 @@ def test_the_dashboard_needs_an_https_url_ending_in_app() -> None:
     )
     assert settings.webapp_url == "https://bot.example.org/app/"
     assert settings.webapp_listen == ("127.0.0.1", 8090)
+    hook = {"WEBHOOK_URL": "https://bot.example.org/tg/x1", "WEBHOOK_SECRET": "s3cret_-X"}
+    on_webhook = Settings.from_env(base | hook | {"WEBAPP_URL": "https://bot.example.org/app/"})
+    assert on_webhook.webapp_url is not None and on_webhook.webapp_listen is None
     for bad, named in (
         ({"WEBAPP_URL": "http://bot.example.org/app/"}, "https"),
         ({"WEBAPP_URL": "https://bot.example.org/dashboard"}, "/app/"),
         ({"WEBAPP_URL": "https://bot.example.org/app/#x"}, "WEBAPP_URL"),
         ({"WEBAPP_LISTEN": "8090"}, "WEBAPP_LISTEN"),
+        ({"WEBAPP_URL": "https://bot.example.org/app/"}, "needs WEBAPP_LISTEN"),
+        ({"WEBAPP_LISTEN": "127.0.0.1:9100", "METRICS_LISTEN": "127.0.0.1:9100"}, "must differ"),
     ):
         with pytest.raises(SettingsError, match=named):
             Settings.from_env(base | bad)

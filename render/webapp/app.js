@@ -30,13 +30,40 @@
     });
   }
 
-  var language = (navigator.language || "zh").toLowerCase().indexOf("zh") === 0 ? "zh" : "en";
+  // The person's language before the first page arrives: Telegram's, from the signed data.
+  function userLanguage() {
+    try {
+      var user = JSON.parse(new URLSearchParams(initData()).get("user") || "{}");
+      return String(user.language_code || navigator.language || "zh");
+    } catch (e) {
+      return navigator.language || "zh";
+    }
+  }
+  var language = userLanguage().toLowerCase().indexOf("zh") === 0 ? "zh" : "en";
   var words = {
     zh: { open: "请从 Telegram 中打开数据看板（私聊机器人发送 /dashboard）。",
-          failed: "连接失败，请稍后再试。", loading: "加载中…" },
+          failed: "连接失败，请稍后再试。" },
     en: { open: "Open the dashboard from Telegram (send /dashboard to the bot privately).",
-          failed: "Could not connect; please try again shortly.", loading: "Loading…" }
+          failed: "Could not connect; please try again shortly." }
   }[language];
+
+  // Telegram's script loads on its own (async), maybe after us, maybe never: it is set up
+  // once, whenever it is there.
+  var telegramReady = false;
+  function telegram() {
+    var tg = window.Telegram && window.Telegram.WebApp;
+    if (!tg) return null;
+    if (!telegramReady) {
+      telegramReady = true;
+      applyTheme();
+      if (tg.ready) tg.ready();
+      if (tg.expand) tg.expand();
+      if (tg.BackButton && tg.BackButton.onClick) tg.BackButton.onClick(back);
+    }
+    return tg;
+  }
+  var script = document.querySelector('script[src*="telegram-web-app.js"]');
+  if (script) script.addEventListener("load", function () { telegram(); showBack(); });
 
   function say(text) {
     root.innerHTML = "";
@@ -62,12 +89,11 @@
       return response.text().then(function (html) {
         root.innerHTML = html;
         current = query;
+        var page = root.querySelector("[lang]");
+        if (page) document.documentElement.lang = page.getAttribute("lang");
         var heading = root.querySelector("h1");
         if (heading) heading.focus();
-        var tg = window.Telegram && window.Telegram.WebApp;
-        if (tg && tg.BackButton) {
-          if (query && query.indexOf("id=") >= 0) tg.BackButton.show(); else tg.BackButton.hide();
-        }
+        showBack();
       });
     }).catch(function () {
       say(words.failed);
@@ -99,6 +125,13 @@
     }
   });
 
+  // Telegram's back button, on a page reached from a list (an activity, a notice, a need).
+  function showBack() {
+    var tg = telegram();
+    if (!tg || !tg.BackButton) return;
+    if (new URLSearchParams(current).get("id")) tg.BackButton.show(); else tg.BackButton.hide();
+  }
+
   function back() {
     var tab = new URLSearchParams(current).get("tab") || "";
     load(tab ? "tab=" + encodeURIComponent(tab) : "");
@@ -106,12 +139,7 @@
 
   function start() {
     applyTheme();
-    var tg = window.Telegram && window.Telegram.WebApp;
-    if (tg) {
-      if (tg.ready) tg.ready();
-      if (tg.expand) tg.expand();
-      if (tg.BackButton && tg.BackButton.onClick) tg.BackButton.onClick(back);
-    }
+    telegram();
     var first = new URLSearchParams(location.search);
     load(first.toString());
   }
