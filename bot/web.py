@@ -55,13 +55,17 @@ class WebServer:
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
         app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+        self._serves = ["/healthz"]
         if webhook_path is not None:
             app.router.add_post(webhook_path, self._webhook)
+            self._serves.insert(0, "the webhook")
         app.router.add_get("/healthz", self._health)
         if metrics:  # not beside the dashboard in polling mode: that listener is proxied
             app.router.add_get("/metrics", self._metrics)
+            self._serves.append("/metrics")
         if dashboard is not None:
             dashboard.add_routes(app)
+            self._serves.append("the dashboard (/app/)")
         self._app = app
 
     async def start(self) -> None:
@@ -74,7 +78,7 @@ class WebServer:
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self._listen[1]
-        log.info("serving HTTP on %s:%s", self._listen[0], self.port)
+        log.info("serving %s on %s:%s", ", ".join(self._serves), self._listen[0], self.port)
 
     async def stop(self) -> None:
         """Stop taking requests (those being stored finish first)."""

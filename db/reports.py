@@ -338,9 +338,14 @@ async def build(
             async with aside() as other:
                 await _volunteering(other, report, now, start, end, unit_id)
 
-        by_activity, _ = await asyncio.gather(
-            activity_tallies(session, year_counted, unit_id), volunteering()
-        )
+        counting = asyncio.ensure_future(activity_tallies(session, year_counted, unit_id))
+        reading = asyncio.ensure_future(volunteering())
+        try:
+            by_activity, _ = await asyncio.gather(counting, reading)
+        except BaseException:  # neither goes on alone once the report is given up
+            for task in (counting, reading):
+                task.cancel()
+            raise
     for (activity_id, member_unit), tally in by_activity.items():
         ends_at = ends[activity_id]
         quarter = rules.quarter_of(ends_at.astimezone(zone).date()).quarter or 1
