@@ -34,7 +34,7 @@ from render.formats import (
     when,
 )
 from render.report import STATUS_KEYS, chart_panels, report_title
-from render.texts import current_language, person_name, t
+from render.texts import current_language, listing, person_name, t
 
 HTML_LANGUAGES = {"zh": "zh-CN", "en": "en"}  # the page's lang, for screen readers
 TAB_KEYS = {
@@ -191,7 +191,7 @@ def overview(
             for line in studies
             if line.state != "cancelled" and line.activity.unit_id in (None, unit_id)
         ]
-        return "、".join(found) or e(t("dash_none_short"))
+        return listing(found) or e(t("dash_none_short"))
 
     units = table(
         t("dash_units_caption"),
@@ -454,7 +454,7 @@ def unacknowledged(found: Unacknowledged, can_chase: bool, zone: ZoneInfo) -> tu
     title = t("dash_notice_title", id=notice_.id)
     count = sum(len(people) for _, people in found.by_unit)
     rows = (
-        [e(unit or t("dash_no_unit")), e(len(people)), e("、".join(person_name(m) for m in people))]
+        [e(unit or t("dash_no_unit")), e(len(people)), e(listing(person_name(m) for m in people))]
         for unit, people in found.by_unit
     )
     chase = ""
@@ -485,7 +485,7 @@ NEED_STATUSES = needs_db.STATUSES
 def _sender(line: needs_db.Line) -> str:
     if line.anonymous or line.name is None:
         return t("dash_anonymous")
-    return f"{line.name}（{line.unit}）" if line.unit else line.name
+    return t("dash_sender", name=line.name, unit=line.unit) if line.unit else line.name
 
 
 def needs_board(

@@ -142,6 +142,12 @@ async def test_the_committee_sees_the_quarter_at_a_glance(quarter: Quarter) -> N
     # A period the bot cannot read: said, not an error.
     status, html = await page(bot, init_data(bot, ADMIN_ID), tab="overview", period="20x6")
     assert status == 400 and 'role="alert"' in html
+    # In English for the committee member who chose it.
+    await bot.admin.ask_private("/lang en")
+    status, html = await page(bot, init_data(bot, ADMIN_ID), tab="overview", period="2026-Q4")
+    assert tabs(html) == ["Overview", "Activities", "Notices", "Needs", "Me", "Ledger"]
+    assert '<div class="page" lang="en">' in html and "Committee meetings" in text(html)
+    assert "（" not in text(html).replace("康复中心", "")
 
 
 async def test_an_activity_s_roster_from_the_list(quarter: Quarter) -> None:
