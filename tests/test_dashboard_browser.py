@@ -84,6 +84,7 @@ async def test_the_committee_reads_the_quarter_and_acts_in_chromium(
 
     # 活动 → one activity's roster.
     await tab(page, "活动")
+    await shot(page, "committee-activities")
     await page.get_by_role("link", name=f"#{quarter.study} 四季度学习").click()
     roster = page.get_by_role("table")
     await expect(roster).to_contain_text("办000")
@@ -109,6 +110,7 @@ async def test_the_committee_reads_the_quarter_and_acts_in_chromium(
 
     # 通知 → who has not acknowledged → chased.
     await tab(page, "通知")
+    await shot(page, "committee-notices")
     await page.get_by_role("link", name=f"#{quarter.notice}", exact=True).click()
     await expect(page.get_by_role("table")).to_contain_text("=1+1")
     await shot(page, "committee-notice")
