@@ -64,8 +64,8 @@ async def measure(url: str) -> None:
         async with db.read_session() as session:
             viewer = await dashboard._viewer(session, user)
             with speaking("zh"):
-                html = await dashboard._render(session, viewer, query)
-        assert 'role="alert"' not in html, html[:500]
+                status, html = await dashboard._render(session, viewer, query)
+        assert status == 200 and 'role="alert"' not in html, html[:500]
         return len(html)
 
     print(f"  {'page':<28} {'median':>8} {'slowest':>8} {'HTML':>8}")
