@@ -23,7 +23,7 @@ from db import notices as notices_db
 from db import reports as reports_db
 from db.attendance import Roster
 from db.errors import Refusal
-from db.models import Activity, ActivityPhoto, Member, Need, Notice, Unit
+from db.models import Activity, ActivityPhoto, Member, Notice, Unit
 from db.reports import Tally
 
 # The pages, in the tab bar's order, and who may open them.
@@ -265,10 +265,3 @@ async def unacknowledged(
             result.by_unit.append((unit, []))
         result.by_unit[-1][1].append(member)
     return result
-
-
-# ----------------------------------------------------------------------- needs
-
-
-async def need_exists(session: AsyncSession, need_id: int) -> bool:
-    return (await session.scalar(select(Need.id).where(Need.id == need_id))) is not None

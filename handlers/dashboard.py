@@ -36,18 +36,19 @@ from db import reports as reports_db
 from db import rules
 from db import volunteer as volunteer_db
 from db.dashboard import Viewer
-from db.errors import Refusal, TextKeys, unavailable
+from db.errors import Refusal, unavailable
 from db.models import KINDS
 from db.rules import Period
 from handlers import certificates as certificates_handlers
 from handlers import needs as needs_handlers
+from handlers import notices as notices_handlers
 from handlers.context import Ctx, Handlers, private_button
 from handlers.menus import dashboard_button
-from handlers.runner import handler
+from handlers.runner import handler, render_refusal
 from handlers.webauth import InvalidInitData, WebAppUser, validate
 from render import dashboard as pages
 from render.formats import period_name, when
-from render.texts import listing, person_name, speaking, t, t_in
+from render.texts import speaking, t, t_in
 from scheduler import notices as notices_sched
 from scheduler import reports as reports_sched
 from scheduler.services import Services
@@ -181,6 +182,7 @@ class Dashboard:
     async def _action(self, request: web.Request) -> web.Response:
         """Do what the form asks in one transaction, then show the page it came from, with
         what happened (or why nothing did) on top."""
+        user: WebAppUser | None = None
         try:
             user = self._user(request)  # before reading anything the request carries
             form = await _form(request)
@@ -197,15 +199,11 @@ class Dashboard:
                         await session.rollback()
                     else:
                         await session.commit()
-        except Answer as answer:
-            return _html(answer.text, answer.status, page=False)
         except Exception as exc:
-            if not unavailable(exc):
-                raise
-            return self._busy(exc, user)
+            return self._failed(exc, user)
         with speaking(language):
             if isinstance(done, Refusal):  # shown once the write session is over
-                shown = pages.notice(_refusal_text(done), alert=True)
+                shown = pages.notice(render_refusal(done), alert=True)
                 return await self._serve(request, dict(request.query), shown, 400)
             shown = pages.notice(done.text)
         if done.after is not None:  # one build at a time per person, as for /export
@@ -224,12 +222,8 @@ class Dashboard:
                 viewer = await self._viewer(session, user)
                 with speaking(self._language(viewer, user)):
                     found, body = await self._render(session, viewer, query, shown)
-        except Answer as answer:
-            return _html(answer.text, answer.status, page=False)
         except Exception as exc:
-            if not unavailable(exc):
-                raise
-            return self._busy(exc, user)
+            return self._failed(exc, user)
         return _html(body, max(status, found))
 
     @staticmethod
@@ -237,7 +231,13 @@ class Dashboard:
         return viewer.member.lang or rules.language_of(user.language_code)
 
     @staticmethod
-    def _busy(exc: Exception, user: WebAppUser | None) -> web.Response:
+    def _failed(exc: Exception, user: WebAppUser | None) -> web.Response:
+        """A request answered short (401, 403, 413…) or the database unavailable (503, in
+        the person's language); anything else is our bug and is raised."""
+        if isinstance(exc, Answer):
+            return _html(exc.text, exc.status, page=False)
+        if not unavailable(exc):
+            raise exc
         log.warning("dashboard: database unavailable (%s)", type(exc).__name__)
         language = rules.language_of(user.language_code if user is not None else None)
         return _html(t_in(language, "busy"), 503, page=False)
@@ -262,7 +262,7 @@ class Dashboard:
             title, body = await self._build(session, viewer, tab, query)
         except Refusal as refusal:
             status = max(status, 400)
-            title, body = t(pages.TAB_KEYS[tab]), pages.notice(_refusal_text(refusal), alert=True)
+            title, body = t(pages.TAB_KEYS[tab]), pages.notice(render_refusal(refusal), alert=True)
         return status, pages.page(viewer.pages, tab, title, shown + body)
 
     async def _build(
@@ -397,20 +397,7 @@ class Dashboard:
             return Done(t("needs_replied", id=need_.id))
         if what == "chase":
             followup = await notices_sched.chase(session, _required_id(form), now)
-            notice_id = followup.notice.id
-            if not followup.reachable and not followup.unreachable:
-                return Done(t("chase_nobody", id=notice_id))
-            unreachable = (
-                t(
-                    "notice_unreachable",
-                    count=len(followup.unreachable),
-                    names=listing(person_name(m) for m in followup.unreachable),
-                )
-                if followup.unreachable
-                else ""
-            )
-            count = len(followup.reachable)
-            return Done(t("chase_done", id=notice_id, count=count, unreachable=unreachable))
+            return Done(notices_handlers.chased(followup))
         if what in ("ledger", "certificate") and services.builds.busy(member.id):
             raise Refusal("build_running")
         if what == "ledger":
@@ -471,14 +458,6 @@ def _required_id(form: dict[str, str]) -> int:
     if found is None:
         raise Refusal("dash_unknown_action")
     return found
-
-
-def _refusal_text(refusal: Refusal) -> str:
-    params = {
-        k: listing(t(key) for key in v) if isinstance(v, TextKeys) else v
-        for k, v in refusal.params.items()
-    }
-    return t(refusal.key, **params)
 
 
 def _html(body: str, status: int, *, page: bool = True) -> web.Response:

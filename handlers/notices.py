@@ -178,10 +178,14 @@ async def chase(ctx: Ctx) -> None:
     followup = await notices_sched.chase(ctx.session, parse_id(ctx.args[0]), ctx.services.now())
     ctx.wake_outbox()
     # The one confirmation of a /chase (its creator report is the automatic follow-up's).
+    ctx.reply(chased(followup))
+
+
+def chased(followup: notices_db.Followup) -> str:
+    """What a chase says to whoever asked for it (/chase, the dashboard)."""
     notice_id = followup.notice.id
     if not followup.reachable and not followup.unreachable:
-        ctx.reply(t("chase_nobody", id=notice_id))
-        return
+        return t("chase_nobody", id=notice_id)
     unreachable = (
         t(
             "notice_unreachable",
@@ -191,7 +195,7 @@ async def chase(ctx: Ctx) -> None:
         if followup.unreachable
         else ""
     )
-    ctx.reply(t("chase_done", id=notice_id, count=len(followup.reachable), unreachable=unreachable))
+    return t("chase_done", id=notice_id, count=len(followup.reachable), unreachable=unreachable)
 
 
 @handler(admin=True)

@@ -632,8 +632,3 @@ def ledger(periods: Sequence[Period], unit: Unit | None) -> tuple[str, str]:
     )
     scope = t("dash_ledger_unit", unit=unit.name) if unit is not None else t("dash_ledger_all")
     return title, f'<p>{e(scope)}</p><div class="buttons">{buttons}</div>'
-
-
-def message_page(pages: Sequence[str], title: str, text: str, *, alert: bool) -> str:
-    """A page that only says something (a refusal, or that nothing is here)."""
-    return page(pages, "", title, notice(text, alert=alert))

@@ -175,32 +175,28 @@ class Settings:
             None if flood == "off" else whole("FLOOD_PER_MINUTE", DEFAULT_FLOOD_PER_MINUTE, 1, 600)
         )
 
-        webhook_url = get("WEBHOOK_URL") or None
+        def public_https(name: str, example: str) -> str | None:
+            """A public https URL without query or fragment (Telegram reaches only those)."""
+            raw = get(name) or None
+            if raw is not None:
+                parts = urlsplit(raw)
+                if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+                    raise SettingsError(f"{name} must be a public https URL such as {example}")
+            return raw
+
+        webhook_url = public_https("WEBHOOK_URL", "https://bot.example.org/tg")
         webhook_secret = get("WEBHOOK_SECRET") or None
-        if webhook_url is not None:
-            parts = urlsplit(webhook_url)
-            if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
-                raise SettingsError(
-                    "WEBHOOK_URL must be a public https URL such as https://bot.example.org/tg"
-                )
-            if webhook_secret is None:
-                raise SettingsError(
-                    "WEBHOOK_SECRET is required with WEBHOOK_URL: 1-256 characters "
-                    "of A-Z a-z 0-9 _ - that Telegram sends with every update"
-                )
+        if webhook_url is not None and webhook_secret is None:
+            raise SettingsError(
+                "WEBHOOK_SECRET is required with WEBHOOK_URL: 1-256 characters "
+                "of A-Z a-z 0-9 _ - that Telegram sends with every update"
+            )
         if webhook_secret is not None and not _SECRET_RE.match(webhook_secret):
             raise SettingsError("WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -")
 
-        webapp_url = get("WEBAPP_URL") or None
-        if webapp_url is not None:
-            parts = urlsplit(webapp_url)
-            if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
-                raise SettingsError(
-                    "WEBAPP_URL must be the dashboard's public https URL such as "
-                    "https://bot.example.org/app/ (Telegram opens only https pages)"
-                )
-            if not parts.path.endswith("/app/"):
-                raise SettingsError("WEBAPP_URL must end with /app/, where the bot serves it")
+        webapp_url = public_https("WEBAPP_URL", "https://bot.example.org/app/")
+        if webapp_url is not None and not urlsplit(webapp_url).path.endswith("/app/"):
+            raise SettingsError("WEBAPP_URL must end with /app/, where the bot serves it")
         webapp_listen = listen("WEBAPP_LISTEN", "") if get("WEBAPP_LISTEN") else None
         metrics_listen = listen("METRICS_LISTEN", "") if get("METRICS_LISTEN") else None
         if webapp_url is not None and webhook_url is None and webapp_listen is None:
