@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import chats as chats_db
 from db import conversations as conversations_db
 from db import members as members_db
+from db import plans as plans_db
 from db import rules
 from db.errors import Refusal
-from db.models import Activity, Member, Unit
+from db.models import Activity, Member, PlanItem, Unit
 from db.snapshots import Snapshots
 
 
@@ -41,6 +42,9 @@ class ActivitySpec:
     # A series: `repeat` (weekly, biweekly, monthly) and how many activities in all.
     repeat: str | None = None
     count: int | None = None
+    # The study plan's item it carries out: `plan=` as typed; `plan_item_id` once checked.
+    plan_ref: str | None = None
+    plan_item_id: int | None = None
 
 
 def _apply_end(starts_at: dt.datetime, end: str | None, zone: ZoneInfo) -> dt.datetime:
@@ -66,6 +70,7 @@ KNOWN_OPTIONS = (
     "checkout",
     "repeat",
     "count",
+    "plan",
 )
 EDITABLE = (
     "title",
@@ -80,6 +85,7 @@ EDITABLE = (
     "leave",
     "qr",
     "checkout",
+    "plan",
 )
 VOLUNTEER_ONLY = {"hours", "cap", "deadline", "checkout"}
 NOT_VOLUNTEER = {"leave"}  # volunteers cancel their sign-up instead of asking for leave
@@ -143,6 +149,8 @@ def parse_words(args: list[str], zone: ZoneInfo, today: dt.date) -> ActivitySpec
     if "repeat" in options:
         spec.repeat = rules.parse_choice("repeat", options["repeat"], rules.REPEATS)
         spec.count = rules.parse_series_count(options["count"])
+    if "plan" in options:
+        spec.plan_ref = options["plan"]
     return spec
 
 
@@ -153,6 +161,10 @@ async def parse_spec(
     spec = parse_words(args, zone, today)
     if spec.unit_name:
         spec.unit = await members_db.unit_by_name(session, spec.unit_name)
+    if spec.plan_ref is not None:
+        unit_id = spec.unit.id if spec.unit else None
+        item = await plans_db.linkable(session, spec.plan_ref, spec.starts_at, unit_id, zone)
+        spec.plan_item_id = item.id if item else None
     return spec
 
 
@@ -202,6 +214,7 @@ async def create(
         leave_mode=spec.leave_mode,
         qr=spec.qr,
         checkout=spec.checkout,
+        plan_item_id=spec.plan_item_id,
         created_by=creator.id,
         # The same clock the reminder rules read: none falls before the activity existed.
         created_at=now,
@@ -259,6 +272,7 @@ def spec_state(spec: ActivitySpec) -> dict[str, Any]:
         "checkout": spec.checkout,
         "repeat": spec.repeat,
         "count": spec.count,
+        "plan_item_id": spec.plan_item_id,
     }
 
 
@@ -273,6 +287,9 @@ async def spec_from_state(session: AsyncSession, state: dict[str, Any]) -> Activ
         unit = await session.get(Unit, int(state["unit_id"]))
         if unit is None:
             raise Refusal("dup_stale")
+    plan_item_id = state.get("plan_item_id")
+    if plan_item_id is not None and await session.get(PlanItem, plan_item_id) is None:
+        raise Refusal("dup_stale")  # the plan item went meanwhile
     starts_at, ends_at = moment(state["starts_at"]), moment(state["ends_at"])
     assert starts_at is not None and ends_at is not None
     return ActivitySpec(
@@ -291,6 +308,7 @@ async def spec_from_state(session: AsyncSession, state: dict[str, Any]) -> Activ
         checkout=bool(state.get("checkout")),
         repeat=state.get("repeat"),
         count=state.get("count"),
+        plan_item_id=plan_item_id,
     )
 
 
@@ -454,6 +472,15 @@ async def edit(
             options["deadline"], activity.starts_at, zone, today
         )
     _apply_switches(activity, options)
+    if "plan" in options:
+        item = await plans_db.linkable(
+            session, options["plan"], activity.starts_at, activity.unit_id, zone
+        )
+        activity.plan_item_id = item.id if item else None
+    elif activity.plan_item_id is not None and "date" in options:  # still the item's year?
+        await plans_db.linkable(
+            session, str(activity.plan_item_id), activity.starts_at, activity.unit_id, zone
+        )
     return activity
 
 

@@ -71,6 +71,8 @@ LEFT_REASONS = ("left", "removed")
 CHAT_PURPOSES = ("main", "unit")
 CHAT_STATUSES = ("active", "removed")
 KINDS = ("study", "meeting", "unity", "volunteer", "other")
+# 年度学习计划: how a planned study item is held.
+PLAN_FORMS = ("collective", "seminar", "practice", "online")
 ACTIVITY_STATUSES = ("active", "cancelled")
 LEAVE_MODES = ("free", "approve")
 ATTENDANCE = ("present", "late", "leave")
@@ -360,8 +362,47 @@ class Activity(Base):
     checkout: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The first activity of the series this one belongs to (repeat=…); None: a single one.
     series_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The item of the year's study plan it carries out (plan=编号); None: none.
+    plan_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_items.id", ondelete="SET NULL"), index=True
+    )
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class PlanItem(Base):
+    """An item of the year's study plan (年度学习计划): a topic for a quarter, how it is held,
+    its materials, and the units it is for (none listed: every unit)."""
+
+    __tablename__ = "plan_items"
+    __table_args__ = (
+        one_of("form", PLAN_FORMS),
+        CheckConstraint("quarter BETWEEN 1 AND 4", name="quarter"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    quarter: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(128))
+    form: Mapped[str] = mapped_column(String(16), default="collective")
+    materials: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    units: Mapped[list[PlanItemUnit]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="PlanItemUnit.unit_id"
+    )
+
+
+class PlanItemUnit(Base):
+    """A unit a plan item is for (an item without any is for every unit)."""
+
+    __tablename__ = "plan_item_units"
+
+    plan_item_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
 
 
 class ActivityPhoto(Base):

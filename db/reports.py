@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import members as members_db
+from db import plans as plans_db
 from db import rules
 from db import volunteer as volunteer_db
 from db.models import (
@@ -81,6 +82,7 @@ class UnitLine:
     study_scheduled: int = 0
     study_quarters: set[int] = field(default_factory=set)  # quarters with a study session held
     tally: Tally = field(default_factory=Tally)
+    plan: plans_db.Execution = field(default_factory=plans_db.Execution)  # the study plan
 
     @property
     def study(self) -> str:
@@ -324,6 +326,8 @@ async def build(
         quarters_due=len(started) if period.quarter is None else 1,
     )
     await _duties(session, report, lines, zone, now, (start, end), (year_start, year_end))
+    for planned, execution in (await plans_db.execution(session, period, units, now)).items():
+        lines[planned].plan = execution
     unit_id = unit.id if unit is not None else None
     year_counted = counted(year_start, year_end, now)
     ends = dict(

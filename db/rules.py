@@ -111,6 +111,11 @@ OPTION_NAMES = {
     "title": "标题",
     "date": "日期",
     "time": "时间",
+    "plan": "计划",
+    "form": "形式",
+    "materials": "材料",
+    "topic": "主题",
+    "quarter": "季度",
 }
 OPTION_KEYS = {name: key for key, name in OPTION_NAMES.items()} | {
     "截止时间": "deadline",
@@ -118,6 +123,10 @@ OPTION_KEYS = {name: key for key, name in OPTION_NAMES.items()} | {
     "人数": "cap",
     "学时": "hours",
     "小时": "hours",
+    "学习计划": "plan",
+    "计划编号": "plan",
+    "学习形式": "form",
+    "学习材料": "materials",
 }
 
 

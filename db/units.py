@@ -19,6 +19,7 @@ from db.models import (
     Muster,
     Notice,
     OneOffReminder,
+    PlanItemUnit,
     Unit,
     UnitTopic,
     utcnow,
@@ -101,6 +102,12 @@ async def delete_unit(session: AsyncSession, name: str) -> str:
         or 0
     )
     records = await _count(session, HISTORY, unit.id)
+    records += (
+        await session.scalar(
+            select(func.count()).select_from(PlanItemUnit).where(PlanItemUnit.unit_id == unit.id)
+        )
+        or 0
+    )
     if people or records:
         raise Refusal("unit_in_use", name=unit.name, people=people, records=records)
     await _unbind(session, unit.id)
@@ -114,7 +121,8 @@ async def _unbind(session: AsyncSession, unit_id: int) -> None:
 
 
 async def merge_units(session: AsyncSession, old: str, new: str) -> tuple[str, Unit, int]:
-    """Move `old`'s people, leads, activities, notices, reminders, rapid calls and requests to
+    """Move `old`'s people, leads, activities, notices, reminders, rapid calls, requests and plan
+    items to
     `new`, then remove `old`: (old's name, the unit kept, how many people moved). `old`'s group
     or topic passes to `new` when `new` has none; otherwise it is unbound."""
     source = await unit_by_name(session, old)
@@ -128,6 +136,16 @@ async def merge_units(session: AsyncSession, old: str, new: str) -> tuple[str, U
             select(func.count()).select_from(Member).where(Member.unit_id == source.id)
         )
         or 0
+    )
+    # The plan items listing both keep one line; the others now list the unit kept.
+    both = select(PlanItemUnit.plan_item_id).where(PlanItemUnit.unit_id == target.id)
+    await session.execute(
+        delete(PlanItemUnit).where(
+            PlanItemUnit.unit_id == source.id, PlanItemUnit.plan_item_id.in_(both)
+        )
+    )
+    await session.execute(
+        update(PlanItemUnit).where(PlanItemUnit.unit_id == source.id).values(unit_id=target.id)
     )
     for column in (*PEOPLE, *HISTORY):
         await session.execute(

@@ -12,6 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from db import activities as activities_db
 from db import chats as chats_db
+from db import plans as plans_db
 from db import rules
 from db import series as series_db
 from db import volunteer as volunteer_db
@@ -148,9 +149,25 @@ async def create(ctx: Ctx, spec: activities_db.ActivitySpec) -> str:
         series = await series_db.create_series(
             ctx.session, ctx.member, ctx.is_admin, spec, zone, now
         )
-        return await announce_series(ctx, series) + await onboarding.next_step(ctx)
+        return (
+            await announce_series(ctx, series)
+            + await plan_note(ctx, series.activities[0])
+            + await onboarding.next_step(ctx)
+        )
     activity = await activities_db.create(ctx.session, ctx.member, ctx.is_admin, spec, now)
-    return await announce(ctx, activity) + await onboarding.next_step(ctx)
+    return (
+        await announce(ctx, activity)
+        + await plan_note(ctx, activity)
+        + await onboarding.next_step(ctx)
+    )
+
+
+async def plan_note(ctx: Ctx, activity: Activity) -> str:
+    """`计入学习计划：#3 主题` on its own line when the activity carries a plan item."""
+    if activity.plan_item_id is None:
+        return ""
+    item = await plans_db.get(ctx.session, activity.plan_item_id)
+    return "\n" + t("activity_plan_linked", id=item.id, topic=item.topic)
 
 
 DUP = "dup"  # the duplicate warning's buttons: dup:ok:<token> (仍然创建), dup:no:<token> (取消)
@@ -227,7 +244,8 @@ async def event(ctx: Ctx) -> None:
             )
             if await promotions.notify(ctx.session, activity, promoted, zone):
                 ctx.wake_outbox()
-            ctx.reply(t("event_edited", id=activity.id, card=await card_preview(ctx, activity)))
+            card = await card_preview(ctx, activity)
+            ctx.reply(t("event_edited", id=activity.id, card=card) + await plan_note(ctx, activity))
         case _:
             raise Refusal("event_usage")
     ctx.touch_card(CARD, activity.id)

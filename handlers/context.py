@@ -207,6 +207,16 @@ Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 Handlers = list[BaseHandler[Update, Context, None]]
 
 
+_COMMAND = re.compile(r"^/\w+(?:@\w+)?(?=\s|$)")
+
+
+def command_body(ctx: Ctx) -> str:
+    """The text after the command, line breaks kept (from the text or a media caption)."""
+    message = ctx.message
+    raw = (message.text or message.caption or "") if message else ""
+    return _COMMAND.sub("", raw, count=1).strip()
+
+
 def bot_link(ctx: Ctx, payload: str | None = None) -> str:
     """The link that opens the private chat with the bot (at a step: `?start=payload`)."""
     username = ctx.context.bot.username

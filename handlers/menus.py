@@ -57,6 +57,7 @@ COMMITTEE_COMMANDS = (
     "setup",
     "remind",
     "dashboard",
+    "plan",
 )
 # Not in a menu (each in /help): less frequent, or reached from a button or a link.
 OTHER_COMMANDS = (

@@ -9,27 +9,20 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from db import musters as musters_db
 from db.errors import Refusal
 from db.rules import parse_id
-from handlers.context import Ctx, Handlers, private_button
+from handlers.context import Ctx, Handlers, command_body, private_button
 from handlers.runner import handler
 from render.formats import local_time
 from render.texts import paginate, t
 from scheduler import musters as musters_sched
 
 BUTTON = re.compile(r"^ms:(go|no):(\d{1,9})$")
-COMMAND = re.compile(r"^/muster(?:@\w+)?(?=\s|$)", re.IGNORECASE)
 JOIN_WORDS = ("join", "加入")
 LEAVE_WORDS = ("leave", "退出")
 
 
-def _body(ctx: Ctx) -> str:
-    """The text after /muster, line breaks kept."""
-    raw = (ctx.message.text or "") if ctx.message else ""
-    return COMMAND.sub("", raw, count=1).strip()
-
-
 @handler(admin=True)
 async def muster(ctx: Ctx) -> None:
-    body = _body(ctx)
+    body = command_body(ctx)
     words = body.split()
     if not words:
         await _list(ctx)

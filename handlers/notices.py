@@ -13,7 +13,7 @@ from db.models import Member, Notice
 from db.rules import parse_id
 from handlers import onboarding
 from handlers.chats import unit_where
-from handlers.context import Ctx, Handlers
+from handlers.context import Ctx, Handlers, command_body
 from handlers.runner import handler
 from render.formats import short_moment, unit_of
 from render.texts import listing, paginate, person_name, t, unjoined
@@ -21,14 +21,6 @@ from scheduler import notices as notices_sched
 from scheduler import quiet
 
 BUTTON = re.compile(r"^nt:ack:(\d{1,9})$")
-COMMAND = re.compile(r"^/notice(?:@\w+)?(?=\s|$)", re.IGNORECASE)
-
-
-def _body(ctx: Ctx) -> str:
-    """The text after /notice, line breaks kept (from the text or a media caption)."""
-    message = ctx.message
-    raw = (message.text or message.caption or "") if message else ""
-    return COMMAND.sub("", raw, count=1).strip()
 
 
 def _media(ctx: Ctx) -> tuple[str | None, str | None]:
@@ -44,7 +36,7 @@ def _media(ctx: Ctx) -> tuple[str | None, str | None]:
 
 @handler(admin=True)
 async def notice(ctx: Ctx) -> None:
-    body = _body(ctx)
+    body = command_body(ctx)
     words = body.split(None, 2)
     if len(words) >= 2 and words[0].lower() == "edit":
         await _edit(ctx, parse_id(words[1]), words[2] if len(words) > 2 else "")

@@ -33,6 +33,7 @@ from render.formats import (
     short_moment,
     when,
 )
+from render.plans import execution_text
 from render.report import STATUS_KEYS, chart_panels, report_title
 from render.texts import current_language, listing, person_name, t
 
@@ -193,14 +194,22 @@ def overview(
         ]
         return listing(found) or e(t("dash_none_short"))
 
+    planned = any(line.plan.planned for line in report.units)
     units = table(
         t("dash_units_caption"),
-        [t("dash_unit"), t("dash_study"), t("dash_study_activities"), *tally_headers()],
+        [
+            t("dash_unit"),
+            t("dash_study"),
+            t("dash_study_activities"),
+            *([t("dash_plan")] if planned else []),
+            *tally_headers(),
+        ],
         (
             [
                 e(line.unit.name),
                 _quota(report, line.study, line.study_held, line.study_quarters),
                 behind(line.unit.id),
+                *([e(execution_text(line.plan))] if planned else []),
                 *tally_cells(line.tally),
             ]
             for line in report.units

@@ -8,6 +8,7 @@ from db.models import Unit
 from db.reports import Report, Tally
 from render.charts import Panel
 from render.formats import category_name, hours_text, percent, period_name, unit_of
+from render.plans import execution_text
 from render.texts import paginate, person_name, t
 
 STATUS_KEYS = {"done": "status_done", "scheduled": "status_scheduled", "missing": "status_missing"}
@@ -69,6 +70,8 @@ def report_pages(
         study = quota(report, line.study, line.study_held, line.study_quarters)
         lines.append(t("report_unit_line", unit=line.unit.name, study=study))
         lines.append(t("report_unit_attendance", tally=tally_text(line.tally)))
+        if line.plan.planned:
+            lines.append(t("report_unit_plan", plan=execution_text(line.plan)))
     meetings = quota(report, report.meetings, report.meetings_held, report.meeting_quarters)
     lines += [
         t("report_committee_header"),

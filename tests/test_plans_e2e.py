@@ -1,0 +1,167 @@
+"""End-to-end: the year's study plan (/plan), activities carrying its items (plan=), where
+each unit stands, and the report's plan line. On SQLite and PostgreSQL (`quarter`)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models import Activity, PlanItem, PlanItemUnit
+from tests.harness import BotHarness
+from tests.steps import Quarter, activities_count, english, report_of
+
+pytestmark = pytest.mark.clock("2026-10-09 10:00")
+
+
+async def plan_rows(bot: BotHarness) -> tuple[int, int]:
+    """How many plan items and unit listings are stored."""
+    async with bot.services.db.session() as session:
+        items = await session.scalar(select(func.count()).select_from(PlanItem))
+        units = await session.scalar(select(func.count()).select_from(PlanItemUnit))
+        return int(items or 0), int(units or 0)
+
+
+async def carried(bot: BotHarness, activity_id: int) -> int | None:
+    async with bot.services.db.session() as session:
+        activity = await session.get(Activity, activity_id)
+        assert activity is not None
+        return activity.plan_item_id
+
+
+async def add_item(bot: BotHarness, text: str) -> int:
+    reply = await bot.admin.ask_private(f"/plan add {text}")
+    match = re.search(r"已加入学习计划：#(\d+)", reply)
+    assert match, reply
+    return int(match[1])
+
+
+async def test_a_plan_by_quarter_with_each_units_state(quarter: Quarter) -> None:
+    bot = quarter.bot
+    everyone = await add_item(
+        bot,
+        "2026-Q4 学习贯彻党的二十大精神 形式=集中学习\n"
+        "《党的二十大报告》第一部分\nhttps://example.org/report",
+    )
+    two = await add_item(bot, "2026-Q4 残疾人事业发展规划 form=seminar units=康复中心、财务科")
+    third = await add_item(bot, "2026-Q4 民族团结进步 形式=实践")
+    assert await plan_rows(bot) == (3, 2)
+
+    # The held study session (for everyone) carries the first item; the coming one of
+    # 康复中心 the second; a new one of 财务科 is created carrying it.
+    edited = await bot.admin.ask_private(f"/event edit {quarter.study} plan={everyone}")
+    assert f"计入学习计划：#{everyone} 学习贯彻党的二十大精神" in edited
+    await bot.admin.ask_private(f"/event edit {quarter.future} 计划={two}")
+    created = await bot.admin.ask_private(
+        f"/newevent 学习 2026-12-22 09:00 财务科研讨 unit=财务科 plan={two}"
+    )
+    assert f"计入学习计划：#{two} 残疾人事业发展规划" in created
+    finance = int(re.search(r"已创建活动 #(\d+)", created)[1])  # type: ignore[index]
+    assert await carried(bot, finance) == two
+
+    shown = await bot.admin.ask_private("/plan 2026")
+    assert "2026 年学习计划" in shown and "【2026年第4季度】" in shown
+    assert f"#{everyone} 学习贯彻党的二十大精神（集中学习 · 全体单位）" in shown
+    assert "材料：《党的二十大报告》第一部分\nhttps://example.org/report" in shown
+    s = quarter.study
+    assert f"已落实：办公室（#{s}）、康复中心（#{s}）、财务科（#{s}）" in shown
+    assert f"#{two} 残疾人事业发展规划（专题研讨 · 康复中心、财务科）" in shown
+    assert f"已安排：康复中心（#{quarter.future}）、财务科（#{finance}）" in shown
+    assert f"#{third} 民族团结进步（实践活动 · 全体单位）\n  未落实：办公室、康复中心、财务科" in (
+        shown
+    )
+
+    # A member sees the plan and their own unit's state only.
+    mine = await quarter.a.ask_private("/plan")
+    assert f"办公室：已落实（#{s}）" in mine and "康复中心" not in mine.split(f"#{two}")[0]
+    assert "已安排" not in mine and "办公室：未落实" in mine
+    theirs = await quarter.c.ask_private("/plan")
+    assert f"康复中心：已安排（#{quarter.future}）" in theirs
+
+    # The report: each unit's plan in the quarter.
+    text, _chart = await report_of(bot.admin, bot)
+    assert "学习计划：计划 2 · 已落实 1 · 未落实 1" in text  # 办公室
+    assert "学习计划：计划 3 · 已落实 1 · 已安排 1 · 未落实 1" in text  # 康复中心, 财务科
+
+    # In English, the same.
+    await bot.admin.ask_private("/lang en")
+    english_plan = await bot.admin.ask_private("/plan 2026")
+    typed = (
+        "学习贯彻党的二十大精神",
+        "残疾人事业发展规划",
+        "民族团结进步",
+        "《党的二十大报告》第一部分",
+    )
+    english(english_plan, (*typed, "办公室", "康复中心", "财务科"))
+    assert (
+        "scheduled: 康复中心 (#" in english_plan and "(seminar · 康复中心, 财务科)" in english_plan
+    )
+
+
+async def test_edits_deletions_and_merges_keep_the_plan_true(quarter: Quarter) -> None:
+    bot = quarter.bot
+    item = await add_item(bot, "2026-Q4 青年理论学习 units=办公室 康复中心")
+    await bot.admin.ask_private(f"/event edit {quarter.future} plan={item}")
+
+    # 康复中心's activity carries it: 康复中心 cannot be left out.
+    refused = await bot.admin.ask_private(f"/plan edit {item} units=办公室")
+    assert f"已由活动 #{quarter.future} 为其他单位落实" in refused
+    changed = await bot.admin.ask_private(
+        f"/plan edit {item} 主题=青年理论学习（二） 形式=线上 材料=https://example.org/x"
+    )
+    assert "青年理论学习（二）（线上学习 · 办公室、康复中心）" in changed
+    assert "材料：https://example.org/x" in changed
+
+    # Merging 办公室 into 康复中心: the item lists 康复中心 once.
+    await bot.admin.ask_private("/unit merge 办公室 康复中心")
+    assert await plan_rows(bot) == (1, 1)
+
+    # The item moves to next year's plan only while nothing carries it.
+    refused = await bot.admin.ask_private(f"/plan edit {item} 季度=2027-Q1")
+    assert "只能改到 2026 年的其他季度" in refused
+    deleted = await bot.admin.ask_private(f"/plan del {item}")
+    assert f"已删除学习计划条目 #{item}" in deleted and "原关联的 1 个活动保留" in deleted
+    assert await carried(bot, quarter.future) is None
+    assert await plan_rows(bot) == (0, 0)
+    assert "2026 年还没有学习计划" in await bot.admin.ask_private("/plan")
+
+
+async def test_bad_plans_and_links_are_refused_and_change_nothing(quarter: Quarter) -> None:
+    bot = quarter.bot
+    item = await add_item(bot, "2026-Q4 面向康复中心 单位=康复中心")
+    next_year = await add_item(bot, "2027-Q1 明年的学习")
+    before, activities = await plan_rows(bot), await activities_count(bot)
+    refusals = {
+        "/plan add 2026-Q5 主题": "不是季度",
+        "/plan add 2026 主题": "不是季度",
+        "/plan add 2026-Q4": "用法",
+        "/plan add 2026-Q4 主题 形式=唱歌": "不是学习形式",
+        "/plan add 2026-Q4 主题 单位=不存在的科": "没有名为“不存在的科”的单位",
+        "/plan add 2026-Q4 主题 颜色=红": "颜色",
+        "/plan add 2099-Q1 主题": "2099",
+        f"/plan add 2026-Q4 {'长' * 200}": "128",
+        "/plan edit 999 主题=新": "没有编号为 999",
+        f"/plan edit {item}": "用法",
+        f"/plan edit {item} 季度=明年": "不是季度",
+        "/plan del 999": "没有编号为 999",
+        "/plan 明年": "明年",
+        f"/event edit {quarter.study} plan={next_year}": "是 2027 年的，活动在 2026 年",
+        f"/event edit {quarter.study} plan=999": "没有编号为 999",
+        f"/newevent 学习 2026-12-21 09:00 办公室学习 unit=办公室 plan={item}": "不面向 办公室",
+        f"/newevent 学习 2026-12-21 09:00 学习 plan={next_year}": "是 2027 年的",
+    }
+    for command, reason in refusals.items():
+        reply = await bot.admin.ask_private(command)
+        assert reason in reply, (command, reply)
+        assert "出错" not in reply, (command, reply)
+    assert "仅限青工委" in await quarter.a.ask_private("/plan add 2026-Q4 我来加")
+    assert "仅限青工委" in await quarter.a.ask_private(f"/plan del {item}")
+    assert await plan_rows(bot) == before
+    assert await activities_count(bot) == activities
+    assert await carried(bot, quarter.study) is None
+    # An activity moved into another year than its item's is refused too.
+    await bot.admin.ask_private(f"/event edit {quarter.future} plan={item}")
+    moved = await bot.admin.ask_private(f"/event edit {quarter.future} date=2027-01-05")
+    assert "是 2026 年的，活动在 2027 年" in moved
+    assert "/plan add" in await bot.admin.ask_private("/plan help")
