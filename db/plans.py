@@ -10,6 +10,7 @@ ended, 已安排 (scheduled) while one is still to come, else 未落实 (open).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -80,10 +81,15 @@ def _topic(raw: str) -> str:
     return rules.clean_text(raw, MAX_TOPIC, "plan_topic_invalid")
 
 
+# Materials written under the command may start with their label: 材料：…
+_MATERIALS_LABEL = re.compile(r"^\s*(?:学习材料|材料|materials)\s*[:：]\s*", re.IGNORECASE)
+
+
 def _materials(raw: str) -> str | None:
-    if not raw.strip():
+    text = _MATERIALS_LABEL.sub("", raw, count=1)
+    if not text.strip():
         return None
-    return rules.clean_multiline(raw, MAX_MATERIALS, "plan_usage")
+    return rules.clean_multiline(text, MAX_MATERIALS, "plan_usage")
 
 
 async def _units(session: AsyncSession, raw: str) -> list[Unit]:
@@ -325,11 +331,20 @@ async def execution(
     return found
 
 
-async def open_items(
-    session: AsyncSession, period: Period, unit: Unit, now: dt.datetime
-) -> list[PlanItem]:
-    """The items of quarter `period` that are still 未落实 for `unit` (none scheduled)."""
-    assert period.quarter is not None
-    plan = [i for i in await items(session, period.year) if i.quarter == period.quarter]
-    found = await standings(session, plan, [unit], now)
-    return [i for i in plan if unit.id in found[i.id] and found[i.id][unit.id].state == "open"]
+async def quarter_items(session: AsyncSession, period: Period) -> list[PlanItem]:
+    """The items of quarter `period`."""
+    return [i for i in await items(session, period.year) if i.quarter == period.quarter]
+
+
+async def open_by_unit(
+    session: AsyncSession, period: Period, units: list[Unit], now: dt.datetime
+) -> dict[int, list[PlanItem]]:
+    """For each of `units` with some: the items of quarter `period` still 未落实 for it
+    (nothing carrying them has been held or scheduled)."""
+    plan = await quarter_items(session, period)
+    found: dict[int, list[PlanItem]] = defaultdict(list)
+    for item_id, per_unit in (await standings(session, plan, units, now)).items():
+        for unit_id, standing in per_unit.items():
+            if standing.state == "open":
+                found[unit_id].append(next(i for i in plan if i.id == item_id))
+    return dict(found)

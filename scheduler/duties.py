@@ -8,10 +8,14 @@ import datetime as dt
 from functools import partial
 
 from db import chats as chats_db
+from db import members as members_db
+from db import plans as plans_db
 from db import reminders as reminders_db
 from db import rules as db_rules
-from db.models import Activity
+from db.models import Activity, PlanItem, Unit
+from db.rules import Period
 from render.formats import activity_start
+from render.plans import item_line
 from render.texts import listing, t
 from scheduler import reminder_rules
 from scheduler.reminding import Firing, Writer
@@ -38,11 +42,17 @@ async def kickoff(f: Firing) -> str | None:
             f.session, kind, f.day_start(first), f.day_start(after)
         )
     quarter = (first.month - 1) // 3 + 1
+    plan = await plans_db.quarter_items(f.session, Period(first.year, quarter))
+    units = {u.id: u for u in await members_db.list_units(f.session)} if plan else {}
 
     def text() -> str:
         lines = [_scheduled_line(a, f) for a in sorted(held, key=lambda a: a.starts_at)]
         scheduled = "\n".join(lines) or t("remind_none_scheduled")
-        return t("remind_kickoff", year=first.year, quarter=quarter, scheduled=scheduled)
+        said = t("remind_kickoff", year=first.year, quarter=quarter, scheduled=scheduled)
+        if plan:
+            items = "\n".join(item_line(item, units) for item in plan)
+            said += "\n\n" + t("remind_kickoff_plan", items=items)
+        return said
 
     await f.send.group_or_committee(f.main, f.committee, text)
     return None
@@ -53,24 +63,58 @@ def _days_left(f: Firing) -> int:
     return (after - dt.timedelta(days=1) - f.local_day).days
 
 
+def _topics(items: list[PlanItem]) -> str:
+    return listing(f"#{i.id} {i.topic}" for i in items)
+
+
+def _study_text(unit: Unit, days: int, missing: bool, open_items: list[PlanItem]) -> str:
+    """A unit's quota reminder: no study session yet, and the plan's items still open."""
+    lines = [t("remind_study_unit", days=days, unit=unit.name)] if missing else []
+    if open_items:
+        key = "remind_plan_open_more" if missing else "remind_plan_open_unit"
+        lines.append(t(key, days=days, unit=unit.name, items=_topics(open_items)))
+    return "\n".join(lines)
+
+
 async def study_quota(f: Firing) -> str | None:
+    """Units without a study session this quarter, or with items of the quarter's study
+    plan still 未落实, hear it in their group; the committee gets the list privately."""
     first, after = f.quarter
     missing = await reminders_db.units_without_study(
         f.session, f.day_start(first), f.day_start(after)
     )
-    if not missing:
-        return "every unit has a study session this quarter"
+    units = await members_db.list_units(f.session)
+    quarter = Period(first.year, (first.month - 1) // 3 + 1)
+    open_items = await plans_db.open_by_unit(f.session, quarter, units, f.now)
+    if not missing and not open_items:
+        return "every unit has a study session this quarter and nothing of the plan is open"
     days = _days_left(f)
-    for unit in missing:
+    lacking = {u.id for u in missing}
+    for unit in units:
+        if unit.id not in lacking and unit.id not in open_items:
+            continue
         chat = await chats_db.unit_destination(f.session, unit.id) or f.main
         if chat is not None:
-            text = partial(t, "remind_study_unit", days=days, unit=unit.name)
+            text = partial(_study_text, unit, days, unit.id in lacking, open_items.get(unit.id, []))
             thread = await chats_db.unit_thread(f.session, unit.id, chat.id)
             await f.send.chat(chat.id, text, f"unit:{unit.id}", thread)
-    await f.send.members(
-        f.committee,
-        lambda: t("remind_study_committee", days=days, units=listing(u.name for u in missing)),
-    )
+
+    def summary() -> str:
+        lines = []
+        if missing:
+            lines.append(
+                t("remind_study_committee", days=days, units=listing(u.name for u in missing))
+            )
+        if open_items:
+            per_unit = [
+                t("remind_plan_open_unit_line", unit=u.name, items=_topics(open_items[u.id]))
+                for u in units
+                if u.id in open_items
+            ]
+            lines.append(t("remind_plan_open_committee", days=days, units="\n".join(per_unit)))
+        return "\n".join(lines)
+
+    await f.send.members(f.committee, summary)
     return None
 
 

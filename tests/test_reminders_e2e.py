@@ -305,3 +305,39 @@ async def test_private_reminders_report_whom_they_could_not_reach(world: BotHarn
     reports = texts_with(bot, bot.admin.id, f"#{activity_id}「提醒不到的人」的私信提醒")
     assert any("以下 1 人无法私信" in r and "成员000" in r for r in reports), reports
     assert any("成员001 无法接收私信" in r for r in reports), reports
+
+
+async def test_the_study_plan_is_named_at_kick_off_and_what_is_open_before_the_end(
+    world: BotHarness,
+) -> None:
+    bot = world
+    at(bot, "2026-09-29 10:00")
+    added = await bot.admin.ask_private(
+        "/plan add 2026-Q4 学习贯彻二十大精神\n材料：https://example.org/a"
+    )
+    everyone = int(re.search(r"#(\d+)", added)[1])  # type: ignore[index]
+    added = await bot.admin.ask_private("/plan add 2026-Q4 康复理论 单位=康复中心 形式=研讨")
+    rehab = int(re.search(r"#(\d+)", added)[1])  # type: ignore[index]
+    await create(bot, f"学习 2026-10-15 15:00 学习二十大报告 plan={everyone}")
+    at(bot, "2026-10-08 09:00")
+    assert (await fire(bot))["quarter_kickoff:2026Q4"] == "sent"
+    (kickoff,) = texts_with(bot, bot.group.id, "第 4 季度开始了")
+    assert "本季度学习计划：" in kickoff
+    assert f"#{everyone} 学习贯彻二十大精神（集中学习 · 全体单位）" in kickoff
+    assert "材料：https://example.org/a" in kickoff and "材料：材料" not in kickoff
+    assert f"#{rehab} 康复理论（专题研讨 · 康复中心）" in kickoff
+
+    # Every unit held a study session, but 康复中心's planned topic is still open.
+    at(bot, "2026-12-01 09:00")
+    assert (await fire(bot))["study_quota:2026Q4:d30"] == "sent"
+    (unit_text,) = texts_with(bot, UNIT_GROUP, "学习计划还有未落实的")
+    assert f"康复中心 本季度学习计划还有未落实的：#{rehab} 康复理论" in unit_text
+    assert "还没有安排青年理论学习" not in unit_text
+    assert not texts_with(bot, bot.group.id, "未落实")  # 办公室 has done its part
+    (summary,) = texts_with(bot, bot.admin.id, "学习计划未落实的")
+    assert f"· 康复中心：#{rehab} 康复理论" in summary and "办公室" not in summary
+
+    # Scheduled: the last reminder has nothing to say.
+    await create(bot, f"学习 2026-12-10 15:00 康复理论研讨 unit=康复中心 plan={rehab}")
+    at(bot, "2026-12-21 09:00")
+    assert (await fire(bot))["study_quota:2026Q4:d10"] == "skipped"
