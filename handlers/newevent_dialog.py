@@ -1,5 +1,6 @@
-"""/newevent without arguments, privately: a guided dialogue — kind, date and time, title,
-place, options (leave needs approval, QR check-in, 签退 for volunteering, a series), then a
+"""/newevent without arguments, privately: a guided dialogue — kind, date and time, for a
+study session the item of the study plan it carries out (the quarter's open ones as buttons),
+title, place, options (leave needs approval, QR check-in, 签退 for volunteering, a series), then a
 summary to confirm. Its state is a conversation of kind `newevent` (db.conversations), so any
 instance takes the next step and a restart loses nothing."""
 
@@ -16,10 +17,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from db import activities as activities_db
 from db import conversations as conversations_db
+from db import members as members_db
+from db import plans as plans_db
 from db import rules
 from db.conversations import Waiting
 from db.errors import Refusal
-from db.models import KINDS, Activity, Unit
+from db.models import KINDS, Activity, PlanItem, Unit
 from handlers.activities import create_from, newevent_usage_hint
 from handlers.context import Ctx, Handlers
 from handlers.runner import handler
@@ -31,6 +34,7 @@ BARE = re.compile(r"^/newevent(?:@\w+)?\s*$")  # the command without anything af
 REPEATS = (None, *rules.REPEATS)  # what 重复 cycles through
 COUNTS = (2, 4, 8, 12, 26, 52)  # and 次数
 SWITCHES = ("leave", "qr", "checkout")
+PLAN_BUTTON = re.compile(r"^ne:p:(\d{1,9})$")
 
 
 async def _scope(ctx: Ctx) -> Unit | None:
@@ -75,13 +79,11 @@ async def on_text(ctx: Ctx, waiting: Waiting, text: str) -> None:
             )
             if starts + rules.DEFAULT_DURATION <= now:
                 raise Refusal("activity_in_past")
-            await _save(ctx, {**state, "step": "title", "starts": starts.isoformat()})
-            ctx.reply(t("ne_ask_title"))
+            await _plan_or_title(ctx, {**state, "starts": starts.isoformat()})
         case "title":
-            title = rules.clean_text(text, rules.MAX_TITLE, "title_invalid")
-            await _save(ctx, {**state, "step": "place", "title": title})
-            skip = InlineKeyboardButton(t("ne_skip"), callback_data="ne:skip")
-            ctx.reply(t("ne_ask_place"), markup=InlineKeyboardMarkup([[skip]]))
+            await _title_chosen(
+                ctx, state, rules.clean_text(text, rules.MAX_TITLE, "title_invalid")
+            )
         case "place":
             place = rules.clean_text(text, rules.MAX_PLACE)
             await _options(ctx, {**state, "place": place})
@@ -90,6 +92,58 @@ async def on_text(ctx: Ctx, waiting: Waiting, text: str) -> None:
 
 
 STEPS = {NEWEVENT: on_text}
+PLAN_BUTTONS = 8  # the quarter's open plan items offered, at most
+
+
+async def _plan_or_title(ctx: Ctx, state: dict[str, Any]) -> None:
+    """A study session offers the open items of its quarter's study plan (one tap links it
+    and proposes the topic as its title); otherwise, or with none open, the title is asked."""
+    offered = await _open_items(ctx, state) if state["kind"] == "study" else []
+    if not offered:
+        await _ask_title(ctx, {**state, "step": "title"})
+        return
+    await _save(ctx, {**state, "step": "plan"})
+    rows = [
+        [
+            InlineKeyboardButton(
+                t("ne_plan_item", id=i.id, topic=i.topic), callback_data=f"ne:p:{i.id}"
+            )
+        ]
+        for i in offered
+    ]
+    rows.append([InlineKeyboardButton(t("ne_plan_none"), callback_data="ne:p:0")])
+    ctx.reply(t("ne_ask_plan"), markup=InlineKeyboardMarkup(rows))
+
+
+async def _open_items(ctx: Ctx, state: dict[str, Any]) -> list[PlanItem]:
+    """The items of the quarter the activity falls in that are still open for the units
+    it would be for (a lead's own unit; every unit for the committee)."""
+    starts = dt.datetime.fromisoformat(state["starts"])
+    quarter = rules.quarter_of(starts.astimezone(ctx.services.settings.timezone).date())
+    scope = await _scope(ctx)
+    units = [scope] if scope is not None else await members_db.list_units(ctx.session)
+    open_items = await plans_db.open_by_unit(ctx.session, quarter, units, ctx.services.now())
+    found: dict[int, PlanItem] = {}
+    for items in open_items.values():
+        found.update((i.id, i) for i in items)
+    return sorted(found.values(), key=lambda i: i.id)[:PLAN_BUTTONS]
+
+
+async def _ask_title(ctx: Ctx, state: dict[str, Any]) -> None:
+    """Ask for the title; with a plan item chosen, its topic is one tap away."""
+    await _save(ctx, {**state, "step": "title"})
+    topic = state.get("topic")
+    if topic is None:
+        ctx.reply(t("ne_ask_title"))
+        return
+    button = InlineKeyboardButton(t("ne_title_topic", topic=topic), callback_data="ne:tt")
+    ctx.reply(t("ne_ask_title"), markup=InlineKeyboardMarkup([[button]]))
+
+
+async def _title_chosen(ctx: Ctx, state: dict[str, Any], title: str) -> None:
+    await _save(ctx, {**state, "step": "place", "title": title})
+    skip = InlineKeyboardButton(t("ne_skip"), callback_data="ne:skip")
+    ctx.reply(t("ne_ask_place"), markup=InlineKeyboardMarkup([[skip]]))
 
 
 def _options_markup(state: dict[str, Any]) -> InlineKeyboardMarkup:
@@ -147,18 +201,26 @@ def _toggled(state: dict[str, Any], name: str) -> dict[str, Any]:
 
 async def _spec(ctx: Ctx, state: dict[str, Any]) -> activities_db.ActivitySpec:
     starts = dt.datetime.fromisoformat(state["starts"])
+    unit = await _scope(ctx)
+    plan = None
+    if state.get("plan"):  # still there, and still for this unit?
+        zone = ctx.services.settings.timezone
+        plan = await plans_db.linkable(
+            ctx.session, str(state["plan"]), starts, unit.id if unit else None, zone
+        )
     return activities_db.ActivitySpec(
         kind=state["kind"],
         title=state["title"],
         starts_at=starts,
         ends_at=starts + rules.DEFAULT_DURATION,
         place=state.get("place"),
-        unit=await _scope(ctx),
+        unit=unit,
         leave_mode="approve" if state.get("leave") else "free",
         qr=bool(state.get("qr")),
         checkout=bool(state.get("checkout")) and state["kind"] == "volunteer",
         repeat=state.get("repeat"),
         count=state.get("count", COUNTS[1]) if state.get("repeat") else None,
+        plan_item_id=plan.id if plan else None,
     )
 
 
@@ -184,6 +246,8 @@ async def _confirm(ctx: Ctx, state: dict[str, Any]) -> None:
         place=spec.place or t("place_none"),
         target=spec.unit.name if spec.unit else t("target_all"),
     ) + t("ne_confirm_options", options=listing(chosen) if chosen else t("ne_options_none"))
+    if spec.plan_item_id is not None:
+        text += "\n" + t("activity_plan_linked", id=spec.plan_item_id, topic=state.get("topic", ""))
     buttons = [
         InlineKeyboardButton(t("ne_ok"), callback_data="ne:ok"),
         InlineKeyboardButton(t("ne_no"), callback_data="ne:no"),
@@ -205,6 +269,16 @@ async def on_button(ctx: Ctx) -> None:
         await _save(ctx, {**state, "step": "when", "kind": data[5:]})
         ctx.toast(kind_name(data[5:]))
         ctx.reply(t("ne_ask_when", kind=kind_name(data[5:])))
+    elif step == "plan" and (chosen := PLAN_BUTTON.match(data)):
+        item_id = int(chosen[1])
+        if item_id:
+            item = await plans_db.get(ctx.session, item_id)
+            state = {**state, "plan": item.id, "topic": item.topic}
+        ctx.toast(t("ne_plan_toast", id=item_id) if item_id else t("ne_plan_none"))
+        await _ask_title(ctx, state)
+    elif step == "title" and data == "ne:tt" and state.get("topic"):
+        ctx.toast(t("ne_title_topic", topic=state["topic"]))
+        await _title_chosen(ctx, state, state["topic"])
     elif step == "place" and data == "ne:skip":
         ctx.toast(t("ne_skip"))
         await _options(ctx, state)

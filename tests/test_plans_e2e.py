@@ -165,3 +165,47 @@ async def test_bad_plans_and_links_are_refused_and_change_nothing(quarter: Quart
     moved = await bot.admin.ask_private(f"/event edit {quarter.future} date=2027-01-05")
     assert "是 2026 年的，活动在 2027 年" in moved
     assert "/plan add" in await bot.admin.ask_private("/plan help")
+
+
+async def test_the_guided_dialogue_offers_the_quarters_open_items(quarter: Quarter) -> None:
+    bot, tg, admin = quarter.bot, quarter.bot.tg, quarter.bot.admin
+    done = await add_item(bot, "2026-Q4 理论学习甲")
+    open_item = await add_item(bot, "2026-Q4 理论学习乙 单位=康复中心")
+    await add_item(bot, "2027-Q1 明年的学习")
+    await admin.ask_private(f"/event edit {quarter.study} plan={done}")
+
+    await admin.ask_private("/newevent")
+    since = len(tg.texts(admin.id))
+    await admin.toast(admin.press(tg.bot_messages(admin.id)[-1], "理论学习"))
+    await admin.reply_in(admin.id, since)
+    assert "学习计划的哪一项" in await admin.ask_private("2026-12-09 10:00")
+    offer = tg.bot_messages(admin.id)[-1]
+    labels = [b["text"] for row in offer["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == [f"#{open_item} 理论学习乙", "不关联学习计划"]  # done and next year's not
+    since = len(tg.texts(admin.id))
+    toast = await admin.toast(admin.press(offer, f"#{open_item} 理论学习乙"))
+    assert f"#{open_item}" in toast["text"]
+    assert "标题" in await admin.reply_in(admin.id, since)
+    title_prompt = tg.bot_messages(admin.id)[-1]
+    since = len(tg.texts(admin.id))
+    await admin.toast(admin.press(title_prompt, "标题用：理论学习乙"))
+    assert "地点" in await admin.reply_in(admin.id, since)
+    since = len(tg.texts(admin.id))
+    await admin.toast(admin.press(tg.bot_messages(admin.id)[-1], "跳过"))
+    await admin.reply_in(admin.id, since)
+    since = len(tg.texts(admin.id))
+    await admin.toast(admin.press(tg.bot_messages(admin.id)[-1], "下一步"))
+    summary = await admin.reply_in(admin.id, since)
+    assert f"计入学习计划：#{open_item} 理论学习乙" in summary and "理论学习乙" in summary
+    since = len(tg.texts(admin.id))
+    await admin.toast(admin.press(tg.bot_messages(admin.id)[-1], "确认创建"))
+    created = await admin.reply_in(admin.id, since)
+    made = int(re.search(r"已创建活动 #(\d+)", created)[1])  # type: ignore[index]
+    assert await carried(bot, made) == open_item
+
+    # Nothing open in the quarter: the dialogue asks the title at once, as before.
+    await admin.ask_private("/newevent")
+    since = len(tg.texts(admin.id))
+    await admin.toast(admin.press(tg.bot_messages(admin.id)[-1], "理论学习"))
+    await admin.reply_in(admin.id, since)
+    assert "请发送活动标题" in await admin.ask_private("2026-12-10 10:00")
