@@ -54,6 +54,7 @@ from handlers import (
     replies,
     reports,
     start,
+    summary,
     volunteer,
 )
 from handlers.menus import register_menus
@@ -415,6 +416,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         volunteer,
         reminders,
         reports,
+        summary,
         imports,
         approvals,
         certificates,

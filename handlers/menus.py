@@ -84,6 +84,7 @@ OTHER_COMMANDS = (
     "history",
     "record",
     "hours",
+    "summary",
 )
 
 

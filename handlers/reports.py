@@ -83,14 +83,21 @@ async def _or_busy(ctx: Ctx, work: Callable[[], Awaitable[None]]) -> None:
 
 
 def _build(ctx: Ctx, what: Sender, usage: str) -> None:
-    """Made aside once the update committed: one at a time per person (see scheduler.builds)."""
-    period = _period(ctx, usage)
-    unit = scope(ctx)
+    build_aside(ctx, what, _period(ctx, usage), scope(ctx))
+
+
+def build_aside(ctx: Ctx, what: Sender, period: Period, unit: Unit | None) -> None:
+    """`what` made aside once the update committed and sent privately: one at a time per
+    person (see scheduler.builds)."""
     builds = ctx.services.builds
     if builds.busy(ctx.member.id):
         raise Refusal("build_running")
     member_id = ctx.member.id
-    ctx.after_commit_sync(lambda: builds.start(member_id, lambda: _send(ctx, what, period, unit)))
+
+    def start() -> None:
+        builds.start(member_id, lambda: _send(ctx, what, period, unit))
+
+    ctx.after_commit_sync(start)
 
 
 @handler()
