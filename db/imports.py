@@ -99,22 +99,31 @@ PENDING_IMPORT_TTL = dt.timedelta(days=1)
 
 
 async def pending_import(
-    session: AsyncSession, by: Member, file_id: str, file_name: str, now: dt.datetime
+    session: AsyncSession,
+    by: Member,
+    file_id: str,
+    file_name: str,
+    now: dt.datetime,
+    kind: str = "roster",
 ) -> int:
-    """Remember a previewed roster file until 确认导入; its id for the buttons."""
-    row = PendingImport(member_id=by.id, file_id=file_id, file_name=file_name[:256], created_at=now)
+    """Remember a previewed file (of `kind`) until 确认导入; its id for the buttons."""
+    row = PendingImport(
+        kind=kind, member_id=by.id, file_id=file_id, file_name=file_name[:256], created_at=now
+    )
     session.add(row)
     await session.flush()
     return row.id
 
 
 async def take_pending_import(
-    session: AsyncSession, import_id: int, by: Member, now: dt.datetime
+    session: AsyncSession, import_id: int, by: Member, now: dt.datetime, kind: str = "roster"
 ) -> PendingImport:
-    """The preview `import_id` of this person, marked done; refused if stale or not theirs."""
+    """The preview `import_id` (of `kind`) of this person, marked done; refused if stale, not
+    theirs or of another kind."""
     row = await session.get(PendingImport, import_id, with_for_update=True)
     if (
         row is None
+        or row.kind != kind
         or row.member_id != by.id
         or row.done
         or row.created_at < now - PENDING_IMPORT_TTL

@@ -71,6 +71,7 @@ LEFT_REASONS = ("left", "removed")
 CHAT_PURPOSES = ("main", "unit")
 CHAT_STATUSES = ("active", "removed")
 KINDS = ("study", "meeting", "unity", "volunteer", "other")
+IMPORT_KINDS = ("roster", "plan")  # what a previewed file brings in
 # 年度学习计划: how a planned study item is held.
 PLAN_FORMS = ("collective", "seminar", "practice", "online")
 ACTIVITY_STATUSES = ("active", "cancelled")
@@ -250,11 +251,14 @@ class Conversation(Base):
 
 
 class PendingImport(Base):
-    """A roster file previewed by /import, waiting for 确认导入 (the file stays at Telegram)."""
+    """A file previewed by /import (a roster) or /plan import (a study plan), waiting for
+    确认导入 (the file stays at Telegram)."""
 
     __tablename__ = "pending_imports"
+    __table_args__ = (one_of("kind", IMPORT_KINDS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), default="roster", server_default="roster")
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     file_id: Mapped[str] = mapped_column(String(256))
     file_name: Mapped[str] = mapped_column(String(256))

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import members as members_db
@@ -38,8 +38,11 @@ FORM_WORDS: dict[str, str] = {
     "实践": "practice",
     "线上学习": "online",
     "线上": "online",
+    # As the English ledger writes them.
+    "collective study": "collective",
+    "online study": "online",
 } | {form: form for form in PLAN_FORMS}
-EVERY_UNIT_WORDS = ("all", "全部", "全体", "全体单位", "所有单位")
+EVERY_UNIT_WORDS = ("all", "every unit", "全部", "全体", "全体单位", "所有单位")
 ADDABLE = ("form", "units", "materials")
 EDITABLE = ("topic", "quarter", *ADDABLE)
 STATES = ("done", "scheduled", "open")
@@ -106,10 +109,6 @@ async def _units(session: AsyncSession, raw: str) -> list[Unit]:
     return list(found.values())
 
 
-def _set_units(item: PlanItem, units: list[Unit]) -> None:
-    item.units = [PlanItemUnit(unit_id=unit.id) for unit in units]
-
-
 async def add(
     session: AsyncSession,
     words: list[str],
@@ -137,7 +136,7 @@ async def add(
         created_at=now,
     )
     units = await _units(session, options["units"]) if "units" in options else []
-    _set_units(item, units)
+    item.units = [PlanItemUnit(unit_id=unit.id) for unit in units]
     session.add(item)
     await session.flush()
     return item
@@ -159,29 +158,29 @@ async def edit(
     if free or not (options or more):
         raise Refusal("plan_edit_usage")
     item = await get(session, item_id)
+    year, quarter = item.year, item.quarter
     if "quarter" in options:
         period = parse_quarter(options["quarter"], today)
-        if period.year != item.year and await _linked(session, item.id):
-            raise Refusal("plan_year_linked", id=item.id, year=item.year)
         assert period.quarter is not None
-        item.year, item.quarter = period.year, period.quarter
-    if "topic" in options:
-        item.topic = _topic(options["topic"])
-    if "form" in options:
-        item.form = parse_form(options["form"])
+        year, quarter = period.year, period.quarter
+    materials = item.materials
     if "materials" in options or more:
         raw = options.get("materials", "")
-        item.materials = (
-            None
-            if raw.strip().lower() == "off"
-            else _materials("\n".join(m for m in (raw, more) if m))
-        )
+        off = raw.strip().lower() == "off"
+        materials = None if off else _materials("\n".join(m for m in (raw, more) if m))
+    units = frozenset(u.unit_id for u in item.units)
     if "units" in options:
-        units = await _units(session, options["units"])
-        conflict = await _activities_outside(session, item.id, {u.id for u in units})
-        if conflict is not None:
-            raise Refusal("plan_units_linked", id=item.id, activity=conflict)
-        _set_units(item, units)
+        units = frozenset(u.id for u in await _units(session, options["units"]))
+    wanted = _Wanted(
+        year=year,
+        quarter=quarter,
+        topic=_topic(options["topic"]) if "topic" in options else item.topic,
+        form=parse_form(options["form"]) if "form" in options else item.form,
+        units=units,
+        materials=materials,
+    )
+    await _refuse_change(session, item, wanted)
+    _apply(item, wanted)
     await session.flush()
     return item
 
@@ -348,3 +347,149 @@ async def open_by_unit(
             if standing.state == "open":
                 found[unit_id].append(next(i for i in plan if i.id == item_id))
     return dict(found)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """A row of an imported plan, as written: its row number and each column's text."""
+
+    row: int
+    id: str = ""  # 编号: an existing item to update (a ledger brought back); empty: none
+    quarter: str = ""
+    topic: str = ""
+    form: str = ""
+    units: str = ""
+    materials: str = ""
+
+
+@dataclass
+class PlanImport:
+    """What an import would do (or did), and the rows it cannot take, with why."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, Refusal]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    year: int
+    quarter: int
+    topic: str
+    form: str
+    units: frozenset[int]
+    materials: str | None
+
+
+async def _wanted(session: AsyncSession, row: PlanRow, today: dt.date) -> _Wanted:
+    period = parse_quarter(row.quarter, today)
+    assert period.quarter is not None
+    units = await _units(session, row.units) if row.units.strip() else []
+    return _Wanted(
+        year=period.year,
+        quarter=period.quarter,
+        topic=_topic(row.topic),
+        form=parse_form(row.form) if row.form.strip() else "collective",
+        units=frozenset(u.id for u in units),
+        materials=_materials(row.materials),
+    )
+
+
+def _same(item: PlanItem, wanted: _Wanted) -> bool:
+    listed = frozenset(u.unit_id for u in item.units)
+    return (item.year, item.quarter, item.topic, item.form, listed, item.materials) == (
+        wanted.year,
+        wanted.quarter,
+        wanted.topic,
+        wanted.form,
+        wanted.units,
+        wanted.materials,
+    )
+
+
+async def _refuse_change(session: AsyncSession, item: PlanItem, wanted: _Wanted) -> None:
+    """What /plan edit refuses: another year for a carried item, leaving out a unit whose
+    activity carries it."""
+    if wanted.year != item.year and await _linked(session, item.id):
+        raise Refusal("plan_year_linked", id=item.id, year=item.year)
+    conflict = await _activities_outside(session, item.id, set(wanted.units))
+    if conflict is not None:
+        raise Refusal("plan_units_linked", id=item.id, activity=conflict)
+
+
+def _apply(item: PlanItem, wanted: _Wanted) -> None:
+    if wanted.units != frozenset(u.unit_id for u in item.units):
+        item.units = [PlanItemUnit(unit_id=unit_id) for unit_id in sorted(wanted.units)]
+    item.year, item.quarter, item.topic = wanted.year, wanted.quarter, wanted.topic
+    item.form, item.materials = wanted.form, wanted.materials
+
+
+async def import_plan(
+    session: AsyncSession,
+    rows: list[PlanRow],
+    creator: Member,
+    today: dt.date,
+    now: dt.datetime,
+    *,
+    write: bool,
+) -> PlanImport:
+    """Each row an item: the one its 编号 names, else the one of its quarter with its topic,
+    else a new one. With `write` False only counts what would happen (the preview). A row
+    that cannot be taken (an unknown quarter, form, unit or 编号, a repeat) is listed with
+    why, and the others are still taken."""
+    done = PlanImport()
+    seen: dict[tuple[int, int, str], int] = {}
+    for row in rows:
+        try:
+            wanted = await _wanted(session, row, today)
+            key = (wanted.year, wanted.quarter, wanted.topic.casefold())
+            first = seen.setdefault(key, row.row)
+            if first != row.row:
+                raise Refusal("plan_import_repeated", first=first)
+            item = await _match(session, row, wanted)
+            if item is None:
+                done.new += 1
+                if write:
+                    made = PlanItem(
+                        year=wanted.year,
+                        quarter=wanted.quarter,
+                        topic=wanted.topic,
+                        form=wanted.form,
+                        materials=wanted.materials,
+                        created_by=creator.id,
+                        created_at=now,
+                    )
+                    made.units = [PlanItemUnit(unit_id=u) for u in sorted(wanted.units)]
+                    session.add(made)
+                continue
+            if _same(item, wanted):
+                done.unchanged += 1
+                continue
+            await _refuse_change(session, item, wanted)
+            if write:
+                _apply(item, wanted)
+            done.updated += 1
+        except Refusal as refused:
+            done.errors.append((row.row, refused))
+    if write:
+        await session.flush()
+    return done
+
+
+async def _match(session: AsyncSession, row: PlanRow, wanted: _Wanted) -> PlanItem | None:
+    if row.id.strip():
+        item = await session.get(PlanItem, rules.parse_id(row.id))
+        if item is None:
+            raise Refusal("plan_import_unknown_id", id=row.id.strip()[:12])
+        return item
+    return await session.scalar(
+        select(PlanItem)
+        .where(
+            PlanItem.year == wanted.year,
+            PlanItem.quarter == wanted.quarter,
+            func.lower(PlanItem.topic) == wanted.topic.lower(),
+        )
+        .order_by(PlanItem.id)
+        .limit(1)
+    )

@@ -23,8 +23,8 @@ BUTTON = re.compile(r"^imp:(ok|no):([0-9]{1,9})$")
 ERRORS_SHOWN = 10
 
 
-def _document(ctx: Ctx) -> Document | None:
-    """The file: sent with the caption /import, or the message /import replies to."""
+def imported_document(ctx: Ctx) -> Document | None:
+    """The file: sent with the command as its caption, or the message the command answers."""
     message = ctx.message
     if message is None:
         return None
@@ -60,7 +60,7 @@ async def import_roster(ctx: Ctx) -> None:
     if ctx.args == ["template"]:
         ctx.after_commit(lambda: _send_template(ctx))
         return
-    document = _document(ctx)
+    document = imported_document(ctx)
     if document is None or ctx.args:
         raise Refusal("import_usage")
     name = document.file_name or ""
@@ -110,7 +110,7 @@ async def on_button(ctx: Ctx) -> None:
     match = ctx.button(BUTTON)
     now = ctx.services.now()
     pending = await imports_db.take_pending_import(ctx.session, int(match[2]), ctx.member, now)
-    _settle_preview(ctx)
+    settle_preview(ctx)
     if match[1] == "no":
         ctx.toast(t("import_cancelled"))
         ctx.reply(t("import_cancelled"))
@@ -132,7 +132,7 @@ async def on_button(ctx: Ctx) -> None:
     ctx.reply(t("import_invitation", link=bot_link(ctx, "register")))
 
 
-def _settle_preview(ctx: Ctx) -> None:
+def settle_preview(ctx: Ctx) -> None:
     """The preview's buttons go once one was pressed; its text stays."""
     query = ctx.update.callback_query
     message = query.message if query is not None else None

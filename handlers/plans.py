@@ -1,19 +1,28 @@
 """/plan: the year's study plan (年度学习计划) by quarter, and where each unit stands with each
 item. Everyone sees the plan; the committee sees every unit's state, anyone else their own
-unit's. The committee adds, edits and removes items."""
+unit's. The committee adds, edits and removes items, or brings a whole plan in from a file
+(/plan import: the template, or the ledger's 学习计划 sheet), previewed before 确认导入."""
 
 from __future__ import annotations
 
-from telegram.ext import CommandHandler
+import datetime as dt
+import re
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from db import imports as imports_db
 from db import members as members_db
 from db import plans as plans_db
 from db import rules
 from db.errors import Refusal
 from db.models import Unit
+from db.plans import PlanRow
 from db.rules import Period
 from handlers.context import Ctx, Handlers, command_body
-from handlers.runner import handler
+from handlers.imports import ERRORS_SHOWN, imported_document, settle_preview
+from handlers.runner import handler, render_refusal
+from render import plan_file, table_file
 from render.formats import period_name
 from render.plans import item_line, standing_text, standings_text
 from render.texts import paginate, t
@@ -52,6 +61,12 @@ async def plan(ctx: Ctx) -> None:
             ctx.reply(t("plan_deleted", id=item.id, topic=item.topic, count=len(unlinked)))
         case ["help"]:
             ctx.reply(t("plan_usage"))
+        case ["import", "template"]:
+            _refuse_unless_admin(ctx)
+            ctx.after_commit(lambda: _send_template(ctx))
+        case ["import"]:
+            _refuse_unless_admin(ctx)
+            await _preview(ctx, today, now)
         case [] | [_]:
             year = rules.parse_period(words[0], today).year if words else today.year
             await _show(ctx, year)
@@ -90,5 +105,109 @@ async def _show(ctx: Ctx, year: int) -> None:
         ctx.reply(page)
 
 
+IMPORT_BUTTON = re.compile(r"^pimp:(ok|no):([0-9]{1,9})$")
+
+
+async def _read(ctx: Ctx, file_id: str, file_name: str, size: int | None) -> list[PlanRow]:
+    table_file.check_name(file_name)
+    if size is not None:
+        table_file.check_size(size)
+    file = await ctx.context.bot.get_file(file_id)
+    content = bytes(await file.download_as_bytearray())
+    # A ledger brought back: its 学习计划 sheet is the plan.
+    return plan_file.parse_plan(file_name, content, sheet=t("sheet_plan"))
+
+
+def _errors(done: plans_db.PlanImport) -> str:
+    if not done.errors:
+        return ""
+    lines = [
+        t("plan_import_row", row=row, reason=render_refusal(refused))
+        for row, refused in done.errors[:ERRORS_SHOWN]
+    ]
+    return t("import_preview_errors", shown=len(lines), lines="\n".join(lines))
+
+
+async def _preview(ctx: Ctx, today: dt.date, now: dt.datetime) -> None:
+    """A plan file sent with the caption /plan import (or answered with it): what it would
+    do, written nowhere until 确认导入."""
+    if not ctx.in_private:
+        raise Refusal("plan_import_private")
+    document = imported_document(ctx)
+    if document is None:
+        raise Refusal("plan_import_usage")
+    name = document.file_name or ""
+    rows = await _read(ctx, document.file_id, name, document.file_size)
+    done = await plans_db.import_plan(ctx.session, rows, ctx.member, today, now, write=False)
+    if not (done.new or done.updated or done.unchanged):
+        ctx.reply(t("import_nothing", errors=len(done.errors), error_lines=_errors(done)))
+        return
+    import_id = await imports_db.pending_import(
+        ctx.session, ctx.member, document.file_id, name, now, kind="plan"
+    )
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t("button_import_ok"), callback_data=f"pimp:ok:{import_id}"),
+                InlineKeyboardButton(t("button_import_no"), callback_data=f"pimp:no:{import_id}"),
+            ]
+        ]
+    )
+    preview = t(
+        "plan_import_preview",
+        file=table_file.shown_name(name),
+        new=done.new,
+        updated=done.updated,
+        unchanged=done.unchanged,
+        errors=len(done.errors),
+        error_lines=_errors(done),
+    )
+    ctx.reply(preview, markup=buttons)
+
+
+async def _send_template(ctx: Ctx) -> None:
+    user = ctx.update.effective_user
+    assert user is not None
+    await ctx.context.bot.send_document(
+        user.id,
+        plan_file.template(),
+        filename=t("plan_template_file"),
+        caption=t("plan_template_caption"),
+    )
+
+
+@handler(admin=True, where="private")
+async def on_import_button(ctx: Ctx) -> None:
+    """确认导入 writes what the preview showed (the file read again); 取消 writes nothing."""
+    match = ctx.button(IMPORT_BUTTON)
+    now = ctx.services.now()
+    pending = await imports_db.take_pending_import(
+        ctx.session, int(match[2]), ctx.member, now, kind="plan"
+    )
+    settle_preview(ctx)
+    if match[1] == "no":
+        ctx.toast(t("import_cancelled"))
+        ctx.reply(t("import_cancelled"))
+        return
+    rows = await _read(ctx, pending.file_id, pending.file_name, None)
+    today = rules.local_today(now, ctx.services.settings.timezone)
+    done = await plans_db.import_plan(ctx.session, rows, ctx.member, today, now, write=True)
+    ctx.toast(t("import_done_toast"))
+    ctx.reply(
+        t(
+            "plan_import_done",
+            new=done.new,
+            updated=done.updated,
+            unchanged=done.unchanged,
+            errors=len(done.errors),
+        )
+    )
+
+
 def handlers() -> Handlers:
-    return [CommandHandler("plan", plan)]
+    caption = filters.Document.ALL & filters.CaptionRegex(r"^/plan(@\w+)?\s+import(\s|$)")
+    return [
+        CommandHandler("plan", plan),
+        MessageHandler(caption, plan),
+        CallbackQueryHandler(on_import_button, pattern=r"^pimp:"),
+    ]

@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import exports
+from db import members as members_db
 from db import needs as needs_db
+from db import plans as plans_db
 from db import reports as reports_db
 from db import volunteer as volunteer_db
 from db.database import Database
@@ -24,6 +26,7 @@ from db.models import Unit
 from db.reports import Report, Tally
 from db.rules import Period
 from render.formats import category_name, hours_text, percent, unit_text
+from render.plans import activity_ids, form_name, standings_cell, units_text
 from render.report import STATUS_KEYS, quota
 from render.texts import named, t
 from render.workbook import Column, Kind, LedgerWriter
@@ -64,6 +67,7 @@ async def write_ledger(
             counts = await reports_db.tallies_by_activity(session, where, unit_id)
             scope = _Scope(session, writer, start, end, now, unit_id)
             await _activities(scope, counts)
+            await _plan(scope, period, unit)
             await _attendance(scope)
             await _approvals(scope)
             await _volunteering(scope)
@@ -162,6 +166,49 @@ async def _activities(scope: _Scope, counts: dict[int, Tally]) -> None:
 
     stmt = exports.activities(scope.start, scope.end, scope.unit_id)
     await scope.write("sheet_activities", columns, stmt, shape)
+
+
+async def _plan(scope: _Scope, period: Period, unit: Unit | None) -> None:
+    """学习计划: the period's study plan items and where the units stand with each (a lead's:
+    the items for their unit). Its first six columns are what /plan import reads back."""
+    columns = [
+        _col("col_plan_id", "int"),
+        _col("col_quarter"),
+        _col("col_topic"),
+        _col("col_form"),
+        _col("col_units"),
+        _col("col_materials"),
+        _col("col_plan_state"),
+        _col("col_plan_activities"),
+    ]
+    units = await members_db.list_units(scope.session)
+    named = {u.id: u for u in units}
+    shown = units if unit is None else [u for u in units if u.id == unit.id]
+    plan = [
+        item
+        for item in await plans_db.items(scope.session, period.year)
+        if (period.quarter is None or item.quarter == period.quarter)
+        and plans_db.units_of(item, shown)
+    ]
+    standings = await plans_db.standings(scope.session, plan, shown, scope.now)
+    rows: list[list[object]] = []
+    for item in plan:
+        per_unit = standings.get(item.id, {})
+        carried = sorted({a for s in per_unit.values() for a in s.activities})
+        rows.append(
+            [
+                item.id,
+                Period(item.year, item.quarter).key,
+                item.topic,
+                form_name(item.form),
+                units_text(item, named),
+                item.materials,
+                standings_cell(per_unit, named),
+                activity_ids(carried),
+            ]
+        )
+    sheet = await asyncio.to_thread(scope.writer.sheet, t("sheet_plan"), columns)
+    await asyncio.to_thread(sheet.extend, rows)
 
 
 async def _attendance(scope: _Scope) -> None:

@@ -22,15 +22,22 @@ def activity_ids(ids: Sequence[int]) -> str:
     return listing(f"#{i}" for i in ids)
 
 
+def units_text(item: PlanItem, units: Mapping[int, Unit]) -> str:
+    """The units an item is for (全体单位 for every unit); a name with a space is quoted,
+    so the text reads back as the same units (`/plan import`, `单位=`)."""
+    named = [units[u.unit_id].name for u in item.units if u.unit_id in units]
+    quoted = [f"“{name}”" if " " in name else name for name in named]
+    return listing(quoted) if quoted else t("plan_units_all")
+
+
 def item_line(item: PlanItem, units: Mapping[int, Unit]) -> str:
     """`#3 学习贯彻…（集中学习 · 全体单位）`, then its materials, one per line."""
-    named = [units[u.unit_id].name for u in item.units if u.unit_id in units]
     line = t(
         "plan_item_line",
         id=item.id,
         topic=item.topic,
         form=form_name(item.form),
-        units=listing(named) if named else t("plan_units_all"),
+        units=units_text(item, units),
     )
     if item.materials:
         line += "\n" + t("plan_materials", materials=item.materials)
@@ -50,6 +57,15 @@ def standings_text(per_unit: Mapping[int, Standing], units: Mapping[int, Unit]) 
         if here:
             lines.append(t("plan_state_units", state=state_name(state), units=listing(here)))
     return "\n".join(lines)
+
+
+def standings_cell(per_unit: Mapping[int, Standing], units: Mapping[int, Unit]) -> str:
+    """The ledger's cell: each unit's state on its own line (`办公室：已落实（#12）`)."""
+    return "\n".join(
+        t("plan_unit_state", unit=units[unit_id].name, state=standing_text(standing))
+        for unit_id, standing in per_unit.items()
+        if unit_id in units
+    )
 
 
 def standing_text(standing: Standing) -> str:

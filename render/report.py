@@ -15,6 +15,7 @@ STATUS_KEYS = {"done": "status_done", "scheduled": "status_scheduled", "missing"
 # The ledger's sheets in the order render.ledger writes them; the needs are the committee's.
 LEDGER_SHEETS = (
     "sheet_activities",
+    "sheet_plan",
     "sheet_attendance",
     "sheet_approvals",
     "sheet_volunteering",

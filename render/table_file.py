@@ -50,8 +50,12 @@ class Table:
     line breaks are kept (others have their whitespace collapsed)."""
 
     aliases: Mapping[str, str]
-    required: Mapping[str, str]  # field → its column's name, for `import_missing_columns`
+    required: Mapping[str, str]  # field → its column's name, for the `missing` refusal
     multiline: frozenset[str] = field(default_factory=frozenset)
+    # The refusals that describe this kind of table: a header without a required column
+    # (`{columns}`), and a file without data rows.
+    missing: str = "import_missing_columns"
+    empty: str = "import_empty"
 
 
 # A data row as read: its row number and the cleaned text of each known column.
@@ -67,7 +71,7 @@ def read_table(filename: str, content: bytes, table: Table, sheet: str | None = 
     suffix = check_name(filename)
     check_size(len(content))
     if not content:
-        raise Refusal("import_empty")
+        raise Refusal(table.empty)
     if suffix == "xlsx":
         return _read_xlsx(content, sheet, table)
     return _read_csv(content, table)
@@ -243,7 +247,7 @@ def _collect(rows: Iterable[list[str]], table: Table) -> list[Raw]:
     if columns is None and first is not None:
         _header(first, table)
     if columns is None or count == 0:
-        raise Refusal("import_empty")
+        raise Refusal(table.empty)
     if count > MAX_ROWS:
         raise Refusal("import_too_many_rows", rows=count, limit=MAX_ROWS)
     return kept
@@ -264,7 +268,7 @@ def _header(cells: list[str], table: Table) -> dict[str, int]:
     columns = _columns(cells, table)
     missing = [word for name, word in table.required.items() if name not in columns]
     if missing:
-        raise Refusal("import_missing_columns", columns=list(missing))
+        raise Refusal(table.missing, columns=list(missing))
     return columns
 
 

@@ -120,7 +120,17 @@ async def acks(bot: BotHarness, notice_id: int) -> int:
         return int(await session.scalar(stmt) or 0)
 
 
-SHEETS = ["活动", "签到明细", "审批记录", "志愿服务", "通知回执", "诉求", "成员", "考核"]
+SHEETS = [
+    "活动",
+    "学习计划",
+    "签到明细",
+    "审批记录",
+    "志愿服务",
+    "通知回执",
+    "诉求",
+    "成员",
+    "考核",
+]
 
 
 async def imported(bot: BotHarness, name: str, unit: str, username: str | None = None) -> None:

@@ -3,14 +3,18 @@ each unit stands, and the report's plan line. On SQLite and PostgreSQL (`quarter
 
 from __future__ import annotations
 
+import io
 import re
+from typing import Any
 
+import openpyxl
 import pytest
+import xlsxwriter
 from sqlalchemy import func, select
 
 from db.models import Activity, PlanItem, PlanItemUnit
 from tests.harness import BotHarness
-from tests.steps import Quarter, activities_count, english, report_of
+from tests.steps import Quarter, activities_count, english, ledger_of, report_of, rows
 
 pytestmark = pytest.mark.clock("2026-10-09 10:00")
 
@@ -209,3 +213,143 @@ async def test_the_guided_dialogue_offers_the_quarters_open_items(quarter: Quart
     await admin.toast(admin.press(tg.bot_messages(admin.id)[-1], "理论学习"))
     await admin.reply_in(admin.id, since)
     assert "请发送活动标题" in await admin.ask_private("2026-12-10 10:00")
+
+
+def workbook(table: list[list[str]], sheet: str = "学习计划") -> bytes:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    page = book.add_worksheet(sheet)
+    for r, row in enumerate(table):
+        for c, value in enumerate(row):
+            page.write_string(r, c, value)
+    book.close()
+    return out.getvalue()
+
+
+async def preview_of(bot: BotHarness, name: str, content: bytes) -> dict[str, Any]:
+    """Send a plan file with the caption /plan import; the bot's answer."""
+    since = len(bot.tg.bot_messages(bot.admin.id))
+    bot.tg.user_document(bot.admin.id, bot.admin.id, name, content, "/plan import")
+    return await bot.tg.message_in(bot.admin.id, lambda m: "text" in m, 20, "the answer", since)
+
+
+async def test_a_plan_imported_from_a_file_and_its_ledger_sheet_brought_back(
+    quarter: Quarter,
+) -> None:
+    bot, admin = quarter.bot, quarter.bot.admin
+    since = len(bot.tg.bot_messages(admin.id))
+    admin.say("/plan import template")
+    template = await bot.tg.message_in(
+        admin.id, lambda m: m.get("document"), 20, "the template", since
+    )
+    assert template["document"]["file_name"] == "学习计划模板.xlsx"
+    header = rows(openpyxl.load_workbook(io.BytesIO(bot.tg.sent_file(template))), "学习计划")
+    assert header == [["季度", "主题", "形式", "单位", "材料"]]
+
+    content = workbook(
+        [
+            ["2026年学习计划"],  # a title above the header
+            ["季度", "主题", "形式", "单位", "材料"],
+            [
+                "2026-Q4",
+                "学习贯彻二十大精神",
+                "集中学习",
+                "全部",
+                "《报告》\nhttps://example.org/a",
+            ],
+            ["2026-Q4", "康复理论", "研讨", "康复中心", ""],
+            ["2026-Q4", "学习贯彻二十大精神", "", "", ""],  # the same again
+            ["2026-Q5", "错的季度", "", "", ""],
+            ["2026-Q4", "错的单位", "", "不存在的科", ""],
+            ["2026-Q4", "错的形式", "唱歌", "", ""],
+            ["2027-Q1", "明年的学习", "线上学习", "办公室、财务科", ""],
+        ]
+    )
+    preview = await preview_of(bot, "学习计划.xlsx", content)
+    text = preview["text"]
+    assert "新增 3 项，修改 0 项，不变 0 项，有问题 4 行" in text, text
+    assert "第 5 行：与第 3 行是同一季度的同一主题" in text
+    assert "第 6 行：“2026-Q5”不是季度" in text
+    assert "第 7 行：没有名为“不存在的科”的单位" in text
+    assert "第 8 行：“唱歌”不是学习形式" in text
+    assert await plan_rows(bot) == (0, 0)  # nothing written yet
+    answer = await admin.toast(admin.press(preview, "确认导入"))
+    assert answer["text"] == "已导入"
+    done = await bot.tg.message_in(
+        admin.id, lambda m: "已导入学习计划" in m.get("text", ""), 20, "the result"
+    )
+    assert "新增 3 项" in done["text"] and "跳过有问题的 4 行" in done["text"]
+    assert await plan_rows(bot) == (3, 3)
+    stale = await admin.toast(admin.press(preview, "确认导入"))
+    assert "已处理过" in stale["text"] and await plan_rows(bot) == (3, 3)
+
+    shown = await admin.ask_private("/plan 2026")
+    first = int(re.search(r"#(\d+) 学习贯彻二十大精神", shown)[1])  # type: ignore[index]
+    await admin.ask_private(f"/event edit {quarter.study} plan={first}")
+
+    # The ledger's 学习计划 sheet: the quarter's items, each unit's state, the activities.
+    book = await ledger_of(admin, bot, "/export 2026-Q4")
+    sheet = rows(book, "学习计划")
+    assert sheet[0] == ["编号", "季度", "主题", "形式", "单位", "材料", "落实情况", "关联活动"]
+    assert len(sheet) == 3  # the two items of Q4, not next year's
+    s = quarter.study
+    assert sheet[1][:6] == [
+        first,
+        "2026-Q4",
+        "学习贯彻二十大精神",
+        "集中学习",
+        "全体单位",
+        "《报告》\nhttps://example.org/a",
+    ]
+    assert (
+        sheet[1][6] == f"办公室：已落实（#{s}）\n康复中心：已落实（#{s}）\n财务科：已落实（#{s}）"
+    )
+    assert sheet[1][7] == f"#{s}"
+    assert (
+        sheet[2][2:5] == ["康复理论", "专题研讨", "康复中心"] and sheet[2][6] == "康复中心：未落实"
+    )
+
+    # Brought back unchanged, the ledger changes nothing.
+    out = io.BytesIO()
+    book.save(out)
+    again = await preview_of(bot, "青工委台账_2026-Q4.xlsx", out.getvalue())
+    assert "新增 0 项，修改 0 项，不变 2 项，有问题 0 行" in again["text"], again["text"]
+    await admin.toast(admin.press(again, "取消"))
+    await bot.tg.wait_for(
+        lambda: any("已取消导入" in x for x in bot.tg.texts(admin.id)), 20, "cancelled"
+    )
+    assert await plan_rows(bot) == (3, 3)
+
+    # Edited in the ledger: a topic changed by its 编号, an unknown 编号 refused.
+    book["学习计划"].cell(row=3, column=3, value="康复理论（修订）")
+    book["学习计划"].cell(row=2, column=1, value=99999)
+    out = io.BytesIO()
+    book.save(out)
+    edited = await preview_of(bot, "台账.xlsx", out.getvalue())
+    assert "新增 0 项，修改 1 项，不变 0 项，有问题 1 行" in edited["text"], edited["text"]
+    assert "第 2 行：没有编号为 99999 的条目" in edited["text"]
+    await admin.toast(admin.press(edited, "确认导入"))
+    await bot.tg.wait_for(
+        lambda: any("已导入学习计划：新增 0 项，修改 1 项" in x for x in bot.tg.texts(admin.id)),
+        20,
+        "imported",
+    )
+    assert "康复理论（修订）" in await admin.ask_private("/plan 2026")
+
+
+async def test_plan_files_that_cannot_be_read_are_refused(quarter: Quarter) -> None:
+    bot, admin = quarter.bot, quarter.bot.admin
+    refusals = {
+        ("计划.txt", b"hello"): "只能导入",
+        ("计划.xlsx", b"not a zip"): "无法读取",
+        ("计划.xlsx", workbook([["姓名", "单位"], ["张三", "办公室"]])): "缺少",
+        ("计划.csv", "季度,主题\n".encode()): "没有",
+    }
+    for (name, content), reason in refusals.items():
+        answer = await preview_of(bot, name, content)
+        assert reason in answer["text"], (name, answer["text"])
+        assert "出错" not in answer["text"]
+    assert "私聊" in await admin.ask_anywhere(bot.group.id, "/plan import")
+    member = await quarter.a.ask_private("/plan import")
+    assert "仅限青工委" in member
+    assert await plan_rows(bot) == (0, 0)

@@ -1,4 +1,5 @@
-"""the year's study plan: plan items, the units each is for, and an activity's plan item
+"""the year's study plan: plan items, the units each is for, an activity's plan item, and
+what a previewed import brings in (a roster or a study plan)
 
 Revision ID: 0017
 Revises: 0016
@@ -64,9 +65,19 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
+    with op.batch_alter_table("pending_imports") as batch_op:
+        batch_op.add_column(
+            sa.Column("kind", sa.String(length=8), server_default="roster", nullable=False)
+        )
+        batch_op.create_check_constraint(
+            batch_op.f("ck_pending_imports_kind"), "kind IN ('roster', 'plan')"
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("pending_imports") as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_pending_imports_kind"), "check")
+        batch_op.drop_column("kind")
     with op.batch_alter_table("activities") as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_activities_plan_item_id_plan_items"), "foreignkey")
         batch_op.drop_index(batch_op.f("ix_activities_plan_item_id"))
