@@ -55,6 +55,7 @@ from handlers import (
     reports,
     start,
     summary,
+    tasks,
     volunteer,
 )
 from handlers.menus import register_menus
@@ -417,6 +418,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         reminders,
         reports,
         summary,
+        tasks,
         imports,
         approvals,
         certificates,

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -72,6 +73,10 @@ CHAT_PURPOSES = ("main", "unit")
 CHAT_STATUSES = ("active", "removed")
 KINDS = ("study", "meeting", "unity", "volunteer", "other")
 IMPORT_KINDS = ("roster", "plan")  # what a previewed file brings in
+# 工作要点: who owns a task, how often it is due, what of the records it is counted by.
+TASK_OWNERS = ("committee", "unit", "person")
+TASK_CADENCES = ("once", "quarterly", "yearly", "ongoing")
+TASK_TARGETS = ("none", "study", "meeting", "unity", "volunteer", "needs")
 # 年度学习计划: how a planned study item is held.
 PLAN_FORMS = ("collective", "seminar", "practice", "online")
 ACTIVITY_STATUSES = ("active", "cancelled")
@@ -407,6 +412,32 @@ class PlanItemUnit(Base):
         ForeignKey("plan_items.id", ondelete="CASCADE"), primary_key=True
     )
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+
+
+class WorkTask(Base):
+    """A task of the year's work plan (工作要点): who owns it, how often it is due, and a
+    target the bot can count, if any (see db.tasks)."""
+
+    __tablename__ = "work_tasks"
+    __table_args__ = (
+        one_of("owner_kind", TASK_OWNERS),
+        one_of("cadence", TASK_CADENCES),
+        one_of("target", TASK_TARGETS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    number: Mapped[str | None] = mapped_column(String(16))  # （七）, as the plan numbers it
+    title: Mapped[str] = mapped_column(String(256))
+    owner_kind: Mapped[str] = mapped_column(String(16), default="committee")
+    owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    owner_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    cadence: Mapped[str] = mapped_column(String(16), default="yearly")
+    due: Mapped[dt.date | None] = mapped_column(Date)  # a task due once: by when
+    target: Mapped[str] = mapped_column(String(16), default="none")
+    target_count: Mapped[int | None] = mapped_column(Integer)  # needs: working days
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ActivityPhoto(Base):

@@ -116,6 +116,10 @@ OPTION_NAMES = {
     "materials": "材料",
     "topic": "主题",
     "quarter": "季度",
+    "owner": "负责",
+    "cadence": "周期",
+    "target": "目标",
+    "number": "编号",
 }
 OPTION_KEYS = {name: key for key, name in OPTION_NAMES.items()} | {
     "截止时间": "deadline",
@@ -127,6 +131,9 @@ OPTION_KEYS = {name: key for key, name in OPTION_NAMES.items()} | {
     "计划编号": "plan",
     "学习形式": "form",
     "学习材料": "materials",
+    "负责人": "owner",
+    "负责单位": "owner",
+    "截止日期": "deadline",
 }
 
 

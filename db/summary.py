@@ -5,8 +5,8 @@ unit, meetings, the ethnic-unity activity, attendance, volunteering, notices), t
 (我为青年办实事), the rapid calls (青年突击队), and how many units, people and activities
 there were. Every number the draft states comes from here; words are render.summary's.
 
-The work plan's tasks (工作要点) are not recorded yet: `work_plan_tasks` is the one place that
-will read them, and returns none until the data model has them.
+The work plan's tasks (工作要点) come with the state their countable targets show in the
+records (db.tasks); the owners' quarterly reviews will add theirs.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import members as members_db
 from db import needs as needs_db
 from db import reports as reports_db
+from db import rules
+from db import tasks as tasks_db
 from db.errors import Refusal
 from db.models import KINDS, Activity, Member, Muster, MusterAnswer
 from db.rules import FIRST_DATE, Period
@@ -47,8 +49,10 @@ class WorkTask:
     """One task of the year's work plan (工作要点) and how far it was carried out."""
 
     title: str
-    state: str  # done / in_progress / open
+    state: str  # done / in_progress / open, or unreviewed (no target, no review yet)
     note: str = ""
+    target: str = "none"  # what the figure below counts (db.tasks)
+    measured: tasks_db.Measured | None = None
 
 
 @dataclass
@@ -79,15 +83,37 @@ class YearFacts:
         return sum(self.held.values())
 
 
-async def work_plan_tasks(session: AsyncSession, year: int) -> list[WorkTask]:
-    """The year's work plan tasks (工作要点) with their state. Not in the data model yet:
-    none, and the draft shows a placeholder where they will be reviewed."""
-    del session, year
-    return []
+async def work_plan_tasks(
+    session: AsyncSession,
+    year: int,
+    zone: ZoneInfo,
+    now: dt.datetime,
+    add_workdays: tasks_db.AddWorkdays,
+) -> list[WorkTask]:
+    """The year's work plan tasks (工作要点), each in the state its countable target shows in
+    the records (the year so far; a quarterly task, its last quarter so far). A task without
+    one awaits its owner's review."""
+    today = now.astimezone(zone).date()
+    last = rules.quarter_of(today) if today.year == year else Period(year, 4)
+    found: list[WorkTask] = []
+    for task in await tasks_db.tasks(session, year):
+        period = tasks_db.period_of(task, last)
+        measured = await tasks_db.measure(session, task, period, zone, now, add_workdays)
+        title = (task.number or "") + task.title
+        state = measured.state if measured is not None else "unreviewed"
+        found.append(WorkTask(title, state, target=task.target, measured=measured))
+    return found
 
 
-async def gather(session: AsyncSession, year: int, zone: ZoneInfo, now: dt.datetime) -> YearFacts:
-    """Everything the draft of `year` states, as the records are at `now`."""
+async def gather(
+    session: AsyncSession,
+    year: int,
+    zone: ZoneInfo,
+    now: dt.datetime,
+    add_workdays: tasks_db.AddWorkdays,
+) -> YearFacts:
+    """Everything the draft of `year` states, as the records are at `now` (`add_workdays`:
+    the working-day calendar, for targets counted in working days)."""
     period = Period(year)
     start, end = period.bounds(zone)
     report = await reports_db.build(session, period, zone, now)
@@ -98,7 +124,7 @@ async def gather(session: AsyncSession, year: int, zone: ZoneInfo, now: dt.datet
         needs=await needs_db.summary(session, start, end),
         musters=await _musters(session, start, end),
         units=len(report.units),
-        tasks=await work_plan_tasks(session, year),
+        tasks=await work_plan_tasks(session, year, zone, now, add_workdays),
     )
     # The roster as it stood at the year's end (or now, during the year).
     at = min(end, now)

@@ -22,6 +22,7 @@ from db.models import (
     PlanItemUnit,
     Unit,
     UnitTopic,
+    WorkTask,
     utcnow,
 )
 from db.sql import insert_ignore
@@ -34,6 +35,7 @@ HISTORY: tuple[InstrumentedAttribute[int | None], ...] = (
     OneOffReminder.unit_id,
     Muster.unit_id,
     JoinRequest.unit_id,
+    WorkTask.owner_unit_id,
 )
 PEOPLE: tuple[InstrumentedAttribute[int | None], ...] = (Member.unit_id, Member.lead_unit_id)
 MAX_AT_ONCE = 30

@@ -58,6 +58,7 @@ COMMITTEE_COMMANDS = (
     "remind",
     "dashboard",
     "plan",
+    "tasks",
 )
 # Not in a menu (each in /help): less frequent, or reached from a button or a link.
 OTHER_COMMANDS = (
@@ -85,6 +86,7 @@ OTHER_COMMANDS = (
     "record",
     "hours",
     "summary",
+    "task",
 )
 
 

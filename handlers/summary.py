@@ -23,6 +23,7 @@ from handlers.context import Ctx, Handlers
 from handlers.reports import build_aside
 from handlers.runner import handler
 from render.texts import t
+from scheduler.calendar import WorkCalendar
 from scheduler.settings import Settings
 
 
@@ -54,7 +55,9 @@ async def send_summary(
     del unit
     zone = settings.timezone
     async with db.read_session() as session:
-        facts = await summary_db.gather(session, period.year, zone, now)
+        facts = await summary_db.gather(
+            session, period.year, zone, now, WorkCalendar().add_workdays
+        )
     data = await asyncio.to_thread(summary_docx, facts, zone)
     caption = t("summary_caption", year=period.year, date=date_text(facts, zone))
     return await bot.send_document(chat_id, data, filename=file_name(period.year), caption=caption)

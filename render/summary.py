@@ -25,6 +25,7 @@ from docx.text.paragraph import Paragraph
 from db import needs as needs_db
 from db.summary import WorkTask, YearFacts
 from render.formats import category_name, hours_text, percent
+from render.tasks import figure_text
 from render.texts import listing, t
 
 LATIN = "Times New Roman"
@@ -247,15 +248,22 @@ def _needs(document: Document, needs: needs_db.Summary) -> None:
 
 
 def add_tasks_review(document: Document, tasks: Sequence[WorkTask]) -> None:
-    """工作要点落实情况: a row per task of the year's work plan with its state. The data model
-    has no tasks yet (`db.summary.work_plan_tasks` returns none): then a placeholder."""
+    """工作要点落实情况: a row per task of the year's work plan with its state and the figure
+    behind it; without tasks entered (/task add), a placeholder."""
     if not tasks:
         _placeholder(document, "summary_fill_tasks")
         return
     _table(
         document,
         ["summary_col_task", "summary_col_state", "summary_col_note"],
-        [[task.title, t(f"summary_task_{task.state}"), task.note] for task in tasks],
+        [
+            [
+                task.title,
+                t(f"summary_task_{task.state}"),
+                figure_text(task.target, task.measured) if task.measured else task.note,
+            ]
+            for task in tasks
+        ],
     )
 
 

@@ -51,6 +51,12 @@ class WorkCalendar:
             day += dt.timedelta(days=1)
         return day
 
+    def add_workdays(self, day: dt.date, count: int) -> dt.date:
+        """The `count`-th working day after `day` (答复 within 15 working days: by this day)."""
+        for _ in range(count):
+            day = self.on_or_after(day + dt.timedelta(days=1))
+        return day
+
     def last_before(self, day: dt.date) -> dt.date:
         """The last working day strictly before `day`."""
         day -= dt.timedelta(days=1)

@@ -199,3 +199,18 @@ def test_every_rule_has_its_writer() -> None:
     from scheduler.engine import WRITERS
 
     assert set(WRITERS) == set(reminder_rules.ALL_RULES)
+
+
+def test_working_days_are_counted_past_weekends_and_holidays() -> None:
+    calendar = WorkCalendar()
+    assert calendar.add_workdays(dt.date(2026, 12, 4), 1) == dt.date(2026, 12, 7)  # Fri → Mon
+    assert calendar.add_workdays(dt.date(2026, 12, 7), 15) == dt.date(2026, 12, 28)
+    assert calendar.add_workdays(dt.date(2026, 12, 7), 0) == dt.date(2026, 12, 7)
+    # Across the National Day holiday, a working day at a time, as chinesecalendar counts.
+    day, expected = dt.date(2026, 9, 25), dt.date(2026, 9, 25)
+    for _ in range(10):
+        day = calendar.add_workdays(day, 1)
+        expected += dt.timedelta(days=1)
+        while not chinese_calendar.is_workday(expected):
+            expected += dt.timedelta(days=1)
+        assert day == expected
