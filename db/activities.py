@@ -91,13 +91,6 @@ VOLUNTEER_ONLY = {"hours", "cap", "deadline", "checkout"}
 NOT_VOLUNTEER = {"leave"}  # volunteers cancel their sign-up instead of asking for leave
 
 
-def _refuse_unknown(options: dict[str, str], known: tuple[str, ...]) -> None:
-    unknown = set(options) - set(known)
-    if unknown:
-        known_list = rules.option_list(known)
-        raise Refusal("option_unknown", option=sorted(unknown)[0][:20], known=known_list)
-
-
 def _refuse_volunteer_only(kind: str, options: dict[str, str]) -> None:
     if kind != "volunteer" and VOLUNTEER_ONLY & set(options):
         raise Refusal("volunteer_only", option=sorted(VOLUNTEER_ONLY & set(options))[0])
@@ -122,8 +115,7 @@ def parse_words(args: list[str], zone: ZoneInfo, today: dt.date) -> ActivitySpec
     kind = rules.parse_kind(args[0])
     day = rules.parse_date(args[1], today)
     starts_at = rules.local_to_utc(day, rules.parse_time(args[2]), zone)
-    title_words, options = rules.split_options(args[3:])
-    _refuse_unknown(options, KNOWN_OPTIONS)
+    title_words, options = rules.known_options(args[3:], KNOWN_OPTIONS)
     _refuse_volunteer_only(kind, options)
     spec = ActivitySpec(
         kind=kind,
@@ -425,10 +417,9 @@ async def cancel(session: AsyncSession, activity_id: int) -> Activity:
 
 def parse_edit(words: list[str]) -> dict[str, str]:
     """`key=value` changes for /event edit, refusing free words and unknown keys."""
-    free, options = rules.split_options(words)
+    free, options = rules.known_options(words, EDITABLE)
     if free or not options:
         raise Refusal("edit_usage")
-    _refuse_unknown(options, EDITABLE)
     return options
 
 

@@ -69,15 +69,7 @@ def parse_quarter(raw: str, today: dt.date) -> Period:
 
 
 def _options(words: list[str], known: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
-    free, options = rules.split_options(words)
-    if "unit" in options:  # 单位= is unit=; for an item it names one unit or several
-        options["units"] = options.pop("unit")
-    unknown = set(options) - set(known)
-    if unknown:
-        raise Refusal(
-            "option_unknown", option=sorted(unknown)[0][:20], known=rules.option_list(known)
-        )
-    return free, options
+    return rules.known_options(words, known, {"unit": "units"})
 
 
 def _topic(raw: str) -> str:

@@ -440,6 +440,21 @@ def split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
     return free, options
 
 
+def known_options(
+    words: list[str], known: Collection[str], renamed: Mapping[str, str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """`split_options`, with keys `renamed` (a command's own meaning of a shared Chinese
+    name: 单位= names a plan item's units, 截止= a task's due date) and an unknown key refused."""
+    free, options = split_options(words)
+    for key, meant in (renamed or {}).items():
+        if key in options:
+            options[meant] = options.pop(key)
+    unknown = set(options) - set(known)
+    if unknown:
+        raise Refusal("option_unknown", option=sorted(unknown)[0][:20], known=option_list(known))
+    return free, options
+
+
 def option_list(keys: Collection[str]) -> str:
     """`地点/place 结束/end …`: the keys an option refusal lists, in both spellings."""
     return " ".join(f"{OPTION_NAMES[k]}/{k}" if k in OPTION_NAMES else k for k in keys)

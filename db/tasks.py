@@ -115,15 +115,7 @@ async def parse_owner(session: AsyncSession, raw: str, chosen: Member | None) ->
 
 
 def _options(words: list[str], known: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
-    free, options = rules.split_options(words)
-    if "deadline" in options:  # 截止= is deadline=; for a task, the day it is due by
-        options["due"] = options.pop("deadline")
-    unknown = set(options) - set(known)
-    if unknown:
-        raise Refusal(
-            "option_unknown", option=sorted(unknown)[0][:20], known=rules.option_list(known)
-        )
-    return free, options
+    return rules.known_options(words, known, {"deadline": "due"})
 
 
 def _title(raw: str) -> str:
