@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import re
 
-from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, Document, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from db import imports as imports_db
 from db.errors import Refusal
+from db.models import PendingImport
 from handlers import onboarding
 from handlers.context import Ctx, Handlers, bot_link
 from handlers.runner import handler
-from render import roster_file
+from render import roster_file, table_file
 from render.texts import listing, t
 
 BUTTON = re.compile(r"^imp:(ok|no):([0-9]{1,9})$")
@@ -34,21 +35,75 @@ def imported_document(ctx: Ctx) -> Document | None:
     return replied.document if replied is not None else None
 
 
-async def _read(ctx: Ctx, file_id: str, file_name: str, size: int | None) -> roster_file.Roster:
-    roster_file.check_name(file_name)
+async def download(ctx: Ctx, file_id: str, file_name: str, size: int | None) -> bytes:
+    """An uploaded table's bytes, its name and stated size checked before it is fetched."""
+    table_file.check_name(file_name)
     if size is not None:
-        roster_file.check_size(size)
+        table_file.check_size(size)
     file = await ctx.context.bot.get_file(file_id)
-    content = bytes(await file.download_as_bytearray())
+    return bytes(await file.download_as_bytearray())
+
+
+def error_lines(lines: list[str]) -> str:
+    """The first rows that cannot be imported, with why ("" when there are none)."""
+    if not lines:
+        return ""
+    shown = lines[:ERRORS_SHOWN]
+    return t("import_preview_errors", shown=len(shown), lines="\n".join(shown))
+
+
+def preview_buttons(prefix: str, import_id: int) -> InlineKeyboardMarkup:
+    """确认导入 and 取消 under a preview: `<prefix>:ok|no:<id>`."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t("button_import_ok"), callback_data=f"{prefix}:ok:{import_id}"
+                ),
+                InlineKeyboardButton(
+                    t("button_import_no"), callback_data=f"{prefix}:no:{import_id}"
+                ),
+            ]
+        ]
+    )
+
+
+def send_template(ctx: Ctx, content: bytes, filename: str, caption: str) -> None:
+    """An empty table to fill in, privately, once the update committed."""
+    user = ctx.update.effective_user
+    assert user is not None
+    bot = ctx.context.bot
+    ctx.after_commit(lambda: _send(bot, user.id, content, filename, caption))
+
+
+async def _send(bot: Bot, chat_id: int, content: bytes, filename: str, caption: str) -> None:
+    await bot.send_document(chat_id, content, filename=filename, caption=caption)
+
+
+async def confirmed(ctx: Ctx, pattern: re.Pattern[str], kind: str) -> PendingImport | None:
+    """A preview's button pressed by the one who asked: the previewed file for 确认导入 (then
+    read it again: what is written is exactly what was previewed); None for 取消, said so."""
+    match = ctx.button(pattern)
+    now = ctx.services.now()
+    pending = await imports_db.take_pending_import(
+        ctx.session, int(match[2]), ctx.member, now, kind
+    )
+    settle_preview(ctx)
+    if match[1] == "no":
+        ctx.toast(t("import_cancelled"))
+        ctx.reply(t("import_cancelled"))
+        return None
+    return pending
+
+
+async def _read(ctx: Ctx, file_id: str, file_name: str, size: int | None) -> roster_file.Roster:
+    content = await download(ctx, file_id, file_name, size)
     # An exported ledger imports back: its 成员 sheet is the roster.
     return roster_file.parse_roster(file_name, content, sheet=t("sheet_roster"))
 
 
 def _errors(parsed: roster_file.Roster) -> str:
-    if not parsed.errors:
-        return ""
-    lines = [t(e.key, **e.params) for e in parsed.errors[:ERRORS_SHOWN]]
-    return t("import_preview_errors", shown=len(lines), lines="\n".join(lines))
+    return error_lines([t(e.key, **e.params) for e in parsed.errors])
 
 
 def _units(plan: imports_db.ImportPlan) -> str:
@@ -58,7 +113,8 @@ def _units(plan: imports_db.ImportPlan) -> str:
 @handler(admin=True, where="private")
 async def import_roster(ctx: Ctx) -> None:
     if ctx.args == ["template"]:
-        ctx.after_commit(lambda: _send_template(ctx))
+        caption = t("import_template_caption")
+        send_template(ctx, roster_file.template(), t("import_template_file"), caption)
         return
     document = imported_document(ctx)
     if document is None or ctx.args:
@@ -73,14 +129,6 @@ async def import_roster(ctx: Ctx) -> None:
     import_id = await imports_db.pending_import(
         ctx.session, ctx.member, document.file_id, name, now
     )
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(t("button_import_ok"), callback_data=f"imp:ok:{import_id}"),
-                InlineKeyboardButton(t("button_import_no"), callback_data=f"imp:no:{import_id}"),
-            ]
-        ]
-    )
     preview = t(
         "import_preview",
         file=roster_file.shown_name(name),
@@ -91,33 +139,16 @@ async def import_roster(ctx: Ctx) -> None:
         units=_units(plan),
         error_lines=_errors(parsed),
     )
-    ctx.reply(preview, markup=buttons)
-
-
-async def _send_template(ctx: Ctx) -> None:
-    user = ctx.update.effective_user
-    assert user is not None
-    await ctx.context.bot.send_document(
-        user.id,
-        roster_file.template(),
-        filename=t("import_template_file"),
-        caption=t("import_template_caption"),
-    )
+    ctx.reply(preview, markup=preview_buttons("imp", import_id))
 
 
 @handler(admin=True, where="private")
 async def on_button(ctx: Ctx) -> None:
-    match = ctx.button(BUTTON)
-    now = ctx.services.now()
-    pending = await imports_db.take_pending_import(ctx.session, int(match[2]), ctx.member, now)
-    settle_preview(ctx)
-    if match[1] == "no":
-        ctx.toast(t("import_cancelled"))
-        ctx.reply(t("import_cancelled"))
+    pending = await confirmed(ctx, BUTTON, "roster")
+    if pending is None:
         return
-    # Read the file again: what is written is exactly what was previewed and confirmed.
     parsed = await _read(ctx, pending.file_id, pending.file_name, None)
-    plan = await imports_db.import_roster(ctx.session, parsed.rows, now, write=True)
+    plan = await imports_db.import_roster(ctx.session, parsed.rows, ctx.services.now(), write=True)
     done = t(
         "import_done",
         new=plan.new,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from db import imports as imports_db
@@ -20,7 +19,14 @@ from db.models import Unit
 from db.plans import PlanRow
 from db.rules import Period
 from handlers.context import Ctx, Handlers, command_body
-from handlers.imports import ERRORS_SHOWN, imported_document, settle_preview
+from handlers.imports import (
+    confirmed,
+    download,
+    error_lines,
+    imported_document,
+    preview_buttons,
+    send_template,
+)
 from handlers.runner import handler, render_refusal
 from render import plan_file, table_file
 from render.formats import period_name
@@ -63,7 +69,8 @@ async def plan(ctx: Ctx) -> None:
             ctx.reply(t("plan_usage"))
         case ["import", "template"]:
             _refuse_unless_admin(ctx)
-            ctx.after_commit(lambda: _send_template(ctx))
+            caption = t("plan_template_caption")
+            send_template(ctx, plan_file.template(), t("plan_template_file"), caption)
         case ["import"]:
             _refuse_unless_admin(ctx)
             await _preview(ctx, today, now)
@@ -109,23 +116,18 @@ IMPORT_BUTTON = re.compile(r"^pimp:(ok|no):([0-9]{1,9})$")
 
 
 async def _read(ctx: Ctx, file_id: str, file_name: str, size: int | None) -> list[PlanRow]:
-    table_file.check_name(file_name)
-    if size is not None:
-        table_file.check_size(size)
-    file = await ctx.context.bot.get_file(file_id)
-    content = bytes(await file.download_as_bytearray())
+    content = await download(ctx, file_id, file_name, size)
     # A ledger brought back: its 学习计划 sheet is the plan.
     return plan_file.parse_plan(file_name, content, sheet=t("sheet_plan"))
 
 
 def _errors(done: plans_db.PlanImport) -> str:
-    if not done.errors:
-        return ""
-    lines = [
-        t("plan_import_row", row=row, reason=render_refusal(refused))
-        for row, refused in done.errors[:ERRORS_SHOWN]
-    ]
-    return t("import_preview_errors", shown=len(lines), lines="\n".join(lines))
+    return error_lines(
+        [
+            t("plan_import_row", row=row, reason=render_refusal(refused))
+            for row, refused in done.errors
+        ]
+    )
 
 
 async def _preview(ctx: Ctx, today: dt.date, now: dt.datetime) -> None:
@@ -145,14 +147,6 @@ async def _preview(ctx: Ctx, today: dt.date, now: dt.datetime) -> None:
     import_id = await imports_db.pending_import(
         ctx.session, ctx.member, document.file_id, name, now, kind="plan"
     )
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(t("button_import_ok"), callback_data=f"pimp:ok:{import_id}"),
-                InlineKeyboardButton(t("button_import_no"), callback_data=f"pimp:no:{import_id}"),
-            ]
-        ]
-    )
     preview = t(
         "plan_import_preview",
         file=table_file.shown_name(name),
@@ -162,33 +156,16 @@ async def _preview(ctx: Ctx, today: dt.date, now: dt.datetime) -> None:
         errors=len(done.errors),
         error_lines=_errors(done),
     )
-    ctx.reply(preview, markup=buttons)
-
-
-async def _send_template(ctx: Ctx) -> None:
-    user = ctx.update.effective_user
-    assert user is not None
-    await ctx.context.bot.send_document(
-        user.id,
-        plan_file.template(),
-        filename=t("plan_template_file"),
-        caption=t("plan_template_caption"),
-    )
+    ctx.reply(preview, markup=preview_buttons("pimp", import_id))
 
 
 @handler(admin=True, where="private")
 async def on_import_button(ctx: Ctx) -> None:
     """确认导入 writes what the preview showed (the file read again); 取消 writes nothing."""
-    match = ctx.button(IMPORT_BUTTON)
-    now = ctx.services.now()
-    pending = await imports_db.take_pending_import(
-        ctx.session, int(match[2]), ctx.member, now, kind="plan"
-    )
-    settle_preview(ctx)
-    if match[1] == "no":
-        ctx.toast(t("import_cancelled"))
-        ctx.reply(t("import_cancelled"))
+    pending = await confirmed(ctx, IMPORT_BUTTON, "plan")
+    if pending is None:
         return
+    now = ctx.services.now()
     rows = await _read(ctx, pending.file_id, pending.file_name, None)
     today = rules.local_today(now, ctx.services.settings.timezone)
     done = await plans_db.import_plan(ctx.session, rows, ctx.member, today, now, write=True)
