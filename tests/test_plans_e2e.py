@@ -9,12 +9,12 @@ from typing import Any
 
 import openpyxl
 import pytest
-import xlsxwriter
 from sqlalchemy import func, select
 
 from db.models import Activity, PlanItem, PlanItemUnit
 from tests.harness import BotHarness
 from tests.steps import Quarter, activities_count, english, ledger_of, report_of, rows
+from tests.test_reports_e2e import workbook
 
 pytestmark = pytest.mark.clock("2026-10-09 10:00")
 
@@ -213,17 +213,6 @@ async def test_the_guided_dialogue_offers_the_quarters_open_items(quarter: Quart
     await admin.toast(admin.press(tg.bot_messages(admin.id)[-1], "理论学习"))
     await admin.reply_in(admin.id, since)
     assert "请发送活动标题" in await admin.ask_private("2026-12-10 10:00")
-
-
-def workbook(table: list[list[str]], sheet: str = "学习计划") -> bytes:
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    page = book.add_worksheet(sheet)
-    for r, row in enumerate(table):
-        for c, value in enumerate(row):
-            page.write_string(r, c, value)
-    book.close()
-    return out.getvalue()
 
 
 async def preview_of(bot: BotHarness, name: str, content: bytes) -> dict[str, Any]:
