@@ -118,17 +118,16 @@ async def add(
     if not free:
         raise Refusal("plan_usage")
     assert period.quarter is not None
-    item = PlanItem(
+    units = await _units(session, options["units"]) if "units" in options else []
+    wanted = _Wanted(
         year=period.year,
         quarter=period.quarter,
         topic=_topic(" ".join(free)),
         form=parse_form(options["form"]) if "form" in options else "collective",
+        units=frozenset(u.id for u in units),
         materials=_materials("\n".join(m for m in (options.get("materials"), more) if m)),
-        created_by=creator.id,
-        created_at=now,
     )
-    units = await _units(session, options["units"]) if "units" in options else []
-    item.units = [PlanItemUnit(unit_id=unit.id) for unit in units]
+    item = _new(wanted, creator, now)
     session.add(item)
     await session.flush()
     return item
@@ -410,6 +409,12 @@ async def _refuse_change(session: AsyncSession, item: PlanItem, wanted: _Wanted)
         raise Refusal("plan_units_linked", id=item.id, activity=conflict)
 
 
+def _new(wanted: _Wanted, creator: Member, now: dt.datetime) -> PlanItem:
+    item = PlanItem(created_by=creator.id, created_at=now)
+    _apply(item, wanted)
+    return item
+
+
 def _apply(item: PlanItem, wanted: _Wanted) -> None:
     if wanted.units != frozenset(u.unit_id for u in item.units):
         item.units = [PlanItemUnit(unit_id=unit_id) for unit_id in sorted(wanted.units)]
@@ -443,17 +448,7 @@ async def import_plan(
             if item is None:
                 done.new += 1
                 if write:
-                    made = PlanItem(
-                        year=wanted.year,
-                        quarter=wanted.quarter,
-                        topic=wanted.topic,
-                        form=wanted.form,
-                        materials=wanted.materials,
-                        created_by=creator.id,
-                        created_at=now,
-                    )
-                    made.units = [PlanItemUnit(unit_id=u) for u in sorted(wanted.units)]
-                    session.add(made)
+                    session.add(_new(wanted, creator, now))
                 continue
             if _same(item, wanted):
                 done.unchanged += 1
