@@ -434,7 +434,13 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     # Private texts go to the conversation waiting for them (their state is in the database);
     # a text nobody waits for may be a typed 收到 or 签到.
     router = conversations.Router(
-        {**checkin.STEPS, **needs.STEPS, **newevent_dialog.STEPS, **registration.STEPS},
+        {
+            **checkin.STEPS,
+            **needs.STEPS,
+            **newevent_dialog.STEPS,
+            **registration.STEPS,
+            **tasks.STEPS,
+        },
         otherwise=replies.typed_in_private,
         anyone=registration.ANYONE,
     )

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 LOCK_KEY = 0x71_67_77_30  # "qgw0": one migrating instance at a time
-HEAD = "0018"  # the newest revision in db/migrations/versions
+HEAD = "0019"  # the newest revision in db/migrations/versions
 
 
 def alembic_config(url: str) -> Config:

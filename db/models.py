@@ -72,11 +72,13 @@ LEFT_REASONS = ("left", "removed")
 CHAT_PURPOSES = ("main", "unit")
 CHAT_STATUSES = ("active", "removed")
 KINDS = ("study", "meeting", "unity", "volunteer", "other")
-IMPORT_KINDS = ("roster", "plan")  # what a previewed file brings in
+IMPORT_KINDS = ("roster", "plan", "task")  # what a previewed file brings in
 # 工作要点: who owns a task, how often it is due, what of the records it is counted by.
 TASK_OWNERS = ("committee", "unit", "person")
 TASK_CADENCES = ("once", "quarterly", "yearly", "ongoing")
 TASK_TARGETS = ("none", "study", "meeting", "unity", "volunteer", "needs")
+REVIEW_STATES = ("done", "in_progress", "open")  # 已完成 / 推进中 / 未开展
+EVIDENCE_KINDS = ("photo", "document")
 # 年度学习计划: how a planned study item is held.
 PLAN_FORMS = ("collective", "seminar", "practice", "online")
 ACTIVITY_STATUSES = ("active", "cancelled")
@@ -438,6 +440,49 @@ class WorkTask(Base):
     target_count: Mapped[int | None] = mapped_column(Integer)  # needs: working days
     created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskReview(Base):
+    """评估问效: an owner's account of a work plan task in a quarter. `state` is what they
+    reported (NULL for a task with a countable target: the records tell its state, and the
+    owner only adds a note); the latest answer stands, with who gave it and when."""
+
+    __tablename__ = "task_reviews"
+    __table_args__ = (
+        UniqueConstraint("task_id", "year", "quarter", name="uq_task_reviews_quarter"),
+        one_of("state", REVIEW_STATES),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("work_tasks.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    quarter: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    reported_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskEvidence(Base):
+    """A photo or file an owner sent as evidence for a quarter's review (kept by Telegram's
+    file id; the same file twice is kept once)."""
+
+    __tablename__ = "task_evidence"
+    __table_args__ = (
+        UniqueConstraint("review_id", "file_unique_id", name="uq_task_evidence_file"),
+        one_of("kind", EVIDENCE_KINDS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("task_reviews.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str] = mapped_column(String(256))
+    file_unique_id: Mapped[str] = mapped_column(String(128))
+    file_name: Mapped[str | None] = mapped_column(String(256))
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ActivityPhoto(Base):

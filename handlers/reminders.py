@@ -28,6 +28,8 @@ TARGETS = {
     reminder_rules.UNITY: "target_main_committee",
     reminder_rules.LEIFENG: "target_main",
     reminder_rules.QUARTER_REPORT: "target_committee",
+    reminder_rules.TASK_REVIEW: "target_task_owners",
+    reminder_rules.TASK_REVIEW_NUDGE: "target_task_owners",
     reminder_rules.BEFORE_24H: "target_activity",
     reminder_rules.BEFORE_1H: "target_activity",
     reminder_rules.SIGNUP_CLOSING: "target_activity",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import Bot, InputMediaPhoto, Message
 from telegram.error import Forbidden, TelegramError
@@ -228,18 +228,27 @@ async def _show(ctx: Ctx, activity_id: int) -> None:
         count=len(photos),
     )
     ctx.reply(text, private=True)  # rendered privately by the caller (see `record`)
-    if photos:
-        bot = ctx.context.bot
+    send_files(ctx, photos)
 
-        async def send(chat: int) -> None:
-            for i in range(0, len(photos), PHOTOS_PER_ALBUM):
-                chunk = photos[i : i + PHOTOS_PER_ALBUM]
-                if len(chunk) == 1:  # an album needs two or more
-                    await bot.send_photo(chat, chunk[0])
-                else:
-                    await bot.send_media_group(chat, [InputMediaPhoto(p) for p in chunk])
 
-        ctx.after_commit(lambda: _or_busy(ctx, lambda: _privately(ctx, send)))
+def send_files(ctx: Ctx, photos: list[str], documents: Sequence[str] = ()) -> None:
+    """Once the update committed, privately: the photos in albums, then each file (Telegram
+    file ids)."""
+    if not photos and not documents:
+        return
+    bot = ctx.context.bot
+
+    async def send(chat: int) -> None:
+        for i in range(0, len(photos), PHOTOS_PER_ALBUM):
+            chunk = photos[i : i + PHOTOS_PER_ALBUM]
+            if len(chunk) == 1:  # an album needs two or more
+                await bot.send_photo(chat, chunk[0])
+            else:
+                await bot.send_media_group(chat, [InputMediaPhoto(p) for p in chunk])
+        for document in documents:
+            await bot.send_document(chat, document)
+
+    ctx.after_commit(lambda: _or_busy(ctx, lambda: _privately(ctx, send)))
 
 
 def handlers() -> Handlers:

@@ -1,25 +1,51 @@
 """/tasks and /task: the work plan's tasks (工作要点) of a year, each with its owner, cadence,
 target and state. The committee adds, edits and removes them; everyone on the roster sees
-the list. A countable target's state comes from the records (db.tasks.measure)."""
+the list. A countable target's state comes from the records (db.tasks.measure).
+
+评估问效: the owners' quarterly answers come as button presses on the private prompt
+(scheduler.reviews); a note and photos or files may follow, taken by the `review`
+conversation. `/tasks review [YYYY-Qn] [编号]` shows the committee the quarter's review, and
+one task's evidence.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 
 from sqlalchemy import select
-from telegram.ext import CommandHandler
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from db import conversations as conversations_db
 from db import members as members_db
+from db import reviews as reviews_db
 from db import rules
 from db import tasks as tasks_db
+from db.conversations import Waiting
 from db.errors import Refusal
-from db.models import Member
+from db.models import Member, Unit, WorkTask
 from db.rules import Period
+from db.tasks import Measured
 from handlers.context import Ctx, Handlers
+from handlers.reports import send_files
 from handlers.runner import handler
 from render.formats import period_name
-from render.tasks import measured_text, task_line
+from render.tasks import (
+    REVIEW_CHOICES,
+    REVIEW_FINISH,
+    finish_button,
+    measured_text,
+    review_state_text,
+    state_name,
+    task_line,
+)
 from render.texts import paginate, t
+from scheduler.outbox import markup
+
+REVIEW = "review"  # the conversation taking a review's note and evidence
+REVIEW_PRESS = re.compile(r"^trv:(\d{1,9}):(\d{4})Q([1-4]):([dponf])$")
 
 
 @handler(admin=True)
@@ -45,7 +71,10 @@ async def task(ctx: Ctx) -> None:
 @handler()
 async def tasks(ctx: Ctx) -> None:
     """/tasks [YYYY]: the year's tasks, each counted in the current quarter (a past year: its
-    last quarter)."""
+    last quarter); /tasks review …: the quarter's review (the committee)."""
+    if ctx.args[:1] == ["review"]:
+        await _review(ctx, ctx.args[1:])
+        return
     if len(ctx.args) > 1:
         raise Refusal("task_usage")
     now, zone = ctx.services.now(), ctx.services.settings.timezone
@@ -57,23 +86,178 @@ async def tasks(ctx: Ctx) -> None:
         ctx.reply(t("task_none", year=year) + how)
         return
     quarter = _quarter_shown(year, today)
-    units = {u.id: u for u in await members_db.list_units(ctx.session)}
-    owners = {x.owner_member_id for x in listed if x.owner_member_id is not None}
-    people = {
-        m.id: m for m in await ctx.session.scalars(select(Member).where(Member.id.in_(owners)))
-    }
-    calendar = ctx.services.reminders.calendar
+    units, people = await _names(ctx.session, listed)
+    measured = await _measure(ctx, listed, quarter)
+    found = await reviews_db.reviews(ctx.session, year, [quarter.quarter or 0])
     lines = []
+    for item in listed:
+        reviewed = found.get((item.id, quarter.quarter or 0))
+        if item.id in measured:
+            state = measured_text(item, measured[item.id])
+        elif reviewed is not None and reviewed.review.state is not None:
+            state = t("review_state_reported", state=state_name(reviewed.review.state))
+        else:
+            state = t("task_state_unmeasured")
+        lines.append(task_line(item, units, people, state))
+    header = t("tasks_header", year=year, quarter=period_name(quarter))
+    for page in paginate(lambda p, n: header + t("page_mark", page=p, pages=n), lines):
+        ctx.reply(page)
+
+
+async def _names(
+    session: AsyncSession, listed: Sequence[WorkTask]
+) -> tuple[dict[int, Unit], dict[int, Member]]:
+    """The units and people the tasks' owners name."""
+    units = {u.id: u for u in await members_db.list_units(session)}
+    owners = {x.owner_member_id for x in listed if x.owner_member_id is not None}
+    people = {m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(owners)))}
+    return units, people
+
+
+async def _measure(ctx: Ctx, listed: Sequence[WorkTask], quarter: Period) -> dict[int, Measured]:
+    """Each countable task's state in `quarter` (its period: the quarter or the year so far)."""
+    now, zone = ctx.services.now(), ctx.services.settings.timezone
+    calendar = ctx.services.reminders.calendar
+    found = {}
     for item in listed:
         period = tasks_db.period_of(item, quarter)
         measured = await tasks_db.measure(
             ctx.session, item, period, zone, now, calendar.add_workdays
         )
-        state = measured_text(item, measured) if measured else t("task_state_unmeasured")
+        if measured is not None:
+            found[item.id] = measured
+    return found
+
+
+async def _review(ctx: Ctx, words: list[str]) -> None:
+    """/tasks review [YYYY-Qn] [编号]: each task's state in the quarter, who reported it and
+    when, the note and how many files; with a task's number, its evidence too."""
+    if not ctx.is_admin:
+        raise Refusal("not_admin")
+    if len(words) > 2:
+        raise Refusal("review_usage")
+    zone = ctx.services.settings.timezone
+    today = rules.local_today(ctx.services.now(), zone)
+    quarter = rules.parse_period(words[0] if words else None, today)
+    if quarter.quarter is None:
+        raise Refusal("review_usage")
+    listed = await tasks_db.tasks(ctx.session, quarter.year)
+    if len(words) == 2:
+        task = await tasks_db.get(ctx.session, rules.parse_id(words[1]))
+        if task.year != quarter.year:
+            raise Refusal("review_other_year", id=task.id, year=task.year)
+        listed = [task]
+    if not listed:
+        ctx.reply(t("task_none", year=quarter.year) + t("task_none_admin", year=quarter.year))
+        return
+    units, people = await _names(ctx.session, listed)
+    measured = await _measure(ctx, listed, quarter)
+    found = await reviews_db.reviews(ctx.session, quarter.year, [quarter.quarter])
+    lines, answered = [], 0
+    for item in listed:
+        reviewed = found.get((item.id, quarter.quarter))
+        answered += reviewed is not None or item.id in measured
+        state = review_state_text(item, reviewed, measured.get(item.id), zone)
         lines.append(task_line(item, units, people, state))
-    header = t("tasks_header", year=year, quarter=period_name(quarter))
+    header = t("review_header", quarter=period_name(quarter), answered=answered, total=len(listed))
     for page in paginate(lambda p, n: header + t("page_mark", page=p, pages=n), lines):
         ctx.reply(page)
+    if len(words) == 2:
+        files = await reviews_db.evidence_files(ctx.session, listed[0].id, quarter)
+        photos = [f.file_id for f in files if f.kind == "photo"]
+        send_files(ctx, photos, [f.file_id for f in files if f.kind == "document"])
+
+
+# ------------------------------------------------------------------------- 评估问效: answers
+def _pressed(ctx: Ctx) -> tuple[int, Period, str]:
+    match = ctx.button(REVIEW_PRESS)
+    return int(match[1]), Period(int(match[2]), int(match[3])), match[4]
+
+
+@handler(where="private")
+async def on_review_button(ctx: Ctx) -> None:
+    """已完成 / 推进中 / 未开展 (or a counted task's 补充说明): recorded at once, and the note
+    and evidence may follow; 完成: nothing more to add."""
+    task_id, quarter, choice = _pressed(ctx)
+    if choice == REVIEW_FINISH:
+        await conversations_db.end(ctx.session, ctx.member.id, REVIEW)
+        ctx.toast(t("review_finished_toast"))
+        return
+    now, zone = ctx.services.now(), ctx.services.settings.timezone
+    today = rules.local_today(now, zone)
+    state = REVIEW_CHOICES.get(choice)
+    task, _ = await reviews_db.answer(
+        ctx.session, task_id, quarter, state, ctx.member, ctx.is_admin, now, today
+    )
+    state_text = state_name(state) if state else await _measured_text(ctx, task, quarter)
+    where = {"task": task.id, "year": quarter.year, "quarter": quarter.quarter}
+    await conversations_db.begin(ctx.session, ctx.member.id, REVIEW, now, where)
+    said = {"id": task.id, "title": task.title, "quarter": period_name(quarter)}
+    ctx.toast(t("review_recorded_toast", id=task.id, state=state_text))
+    ctx.reply(
+        t("review_recorded" if state else "review_note_ask", state=state_text, **said),
+        markup=markup(finish_button(task.id, quarter)),
+    )
+
+
+async def _measured_text(ctx: Ctx, task: WorkTask, quarter: Period) -> str:
+    measured = (await _measure(ctx, [task], quarter)).get(task.id)
+    return measured_text(task, measured) if measured else t("task_state_unmeasured")
+
+
+def _where(waiting: Waiting) -> tuple[int, Period]:
+    state = waiting.state
+    return int(state["task"]), Period(int(state["year"]), int(state["quarter"]))
+
+
+async def on_note(ctx: Ctx, waiting: Waiting, text: str) -> None:
+    """The review's note: each message a paragraph."""
+    task_id, quarter = _where(waiting)
+    now = ctx.services.now()
+    today = rules.local_today(now, ctx.services.settings.timezone)
+    await reviews_db.add_note(
+        ctx.session, task_id, quarter, text, ctx.member, ctx.is_admin, now, today
+    )
+    await conversations_db.begin(ctx.session, ctx.member.id, REVIEW, now, waiting.state)
+    ctx.reply(t("review_note_saved", id=task_id), markup=markup(finish_button(task_id, quarter)))
+
+
+@handler(where="private")
+async def on_evidence(ctx: Ctx) -> None:
+    """A photo or file sent privately while a review waits: kept as its evidence (its
+    caption, if any, as a paragraph of the note)."""
+    message = ctx.message
+    assert message is not None
+    now = ctx.services.now()
+    waiting = await conversations_db.waiting(ctx.session, ctx.member.id, now, REVIEW)
+    if waiting is None:
+        raise Refusal("review_file_unexpected")
+    task_id, quarter = _where(waiting)
+    today = rules.local_today(now, ctx.services.settings.timezone)
+    file: tuple[str, str, str | None]
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        kind, file = "photo", (photo.file_id, photo.file_unique_id, None)
+    elif message.document is not None:
+        document = message.document
+        kind, file = "document", (document.file_id, document.file_unique_id, document.file_name)
+    else:
+        raise Refusal("review_file_unexpected")
+    count = await reviews_db.add_evidence(
+        ctx.session, task_id, quarter, kind, file, ctx.member, ctx.is_admin, now, today
+    )
+    if message.caption:
+        await reviews_db.add_note(
+            ctx.session, task_id, quarter, message.caption, ctx.member, ctx.is_admin, now, today
+        )
+    await conversations_db.begin(ctx.session, ctx.member.id, REVIEW, now, waiting.state)
+    ctx.reply(
+        t("review_file_saved", id=task_id, count=count),
+        markup=markup(finish_button(task_id, quarter)),
+    )
+
+
+STEPS = {REVIEW: on_note}
 
 
 def _quarter_shown(year: int, today: dt.date) -> Period:
@@ -83,4 +267,16 @@ def _quarter_shown(year: int, today: dt.date) -> Period:
 
 
 def handlers() -> Handlers:
-    return [CommandHandler("task", task), CommandHandler("tasks", tasks)]
+    # A photo or file sent privately without a command as its caption (/record, /import and
+    # /notice take theirs): a review's evidence.
+    evidence = (
+        filters.ChatType.PRIVATE
+        & (filters.PHOTO | filters.Document.ALL)
+        & ~filters.CaptionRegex(r"^/")
+    )
+    return [
+        CommandHandler("task", task),
+        CommandHandler("tasks", tasks),
+        CallbackQueryHandler(on_review_button, pattern=r"^trv:"),
+        MessageHandler(evidence, on_evidence),
+    ]

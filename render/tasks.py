@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from db.models import Member, Unit, WorkTask
+from db.outbox import Buttons
+from db.reviews import Reviewed
+from db.rules import Period
 from db.tasks import Measured
+from render.formats import local_moment, period_name
 from render.texts import person_name, t
 
 
@@ -54,3 +60,78 @@ def task_line(task: WorkTask, units: dict[int, Unit], people: dict[int, Member],
         target=target_text(task),
         state=state,
     )
+
+
+# ---------------------------------------------------------------- 评估问效 (quarterly review)
+REVIEW_BUTTON = "trv"  # trv:<task>:<year>Q<quarter>:<d|p|o|n|f>
+REVIEW_CHOICES = {"d": "done", "p": "in_progress", "o": "open"}
+REVIEW_NOTE, REVIEW_FINISH = "n", "f"  # a counted task's note; the evidence is complete
+
+
+def review_data(task_id: int, quarter: Period, choice: str) -> str:
+    return f"{REVIEW_BUTTON}:{task_id}:{quarter.year}Q{quarter.quarter}:{choice}"
+
+
+def review_buttons(tasks: list[WorkTask], quarter: Period, counted: set[int]) -> Buttons:
+    """A row per task: 已完成 / 推进中 / 未开展 (a counted task: 补充说明), each naming it."""
+    rows: Buttons = []
+    for task in tasks:
+        if task.id in counted:
+            choices = {REVIEW_NOTE: "review_button_note"}
+        else:
+            choices = {c: f"review_button_{state}" for c, state in REVIEW_CHOICES.items()}
+        rows.append(
+            [
+                {"text": t(key, id=task.id), "data": review_data(task.id, quarter, choice)}
+                for choice, key in choices.items()
+            ]
+        )
+    return rows
+
+
+def finish_button(task_id: int, quarter: Period) -> Buttons:
+    return [[{"text": t("review_button_finish"), "data": review_data(task_id, quarter, "f")}]]
+
+
+def review_prompt(
+    tasks: list[WorkTask], quarter: Period, measured: dict[int, Measured], nudge: bool
+) -> str:
+    """The owner's private prompt: each task, and the records' state of a counted one."""
+    lines = []
+    for task in tasks:
+        line = t("review_task_line", id=task.id, number=task.number or "", title=task.title)
+        if task.id in measured:
+            line += t("review_task_counted", state=measured_text(task, measured[task.id]))
+        lines.append(line)
+    key = "review_nudge" if nudge else "review_prompt"
+    return t(key, quarter=period_name(quarter), tasks="\n".join(lines))
+
+
+def review_state_text(
+    task: WorkTask, reviewed: Reviewed | None, measured: Measured | None, zone: ZoneInfo
+) -> str:
+    """A task's line in the quarter's review: its state (reported, or from the records),
+    who reported it and when, the note and how many files back it."""
+    if measured is not None:
+        state = t("review_state_counted", state=measured_text(task, measured))
+    elif reviewed is not None and reviewed.review.state is not None:
+        state = state_name(reviewed.review.state)
+    else:
+        state = t("review_state_missing")
+    if reviewed is None:
+        return state
+    who = person_name(reviewed.reporter) if reviewed.reporter else t("review_reporter_unknown")
+    parts = [
+        t(
+            "review_reported",
+            state=state,
+            who=who,
+            at=local_moment(reviewed.review.reported_at, zone),
+        )
+    ]
+    if reviewed.review.note:
+        note = reviewed.review.note.replace("\n", "\n    ")  # its lines under its label
+        parts.append(t("review_note_line", note=note))
+    if reviewed.evidence:
+        parts.append(t("review_files_line", count=reviewed.evidence, id=task.id))
+    return "\n".join(parts)

@@ -57,6 +57,13 @@ class WorkCalendar:
             day = self.on_or_after(day + dt.timedelta(days=1))
         return day
 
+    def workdays_before(self, day: dt.date, count: int) -> dt.date:
+        """The `count`-th working day before `day` (a quarter's last 10 working days begin on
+        `workdays_before(the next quarter's first day, 10)`)."""
+        for _ in range(count):
+            day = self.last_before(day)
+        return day
+
     def last_before(self, day: dt.date) -> dt.date:
         """The last working day strictly before `day`."""
         day -= dt.timedelta(days=1)

@@ -29,6 +29,7 @@ from db.models import ReminderSetting
 from scheduler import activity_reminders, duties, metrics, one_off, reminder_rules
 from scheduler import musters as musters_sched
 from scheduler import notices as notices_sched
+from scheduler import reviews as reviews_sched
 from scheduler.calendar import WorkCalendar
 from scheduler.reminder_rules import Occurrence
 from scheduler.reminding import Firing, Sender, Writer
@@ -42,6 +43,7 @@ WRITERS: dict[str, Writer] = {
     **musters_sched.WRITERS,
     **notices_sched.WRITERS,
     **one_off.WRITERS,
+    **reviews_sched.WRITERS,
 }
 
 GRACE = dt.timedelta(hours=6)

@@ -25,7 +25,21 @@ MEETING_QUOTA = "meeting_quota"
 UNITY = "unity"
 LEIFENG = "leifeng"
 QUARTER_REPORT = "quarter_report"  # the quarter that ended: report and ledger, privately
-CALENDAR_RULES = (QUARTER_KICKOFF, STUDY_QUOTA, MEETING_QUOTA, UNITY, LEIFENG, QUARTER_REPORT)
+# 评估问效: the work plan's task owners are asked privately on the first of the quarter's last
+# REVIEW_WORKDAYS working days; those who have not answered, once more REVIEW_NUDGE_WORKDAYS
+# working days before its end.
+TASK_REVIEW = "task_review"
+TASK_REVIEW_NUDGE = "task_review_nudge"
+CALENDAR_RULES = (
+    QUARTER_KICKOFF,
+    STUDY_QUOTA,
+    MEETING_QUOTA,
+    UNITY,
+    LEIFENG,
+    QUARTER_REPORT,
+    TASK_REVIEW,
+    TASK_REVIEW_NUDGE,
+)
 
 # Per-activity rules: follow the activity, never moved.
 BEFORE_24H = "activity_24h"
@@ -73,6 +87,8 @@ DEFAULT_TIME = dt.time(9, 0)
 QUOTA_DAYS = (30, 10)  # days before the quarter's last day
 UNITY_DAYS = ((9, 1), (12, 1))
 LEIFENG_DAY = (3, 5)  # 学雷锋纪念日
+REVIEW_WORKDAYS = 10
+REVIEW_NUDGE_WORKDAYS = 3
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,12 @@ def calendar_days(
             (f"{rule}:{y}Q{q}:d{before}", cal.on_or_after(end - dt.timedelta(days=before)))
             for y, q, _, end in quarters
             for before in QUOTA_DAYS
+        ]
+    elif rule in (TASK_REVIEW, TASK_REVIEW_NUDGE):
+        count = REVIEW_WORKDAYS if rule == TASK_REVIEW else REVIEW_NUDGE_WORKDAYS
+        days = [
+            (f"{rule}:{y}Q{q}", cal.workdays_before(end + dt.timedelta(days=1), count))
+            for y, q, _, end in quarters
         ]
     elif rule == UNITY:
         days = [

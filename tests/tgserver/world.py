@@ -222,8 +222,9 @@ class World(ServerState):
         self.push_update({"message": message})
         return message
 
-    def user_photo(self, user_id: int, chat_id: int, caption: str) -> dict[str, Any]:
-        """A user sends a photo with a caption (the file becomes known to the server)."""
+    def user_photo(self, user_id: int, chat_id: int, caption: str | None) -> dict[str, Any]:
+        """A user sends a photo, with a caption or without (None); the file becomes known to
+        the server."""
         chat = self.chats[chat_id] if chat_id < 0 else self.private_chat(user_id)
         file_id = f"userfile{len(self.files) + 1}"
         self.files[file_id] = b"\x89PNG fake image"
@@ -232,9 +233,10 @@ class World(ServerState):
             "from": self.users[user_id],
             "chat": chat.as_json(self.users),
             "date": int(time.time()),
-            "caption": caption,
             "photo": [{"file_id": file_id, "file_unique_id": file_id, "width": 640, "height": 480}],
         }
+        if caption is not None:
+            message["caption"] = caption
         chat.messages[message["message_id"]] = message
         self.push_update({"message": message})
         return message

@@ -1,0 +1,204 @@
+"""End-to-end: 评估问效, the quarterly review of the work plan's tasks. The owners are asked
+privately in the quarter's last working days, answer with one tap, add a note, photos and
+files; those who have not answered are reminded once; the committee reads the quarter's
+review. On SQLite and PostgreSQL (`quarter`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models import TaskEvidence, TaskReview
+from scheduler.calendar import WorkCalendar
+from tests.harness import BotHarness, clock
+from tests.steps import Quarter, english
+from tests.tgserver.world import TgUser
+
+pytestmark = pytest.mark.clock("2026-10-09 10:00")
+
+
+async def add_task(bot: BotHarness, text: str) -> int:
+    reply = await bot.admin.ask_private(f"/task add {text}")
+    match = re.search(r"工作要点：#(\d+)", reply)
+    assert match, reply
+    return int(match[1])
+
+
+async def fire(bot: BotHarness, local: str) -> dict[str, str]:
+    clock(bot).set_local(local)
+    handled = dict(await bot.services.reminders.fire_due())
+    await bot.services.outbox.drain(20)
+    return handled
+
+
+def prompts(
+    bot: BotHarness, person: TgUser, fragment: str = "工作要点评估"
+) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in bot.tg.bot_messages(person.id)
+        if fragment in (m.get("text") or "") and m.get("reply_markup")
+    ]
+
+
+def labels(message: dict[str, Any]) -> list[str]:
+    return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def reviews_kept(bot: BotHarness) -> tuple[int, int]:
+    async with bot.services.db.session() as session:
+        reviews = await session.scalar(select(func.count()).select_from(TaskReview))
+        files = await session.scalar(select(func.count()).select_from(TaskEvidence))
+    return int(reviews or 0), int(files or 0)
+
+
+async def answer(person: TgUser, message: dict[str, Any], label: str) -> str:
+    """Press `label` on `message`; the toast. The bot's private reply follows."""
+    return str((await person.toast(person.press(message, label)))["text"])
+
+
+async def test_owners_review_their_tasks_with_one_tap_and_evidence(quarter: Quarter) -> None:
+    bot, a, b, c = quarter.bot, quarter.a, quarter.b, quarter.c
+    assert "已成为" in await bot.admin.ask_private(f"/lead 办公室 {b.id}")
+    ledger = await add_task(bot, "2026 规范理论学习台账 编号=（四） 负责=办公室 周期=每季度")
+    spread = await add_task(bot, f"2026 志愿服务宣传 负责={c.id} 周期=每年")
+    mechanism = await add_task(bot, "2026 建立评估问效机制 负责=青工委 截止=2026-12-31")
+    meetings = await add_task(bot, "2026 每季度召开会议 负责=青工委 周期=每季度 目标=会议≥1")
+    finance = await add_task(bot, "2026 财务科青年读书会 负责=财务科")
+
+    # The first of the quarter's last 10 working days (2026-12-18, a Friday), 09:00.
+    cal = WorkCalendar()
+    assert cal.workdays_before(dt.date(2027, 1, 1), 10) == dt.date(2026, 12, 18)
+    assert cal.workdays_before(dt.date(2027, 1, 1), 3) == dt.date(2026, 12, 29)
+    handled = await fire(bot, "2026-12-18 09:00")
+    assert handled["task_review:2026Q4"] == "sent"
+    (to_b,) = prompts(bot, b)
+    assert "2026年第4季度即将结束" in to_b["text"]
+    assert f"#{ledger} （四）规范理论学习台账" in to_b["text"]
+    assert labels(to_b) == [f"已完成 #{ledger}", f"推进中 #{ledger}", f"未开展 #{ledger}"]
+    (to_c,) = prompts(bot, c)
+    assert f"#{spread} 志愿服务宣传" in to_c["text"] and f"#{ledger}" not in to_c["text"]
+    (to_admin,) = prompts(bot, bot.admin)
+    for task_id in (mechanism, meetings, finance):  # 财务科 has no lead: the committee
+        assert f"#{task_id} " in to_admin["text"]
+    assert "据记录：已完成（已开展 1 次，已安排 0 次）（只需补充说明）" in to_admin["text"]
+    assert f"补充说明 #{meetings}" in labels(to_admin)
+    assert f"已完成 #{meetings}" not in labels(to_admin)
+    assert not prompts(bot, a)
+
+    # One tap records it; a note, a photo and a file follow; 完成 closes.
+    since = len(bot.tg.texts(b.id))
+    assert await answer(b, to_b, f"已完成 #{ledger}") == f"已记录：#{ledger} 已完成"
+    recorded = await b.reply_in(b.id, since)
+    assert f"已记录2026年第4季度工作要点 #{ledger}「规范理论学习台账」：已完成" in recorded
+    assert "已保存" in await b.ask_private("本季度台账已归档。\n共 3 次学习。")
+    since = len(bot.tg.texts(b.id))
+    bot.tg.user_photo(b.id, b.id, None)
+    assert "共 1 件" in await b.reply_in(b.id, since)
+    since = len(bot.tg.texts(b.id))
+    bot.tg.user_document(b.id, b.id, "学习记录.pdf", b"%PDF-1.4 fake", "签到表扫描件")
+    assert "共 2 件" in await b.reply_in(b.id, since)
+    finish = next(m for m in bot.tg.bot_messages(b.id) if "共 2 件" in (m.get("text") or ""))
+    assert await answer(b, finish, "完成") == "评估已提交，谢谢！"
+    assert await reviews_kept(bot) == (1, 2)
+    # Nothing waits any more: a photo now is not taken, and says why.
+    since = len(bot.tg.texts(b.id))
+    bot.tg.user_photo(b.id, b.id, None)
+    assert "没有对应的事项" in await b.reply_in(b.id, since)
+    assert await reviews_kept(bot) == (1, 2)
+
+    # A counted task asks only for a note.
+    since = len(bot.tg.texts(bot.admin.id))
+    await answer(bot.admin, to_admin, f"补充说明 #{meetings}")
+    asked = await bot.admin.reply_in(bot.admin.id, since)
+    assert "据记录：已完成（已开展 1 次，已安排 0 次）" in asked
+    assert "已保存" in await bot.admin.ask_private("10 月 15 日召开第四季度会议。")
+
+    # Forged or foreign presses change nothing and say why.
+    refusals = {
+        f"trv:{ledger}:2026Q4:d": "不由您负责",  # a is not 办公室's lead
+        "trv:99999:2026Q4:d": "没有编号为 99999",
+        f"trv:{spread}:2026Q4:x": "按钮",
+    }
+    for data, reason in refusals.items():
+        toast = await a.toast(a.press_data(to_b, data))
+        assert reason in toast["text"], (data, toast)
+    for data, reason in {
+        f"trv:{mechanism}:2027Q1:d": "属于 2026 年",
+        f"trv:{meetings}:2026Q4:d": "按钮",  # a counted task takes no state
+        f"trv:{mechanism}:2026Q4:n": "按钮",  # nor a note without a state
+    }.items():
+        toast = await bot.admin.toast(bot.admin.press_data(to_admin, data))
+        assert reason in toast["text"], (data, toast)
+    await bot.settled()
+    assert await reviews_kept(bot) == (2, 2)
+
+    # Three working days before the end, only those still owing a state hear it once more.
+    handled = await fire(bot, "2026-12-29 09:00")
+    assert handled["task_review_nudge:2026Q4"] == "sent"
+    assert len(prompts(bot, b)) == 1  # answered
+    (nudge_c,) = prompts(bot, c, "提醒")
+    assert f"#{spread} 志愿服务宣传" in nudge_c["text"]
+    (nudge_admin,) = prompts(bot, bot.admin, "提醒")
+    assert f"#{mechanism} " in nudge_admin["text"] and f"#{finance} " in nudge_admin["text"]
+    assert f"#{meetings} " not in nudge_admin["text"]
+    assert await answer(c, nudge_c, f"推进中 #{spread}") == f"已记录：#{spread} 推进中"
+    assert "task_review_nudge:2026Q4" not in await fire(bot, "2026-12-29 09:30")  # once
+    assert len(prompts(bot, c, "提醒")) == 1
+
+    # The committee's table: each state, who reported it and when, the note and the files.
+    table = await bot.admin.ask_private("/tasks review 2026-Q4")
+    assert "2026年第4季度工作要点评估：已评估 3/5 项" in table
+    assert "已完成 · =1+1" in table and "填报" in table
+    assert "说明：本季度台账已归档。\n    共 3 次学习。\n    签到表扫描件" in table
+    assert f"佐证材料 2 件（/tasks review 季度 {ledger} 查看）" in table
+    assert "已完成（已开展 1 次，已安排 0 次）（据记录）" in table
+    assert "推进中 · 康000" in table
+    assert table.count("未评估") == 2
+    before = len(bot.tg.bot_messages(bot.admin.id))
+    one = await bot.admin.ask_private(f"/tasks review 2026-Q4 {ledger}")
+    assert "已评估 1/1 项" in one
+    sent = await bot.tg.wait_for(
+        lambda: [
+            m
+            for m in bot.tg.bot_messages(bot.admin.id)[before:]
+            if m.get("photo") or m.get("document")
+        ][1:],
+        10,
+        "the evidence sent",
+    )
+    assert sent
+    # /tasks shows an owner's state; the review is the committee's.
+    listing = await bot.admin.ask_private("/tasks")
+    assert "已完成（负责人评估）" in listing
+    assert "仅限青工委" in await a.ask_private("/tasks review")
+    for bad, reason in {
+        "/tasks review 2026": "用法：/tasks review",
+        "/tasks review 2026-Q5": "时期“2026-Q5”无效",
+        "/tasks review 2026-Q4 999": "没有编号为 999 的工作要点",
+        "/tasks review 2027-Q1 1": "属于 2026 年",
+    }.items():
+        assert reason in await bot.admin.ask_private(bad)
+
+    await bot.admin.ask_private("/lang en")
+    typed = (
+        "（四）规范理论学习台账",
+        "志愿服务宣传",
+        "建立评估问效机制",
+        "每季度召开会议",
+        "财务科青年读书会",
+        "本季度台账已归档。",
+        "共 3 次学习。",
+        "签到表扫描件",
+        "10 月 15 日召开第四季度会议。",
+        "办公室",
+        "财务科",
+        "=1+1",
+        "康000",
+        "管理员",
+    )
+    english(await bot.admin.ask_private("/tasks review 2026-Q4"), typed)
