@@ -27,8 +27,8 @@ from db.models import Activity, ActivityPhoto, Member, Notice, Unit
 from db.reports import Tally
 
 # The pages, in the tab bar's order, and who may open them.
-PAGES = ("overview", "activities", "notices", "needs", "me", "ledger")
-_LEAD_PAGES = ("overview", "activities", "notices", "me", "ledger")
+PAGES = ("overview", "activities", "notices", "needs", "tasks", "me", "ledger")
+_LEAD_PAGES = ("overview", "activities", "notices", "tasks", "me", "ledger")
 ACTIVITY_STATES = ("upcoming", "ongoing", "ended", "cancelled")
 MAX_ROWS = 200  # a page lists at most this many activities or notices (the newest)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -561,6 +562,14 @@ async def set_can_dm(session: AsyncSession, telegram_id: int, value: bool) -> No
     await session.execute(
         update(Member).where(Member.telegram_id == telegram_id).values(can_dm=value)
     )
+
+
+async def by_ids(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Member]:
+    """The people with these ids (None and unknown ones left out), by id."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(wanted)))}
 
 
 async def committee(session: AsyncSession, bootstrap: frozenset[int]) -> list[Member]:

@@ -4,7 +4,8 @@
 Erasing removes who the person was — names, username, Telegram id, title, language, free texts
 they wrote (leave and make-up reasons), what they asked the committee, where the bot wrote to
 them — and keeps, unnamed, the rows the organisation's counts are made of (attendance, sign-ups
-and hours, acknowledgements, answers to rapid calls): those then belong to 已注销成员. A signed
+and hours, acknowledgements, answers to rapid calls, the work plan reviews they reported, which
+are the organisation's work records): those then belong to 已注销成员. A signed
 need becomes anonymous; a certificate still verifies its hours, without a name.
 """
 
@@ -34,6 +35,9 @@ from db.models import (
     PendingImport,
     Signup,
     SquadMember,
+    TaskEvidence,
+    TaskReview,
+    WorkTask,
 )
 
 NO_RELAY = 0  # an erased person's needs can no longer be answered privately
@@ -171,6 +175,26 @@ async def personal_data(session: AsyncSession, member: Member) -> dict[str, Any]
         }
         for j in joins
     ]
+    reviews = await session.execute(
+        select(TaskReview, WorkTask.title)
+        .join(WorkTask, WorkTask.id == TaskReview.task_id)
+        .where(TaskReview.reported_by == member.id)
+        .order_by(TaskReview.id)
+    )
+    files = await session.scalars(select(TaskEvidence).where(TaskEvidence.added_by == member.id))
+    data["work_plan_reviews"] = [
+        {
+            "task": title,
+            "quarter": f"{r.year}-Q{r.quarter}",
+            "state": r.state,
+            "note": r.note,
+            "at": _at(r.reported_at),
+        }
+        for r, title in reviews.all()
+    ]
+    data["work_plan_evidence"] = [
+        {"kind": f.kind, "file_name": f.file_name, "at": _at(f.at)} for f in files
+    ]
     if member.telegram_id is not None:
         sent = await session.scalars(
             select(OutboxMessage)
@@ -196,6 +220,7 @@ class Erasure:
     kept_acks: int = 0
     kept_answers: int = 0
     certificates: int = 0
+    kept_reviews: int = 0  # work plan reviews they reported
 
 
 async def _count(session: AsyncSession, model: type[Any], member: Member) -> int:
@@ -231,6 +256,13 @@ async def plan(session: AsyncSession, member: Member) -> Erasure:
         kept_acks=await _count(session, Acknowledgement, member),
         kept_answers=await _count(session, MusterAnswer, member),
         certificates=await _count(session, Certificate, member),
+        kept_reviews=len(
+            list(
+                await session.scalars(
+                    select(TaskReview.id).where(TaskReview.reported_by == member.id)
+                )
+            )
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,9 +35,12 @@ def counted(task: WorkTask) -> bool:
     return task.target != "none" and task.target_count is not None
 
 
-async def due(session: AsyncSession, quarter: Period) -> list[WorkTask]:
-    """The tasks of the quarter's year to review in it: each quarterly or ongoing one every
-    quarter; one due once or yearly until it was reported 已完成 in an earlier quarter."""
+async def due(
+    session: AsyncSession, quarter: Period, listed: list[WorkTask] | None = None
+) -> list[WorkTask]:
+    """The tasks of the quarter's year (or of `listed`) to review in it: each quarterly or
+    ongoing one every quarter; one due once or yearly until it was reported 已完成 in an
+    earlier quarter."""
     assert quarter.quarter is not None
     finished = set(
         await session.scalars(
@@ -47,7 +51,8 @@ async def due(session: AsyncSession, quarter: Period) -> list[WorkTask]:
             )
         )
     )
-    listed = await tasks_db.tasks(session, quarter.year)
+    if listed is None:
+        listed = await tasks_db.tasks(session, quarter.year)
     return [
         task
         for task in listed
@@ -250,6 +255,50 @@ async def reviews(
         (review.task_id, review.quarter): Reviewed(review, reporter, int(n or 0))
         for review, reporter, n in rows.all()
     }
+
+
+@dataclass(frozen=True)
+class Line:
+    """A task in a quarter's review: the records' state of a counted task, and the owner's
+    answer if any."""
+
+    task: WorkTask
+    quarter: Period
+    measured: tasks_db.Measured | None
+    reviewed: Reviewed | None
+
+
+async def table(
+    session: AsyncSession,
+    year: int,
+    quarters: list[int],
+    zone: ZoneInfo,
+    now: dt.datetime,
+    add_workdays: tasks_db.AddWorkdays,
+    *,
+    task_id: int | None = None,
+    unit_id: int | None = None,
+) -> list[Line]:
+    """The review of `year`'s `quarters`, quarter by quarter: each task due for review in a
+    quarter or reviewed in it (only `task_id`; only the tasks `unit_id` owns)."""
+    listed = await tasks_db.tasks(session, year)
+    if task_id is not None:
+        listed = [x for x in listed if x.id == task_id]
+    if unit_id is not None:
+        listed = [x for x in listed if x.owner_kind == "unit" and x.owner_unit_id == unit_id]
+    found = await reviews(session, year, quarters)
+    lines = []
+    for number in quarters:
+        quarter = Period(year, number)
+        asked = {x.id for x in await due(session, quarter, listed)}
+        for task in listed:
+            reviewed = found.get((task.id, number))
+            if task.id not in asked and reviewed is None:
+                continue
+            period = tasks_db.period_of(task, quarter)
+            measured = await tasks_db.measure(session, task, period, zone, now, add_workdays)
+            lines.append(Line(task, quarter, measured, reviewed))
+    return lines
 
 
 async def evidence_files(

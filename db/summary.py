@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import members as members_db
 from db import needs as needs_db
 from db import reports as reports_db
+from db import reviews as reviews_db
 from db import rules
 from db import tasks as tasks_db
 from db.errors import Refusal
@@ -92,16 +93,24 @@ async def work_plan_tasks(
 ) -> list[WorkTask]:
     """The year's work plan tasks (工作要点), each in the state its countable target shows in
     the records (the year so far; a quarterly task, its last quarter so far). A task without
-    one awaits its owner's review."""
+    one is as its owner last reviewed it (评估问效), with their note; unreviewed before."""
     today = now.astimezone(zone).date()
     last = rules.quarter_of(today) if today.year == year else Period(year, 4)
+    reviewed = await reviews_db.reviews(session, year)
     found: list[WorkTask] = []
     for task in await tasks_db.tasks(session, year):
         period = tasks_db.period_of(task, last)
         measured = await tasks_db.measure(session, task, period, zone, now, add_workdays)
         title = (task.number or "") + task.title
-        state = measured.state if measured is not None else "unreviewed"
-        found.append(WorkTask(title, state, target=task.target, measured=measured))
+        if measured is not None:
+            found.append(WorkTask(title, measured.state, target=task.target, measured=measured))
+            continue
+        answers = [reviewed[k].review for k in sorted(reviewed) if k[0] == task.id]
+        latest = next((r for r in reversed(answers) if r.state is not None), None)
+        if latest is None:
+            found.append(WorkTask(title, "unreviewed"))
+        else:
+            found.append(WorkTask(title, latest.state or "", note=latest.note or ""))
     return found
 
 

@@ -33,11 +33,12 @@ from db import dashboard as dashboard_db
 from db import members as members_db
 from db import needs as needs_db
 from db import reports as reports_db
+from db import reviews as reviews_db
 from db import rules
 from db import volunteer as volunteer_db
 from db.dashboard import Viewer
 from db.errors import Refusal, unavailable
-from db.models import KINDS
+from db.models import KINDS, Unit
 from db.rules import Period
 from handlers import certificates as certificates_handlers
 from handlers import needs as needs_handlers
@@ -331,7 +332,31 @@ class Dashboard:
             return t("dash_tab_needs"), pages.needs_board(columns, category, zone)
         if tab == "me":
             return await self._me(session, viewer, today)
+        if tab == "tasks":
+            form = pages.filters("tasks", [pages.period_field(periods, period)])
+            return await self._tasks(session, scope, period, today, form)
         return pages.ledger(choices(today), scope)
+
+    async def _tasks(
+        self, session: AsyncSession, scope: Unit | None, period: Period, today: dt.date, form: str
+    ) -> tuple[str, str]:
+        """工作要点: the review of the period's quarters begun so far (a lead's: their unit's
+        tasks)."""
+        zone, now = self._services.settings.timezone, self._services.now()
+        quarters = [period.quarter] if period.quarter else [1, 2, 3, 4]
+        begun = [n for n in quarters if Period(period.year, n).days()[0] <= today]
+        lines = await reviews_db.table(
+            session,
+            period.year,
+            begun,
+            zone,
+            now,
+            self._services.reminders.calendar.add_workdays,
+            unit_id=scope.id if scope is not None else None,
+        )
+        units = {u.id: u for u in await members_db.list_units(session)}
+        people = await members_db.by_ids(session, [x.task.owner_member_id for x in lines])
+        return pages.tasks_review(lines, units, people, zone, form)
 
     async def _me(self, session: AsyncSession, viewer: Viewer, today: dt.date) -> tuple[str, str]:
         zone, now, member = self._services.settings.timezone, self._services.now(), viewer.member

@@ -80,6 +80,7 @@ async def forget(ctx: Ctx) -> None:
             acks=plan.kept_acks,
             answers=plan.kept_answers,
             certificates=plan.certificates,
+            reviews=plan.kept_reviews,
         ),
         markup=markup(buttons),
     )
@@ -111,6 +112,7 @@ async def on_button(ctx: Ctx) -> None:
         acks=done.kept_acks,
         answers=done.kept_answers,
         certificates=done.certificates,
+        reviews=done.kept_reviews,
     )
     ctx.toast(t("forget_done_toast"))
     ctx.settle_pressed(text)

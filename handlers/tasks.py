@@ -14,7 +14,6 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -109,9 +108,7 @@ async def _names(
 ) -> tuple[dict[int, Unit], dict[int, Member]]:
     """The units and people the tasks' owners name."""
     units = {u.id: u for u in await members_db.list_units(session)}
-    owners = {x.owner_member_id for x in listed if x.owner_member_id is not None}
-    people = {m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(owners)))}
-    return units, people
+    return units, await members_db.by_ids(session, [x.owner_member_id for x in listed])
 
 
 async def _measure(ctx: Ctx, listed: Sequence[WorkTask], quarter: Period) -> dict[int, Measured]:
@@ -136,34 +133,41 @@ async def _review(ctx: Ctx, words: list[str]) -> None:
         raise Refusal("not_admin")
     if len(words) > 2:
         raise Refusal("review_usage")
-    zone = ctx.services.settings.timezone
-    today = rules.local_today(ctx.services.now(), zone)
+    now, zone = ctx.services.now(), ctx.services.settings.timezone
+    today = rules.local_today(now, zone)
     quarter = rules.parse_period(words[0] if words else None, today)
     if quarter.quarter is None:
         raise Refusal("review_usage")
-    listed = await tasks_db.tasks(ctx.session, quarter.year)
+    task_id = None
     if len(words) == 2:
         task = await tasks_db.get(ctx.session, rules.parse_id(words[1]))
         if task.year != quarter.year:
             raise Refusal("review_other_year", id=task.id, year=task.year)
-        listed = [task]
-    if not listed:
-        ctx.reply(t("task_none", year=quarter.year) + t("task_none_admin", year=quarter.year))
+        task_id = task.id
+    calendar = ctx.services.reminders.calendar
+    lines = await reviews_db.table(
+        ctx.session,
+        quarter.year,
+        [quarter.quarter],
+        zone,
+        now,
+        calendar.add_workdays,
+        task_id=task_id,
+    )
+    if not lines:
+        ctx.reply(t("review_none", quarter=period_name(quarter)))
         return
-    units, people = await _names(ctx.session, listed)
-    measured = await _measure(ctx, listed, quarter)
-    found = await reviews_db.reviews(ctx.session, quarter.year, [quarter.quarter])
-    lines, answered = [], 0
-    for item in listed:
-        reviewed = found.get((item.id, quarter.quarter))
-        answered += reviewed is not None or item.id in measured
-        state = review_state_text(item, reviewed, measured.get(item.id), zone)
-        lines.append(task_line(item, units, people, state))
-    header = t("review_header", quarter=period_name(quarter), answered=answered, total=len(listed))
-    for page in paginate(lambda p, n: header + t("page_mark", page=p, pages=n), lines):
+    units, people = await _names(ctx.session, [x.task for x in lines])
+    shown = [
+        task_line(x.task, units, people, review_state_text(x.task, x.reviewed, x.measured, zone))
+        for x in lines
+    ]
+    answered = sum(x.reviewed is not None or x.measured is not None for x in lines)
+    header = t("review_header", quarter=period_name(quarter), answered=answered, total=len(lines))
+    for page in paginate(lambda p, n: header + t("page_mark", page=p, pages=n), shown):
         ctx.reply(page)
-    if len(words) == 2:
-        files = await reviews_db.evidence_files(ctx.session, listed[0].id, quarter)
+    if task_id is not None:
+        files = await reviews_db.evidence_files(ctx.session, task_id, quarter)
         photos = [f.file_id for f in files if f.kind == "photo"]
         send_files(ctx, photos, [f.file_id for f in files if f.kind == "document"])
 

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from db import needs as needs_db
+from db import reviews as reviews_db
 from db.attendance import Roster
 from db.dashboard import ACTIVITY_STATES, MAX_ROWS, ActivityLine, NoticeLine, Unacknowledged
 from db.models import KINDS, Member, Unit
@@ -35,6 +36,7 @@ from render.formats import (
 )
 from render.plans import execution_text
 from render.report import STATUS_KEYS, chart_panels, report_title
+from render.tasks import owner_text, review_basis, review_state
 from render.texts import current_language, listing, person_name, t
 
 HTML_LANGUAGES = {"zh": "zh-CN", "en": "en"}  # the page's lang, for screen readers
@@ -43,6 +45,7 @@ TAB_KEYS = {
     "activities": "dash_tab_activities",
     "notices": "dash_tab_notices",
     "needs": "dash_tab_needs",
+    "tasks": "dash_tab_tasks",
     "me": "dash_tab_me",
     "ledger": "dash_tab_ledger",
 }
@@ -624,6 +627,53 @@ def me(
         + request_table
     )
     return title, body
+
+
+# ----------------------------------------------------------------------- tasks
+
+
+def tasks_review(
+    lines: Sequence[reviews_db.Line],
+    units: dict[int, Unit],
+    people: dict[int, Member],
+    zone: ZoneInfo,
+    form: str,
+) -> tuple[str, str]:
+    """评估问效: each task in each quarter, its state and what it rests on, who reported it
+    and when, the note and how many files back it."""
+    headers = [
+        t("col_quarter"),
+        t("col_task"),
+        t("col_owner"),
+        t("col_plan_state"),
+        t("col_basis"),
+        t("col_reporter"),
+        t("col_reported_at"),
+        t("col_note"),
+        t("col_evidence"),
+    ]
+    rows = []
+    for line in lines:
+        task, reviewed = line.task, line.reviewed
+        review = reviewed.review if reviewed is not None else None
+        reporter = reviewed.reporter if reviewed is not None else None
+        rows.append(
+            [
+                e(period_name(line.quarter)),
+                e(f"#{task.id} {task.number or ''}{task.title}"),
+                e(owner_text(task, units, people)),
+                e(review_state(task, review, line.measured)),
+                e(t(review_basis(review, line.measured))),
+                e(person_name(reporter)) if reporter is not None else "",
+                e(short_moment(review.reported_at, zone)) if review is not None else "",
+                e(review.note or "") if review is not None else "",
+                e(reviewed.evidence) if reviewed is not None else "0",
+            ]
+        )
+    answered = sum(x.reviewed is not None or x.measured is not None for x in lines)
+    summary = t("dash_tasks_answered", answered=answered, total=len(lines))
+    body = form + f"<p>{e(summary)}</p>" + table(t("dash_tab_tasks"), headers, rows)
+    return t("dash_tab_tasks"), body
 
 
 # ----------------------------------------------------------------------- ledger

@@ -20,15 +20,18 @@ from db import members as members_db
 from db import needs as needs_db
 from db import plans as plans_db
 from db import reports as reports_db
+from db import reviews as reviews_db
 from db import volunteer as volunteer_db
 from db.database import Database
 from db.models import Unit
 from db.reports import Report, Tally
 from db.rules import Period
+from db.tasks import AddWorkdays
 from render.formats import category_name, hours_text, percent, unit_text
 from render.plans import activity_ids, form_name, standings_cell, units_text
 from render.report import STATUS_KEYS, quota
-from render.texts import named, t
+from render.tasks import owner_text, review_basis, review_state
+from render.texts import named, person_name, t
 from render.workbook import Column, Kind, LedgerWriter
 
 Shape = Callable[[tuple[Any, ...]], list[object]]  # a database row → the sheet's cells
@@ -52,9 +55,11 @@ async def write_ledger(
     zone: ZoneInfo,
     now: dt.datetime,
     unit: Unit | None,
+    add_workdays: AddWorkdays,
     folder: Path | None = None,
 ) -> Path:
-    """The ledger of `period` (one unit's, for its lead) as an .xlsx file in a new folder."""
+    """The ledger of `period` (one unit's, for its lead) as an .xlsx file in a new folder.
+    `add_workdays`: the working-day calendar a needs target is counted in."""
     folder = folder or Path(tempfile.mkdtemp(prefix="ledger-"))
     path = folder / ledger_name(period)
     start, end = period.bounds(zone)
@@ -68,6 +73,7 @@ async def write_ledger(
             scope = _Scope(session, writer, start, end, now, unit_id)
             await _activities(scope, counts)
             await _plan(scope, period, unit)
+            await _reviews(scope, period, zone, add_workdays)
             await _attendance(scope)
             await _approvals(scope)
             await _volunteering(scope)
@@ -208,6 +214,56 @@ async def _plan(scope: _Scope, period: Period, unit: Unit | None) -> None:
             ]
         )
     sheet = await asyncio.to_thread(scope.writer.sheet, t("sheet_plan"), columns)
+    await asyncio.to_thread(sheet.extend, rows)
+
+
+async def _reviews(
+    scope: _Scope, period: Period, zone: ZoneInfo, add_workdays: AddWorkdays
+) -> None:
+    """工作要点落实: each task due for review in each quarter of the period begun so far (a
+    lead's: their unit's tasks), its state, on what it rests, the note and who reported."""
+    columns = [
+        _col("col_plan_id", "int"),
+        _col("col_quarter"),
+        _col("col_task"),
+        _col("col_owner"),
+        _col("col_plan_state"),
+        _col("col_basis"),
+        _col("col_note"),
+        _col("col_reporter"),
+        _col("col_reported_at", "datetime"),
+        _col("col_evidence", "int"),
+    ]
+    today = scope.now.astimezone(zone).date()
+    quarters = [
+        q
+        for q in ([period.quarter] if period.quarter else [1, 2, 3, 4])
+        if Period(period.year, q).days()[0] <= today
+    ]
+    lines = await reviews_db.table(
+        scope.session, period.year, quarters, zone, scope.now, add_workdays, unit_id=scope.unit_id
+    )
+    units = {u.id: u for u in await members_db.list_units(scope.session)}
+    people = await members_db.by_ids(scope.session, [x.task.owner_member_id for x in lines])
+    rows: list[list[object]] = []
+    for line in lines:
+        task, reviewed, measured = line.task, line.reviewed, line.measured
+        review = reviewed.review if reviewed is not None else None
+        rows.append(
+            [
+                task.id,
+                line.quarter.key,
+                (task.number or "") + task.title,
+                owner_text(task, units, people),
+                review_state(task, review, measured),
+                t(review_basis(review, measured)),
+                review.note if review is not None else None,
+                person_name(reviewed.reporter) if reviewed and reviewed.reporter else None,
+                review.reported_at if review is not None else None,
+                reviewed.evidence if reviewed is not None else 0,
+            ]
+        )
+    sheet = await asyncio.to_thread(scope.writer.sheet, t("sheet_reviews"), columns)
     await asyncio.to_thread(sheet.extend, rows)
 
 

@@ -16,6 +16,7 @@ STATUS_KEYS = {"done": "status_done", "scheduled": "status_scheduled", "missing"
 LEDGER_SHEETS = (
     "sheet_activities",
     "sheet_plan",
+    "sheet_reviews",
     "sheet_attendance",
     "sheet_approvals",
     "sheet_volunteering",

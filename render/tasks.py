@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from db.models import Member, Unit, WorkTask
+from db.models import Member, TaskReview, Unit, WorkTask
 from db.outbox import Buttons
 from db.reviews import Reviewed
 from db.rules import Period
@@ -107,17 +107,32 @@ def review_prompt(
     return t(key, quarter=period_name(quarter), tasks="\n".join(lines))
 
 
+def review_state(task: WorkTask, review: TaskReview | None, measured: Measured | None) -> str:
+    """The state in a quarter's review: from the records for a counted task, else as its
+    owner reported it (未评估 before they did)."""
+    if measured is not None:
+        return measured_text(task, measured)
+    if review is not None and review.state is not None:
+        return state_name(review.state)
+    return t("review_state_missing")
+
+
+def review_basis(review: TaskReview | None, measured: Measured | None) -> str:
+    """What the state rests on: the records, the owner's answer, or nothing yet (a key)."""
+    if measured is not None:
+        return "review_basis_records"
+    return "review_basis_owner" if review is not None else "review_basis_none"
+
+
 def review_state_text(
     task: WorkTask, reviewed: Reviewed | None, measured: Measured | None, zone: ZoneInfo
 ) -> str:
     """A task's line in the quarter's review: its state (reported, or from the records),
     who reported it and when, the note and how many files back it."""
+    review = reviewed.review if reviewed is not None else None
+    state = review_state(task, review, measured)
     if measured is not None:
-        state = t("review_state_counted", state=measured_text(task, measured))
-    elif reviewed is not None and reviewed.review.state is not None:
-        state = state_name(reviewed.review.state)
-    else:
-        state = t("review_state_missing")
+        state = t("review_state_counted", state=state)
     if reviewed is None:
         return state
     who = person_name(reviewed.reporter) if reviewed.reporter else t("review_reporter_unknown")

@@ -37,6 +37,7 @@ from render.report import (
     report_title,
 )
 from render.texts import current_language, listing, speaking, t
+from scheduler.calendar import WorkCalendar
 from scheduler.settings import Settings
 
 
@@ -145,6 +146,6 @@ async def ledger_in_child(
         if unit_id is not None:
             async with db.read_session() as session:
                 unit = await session.get(Unit, unit_id)
-        return await write_ledger(db, period, zone, now, unit)
+        return await write_ledger(db, period, zone, now, unit, WorkCalendar().add_workdays)
     finally:
         await db.dispose()

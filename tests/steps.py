@@ -11,6 +11,9 @@ import re
 from typing import Any
 
 import openpyxl
+import xlsxwriter
+from docx import Document
+from docx.document import Document as DocxDocument
 from sqlalchemy import func, select
 
 from bot.web import WebServer
@@ -123,6 +126,7 @@ async def acks(bot: BotHarness, notice_id: int) -> int:
 SHEETS = [
     "活动",
     "学习计划",
+    "工作要点落实",
     "签到明细",
     "审批记录",
     "志愿服务",
@@ -180,6 +184,46 @@ async def ledger_of(user: TgUser, bot: BotHarness, command: str) -> openpyxl.Wor
 
 def rows(book: openpyxl.Workbook, sheet: str) -> list[list[Any]]:
     return [list(r) for r in book[sheet].iter_rows(values_only=True)]
+
+
+# ------------------------------------------------------------------------ files sent in
+def workbook(rows_: list[list[str]], sheet: str = "名单") -> bytes:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    page = book.add_worksheet(sheet)
+    for r, row in enumerate(rows_):
+        for c, value in enumerate(row):
+            page.write_string(r, c, value)
+    book.close()
+    return out.getvalue()
+
+
+async def import_preview(bot: BotHarness, name: str, content: bytes) -> dict[str, Any]:
+    """Send a roster file with the caption /import; the preview message."""
+    since = len(bot.tg.bot_messages(bot.admin.id))
+    bot.tg.user_document(bot.admin.id, bot.admin.id, name, content, "/import")
+    admin = bot.admin.id
+    return await bot.tg.message_in(
+        admin, lambda m: "导入预览" in m["text"], 20, "the preview", since
+    )
+
+
+# ----------------------------------------------------------------- the year-end summary
+async def summary_of(
+    user: TgUser, bot: BotHarness, command: str = "/summary 2026", chat: int | None = None
+) -> tuple[dict[str, Any], DocxDocument]:
+    """Send the command (privately, or in `chat`); the document message and the draft."""
+    since = len(bot.tg.bot_messages(user.id))
+    user.send(chat or user.id, command)
+    message = await bot.tg.message_in(
+        user.id, lambda m: m.get("document"), 30, "the summary draft", since
+    )
+    return message, Document(io.BytesIO(bot.tg.sent_file(message)))
+
+
+def table_rows(document: DocxDocument, first_header: str) -> list[list[str]]:
+    (table,) = [t for t in document.tables if t.rows[0].cells[0].text == first_header]
+    return [[cell.text for cell in row.cells] for row in table.rows]
 
 
 class Quarter:

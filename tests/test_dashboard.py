@@ -128,7 +128,7 @@ async def test_the_committee_sees_the_quarter_at_a_glance(quarter: Quarter) -> N
     bot = quarter.bot
     status, html = await page(bot, init_data(bot, ADMIN_ID), tab="overview", period="2026-Q4")
     assert status == 200
-    assert tabs(html) == ["概览", "活动", "通知", "诉求", "我的", "台账"]
+    assert tabs(html) == ["概览", "活动", "通知", "诉求", "工作要点", "我的", "台账"]
     seen = text(html)
     assert "2026年第4季度" in seen
     for unit in ("办公室", "康复中心", "财务科"):
@@ -145,7 +145,9 @@ async def test_the_committee_sees_the_quarter_at_a_glance(quarter: Quarter) -> N
     # In English for the committee member who chose it.
     await bot.admin.ask_private("/lang en")
     status, html = await page(bot, init_data(bot, ADMIN_ID), tab="overview", period="2026-Q4")
-    assert tabs(html) == ["Overview", "Activities", "Notices", "Needs", "Me", "Ledger"]
+    assert tabs(html) == [
+        "Overview", "Activities", "Notices", "Needs", "Work plan", "Me", "Ledger"
+    ]  # fmt: skip
     assert '<div class="page" lang="en">' in html and "Committee meetings" in text(html)
     assert "（" not in text(html).replace("康复中心", "")
 
@@ -174,7 +176,7 @@ async def test_a_unit_lead_sees_only_their_unit(quarter: Quarter) -> None:
     init = init_data(bot, quarter.c.id)
     status, html = await page(bot, init)
     assert status == 200
-    assert tabs(html) == ["概览", "活动", "通知", "我的", "台账"]
+    assert tabs(html) == ["概览", "活动", "通知", "工作要点", "我的", "台账"]
     seen = text(html)
     assert "康复中心" in seen and "办公室" not in seen and "财务科" not in seen
     status, html = await page(bot, init, tab="activities", id=quarter.future)
@@ -359,3 +361,41 @@ async def test_without_webapp_url_dashboard_says_how_to_enable_it(bot: BotHarnes
     await bot.admin.ask_private("/start")
     reply = await bot.admin.ask_private("/dashboard")
     assert "WEBAPP_URL" in reply
+
+
+async def test_the_work_plan_review_has_its_page(quarter: Quarter) -> None:
+    bot, c = quarter.bot, quarter.c
+    await bot.admin.ask_private("/lead 康复中心 康000")
+    ids = []
+    for text_ in (
+        "2026 康复中心青年读书会 负责=康复中心",
+        "2026 办公室台账 负责=办公室",
+        "2026 季度会议 负责=青工委 周期=每季度 目标=会议≥1",
+    ):
+        reply = await bot.admin.ask_private(f"/task add {text_}")
+        ids.append(int(re.search(r"#(\d+)", reply)[1]))  # type: ignore[index]
+    own, other, counted = ids
+    # The lead answers as from the quarter's prompt, and adds a note.
+    await c.ask_private("/tasks")
+    message = bot.tg.bot_messages(c.id)[-1]
+    since = len(bot.tg.texts(c.id))
+    assert "已记录" in (await c.toast(c.press_data(message, f"trv:{own}:2026Q4:p")))["text"]
+    assert "发送说明文字" in await c.reply_in(c.id, since)
+    assert "已保存" in await c.ask_private("已开展两次读书会")
+
+    status, html = await page(bot, init_data(bot, ADMIN_ID), tab="tasks", period="2026-Q4")
+    assert status == 200 and "<caption>" in html and 'scope="col"' in html
+    seen = text(html)
+    assert "已评估 2/3 项" in seen
+    assert f"#{own} 康复中心青年读书会 康复中心 推进中 负责人评估 康000" in seen
+    assert "已开展两次读书会" in seen
+    assert f"#{other} 办公室台账 办公室 未评估 未评估" in seen
+    assert f"#{counted} 季度会议 青工委 已完成（已开展 1 次，已安排 0 次） 据记录" in seen
+    status, html = await page(bot, init_data(bot, ADMIN_ID), tab="tasks", period="2026")
+    assert status == 200 and "2026年第1季度" in text(html)
+    # A lead sees their unit's tasks; a member has no such page.
+    status, html = await page(bot, init_data(bot, c.id), tab="tasks", period="2026-Q4")
+    assert status == 200 and "康复中心青年读书会" in text(html)
+    assert "办公室台账" not in text(html) and "季度会议" not in text(html)
+    status, html = await page(bot, init_data(bot, quarter.a.id), tab="tasks")
+    assert status == 403 and 'role="alert"' in html and "读书会" not in html

@@ -136,7 +136,7 @@ async def test_a_lead_a_member_and_a_forger_in_chromium(quarter: Quarter, browse
     lead = await opened(browser, bot, init_data(bot, quarter.c.id))
     await expect(lead.get_by_role("heading", level=1)).to_contain_text("康复中心")
     links = lead.get_by_role("navigation").get_by_role("link")
-    await expect(links).to_have_text(["概览", "活动", "通知", "我的", "台账"])
+    await expect(links).to_have_text(["概览", "活动", "通知", "工作要点", "我的", "台账"])
     await expect(lead.locator("main")).not_to_contain_text("办公室")
     await shot(lead, "lead-overview")
 

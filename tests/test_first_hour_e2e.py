@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.harness import BotHarness
-from tests.steps import imported
-from tests.test_reports_e2e import import_preview, workbook
+from tests.steps import import_preview, imported, workbook
 
 LINK = "https://t.me/qgw_test_bot"
 

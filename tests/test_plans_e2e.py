@@ -13,8 +13,15 @@ from sqlalchemy import func, select
 
 from db.models import Activity, PlanItem, PlanItemUnit
 from tests.harness import BotHarness
-from tests.steps import Quarter, activities_count, english, ledger_of, report_of, rows
-from tests.test_reports_e2e import workbook
+from tests.steps import (
+    Quarter,
+    activities_count,
+    english,
+    ledger_of,
+    report_of,
+    rows,
+    workbook,
+)
 
 pytestmark = pytest.mark.clock("2026-10-09 10:00")
 

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Any
 
 import openpyxl
 import pytest
-import xlsxwriter
 from sqlalchemy import func, select
 
 from db.models import Member
 from tests.harness import BotHarness, clock
-from tests.steps import SHEETS, Quarter, ledger_of, report_of, rows
+from tests.steps import SHEETS, Quarter, import_preview, ledger_of, report_of, rows, workbook
 
 # The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-10-09 10:00")
@@ -175,27 +173,6 @@ async def test_records_keep_minutes_and_photos(quarter: Quarter) -> None:
         f"/record {quarter.study} 乱写"
     )
     assert "用法" in await bot.admin.ask_private("/record")
-
-
-def workbook(rows_: list[list[str]], sheet: str = "名单") -> bytes:
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    page = book.add_worksheet(sheet)
-    for r, row in enumerate(rows_):
-        for c, value in enumerate(row):
-            page.write_string(r, c, value)
-    book.close()
-    return out.getvalue()
-
-
-async def import_preview(bot: BotHarness, name: str, content: bytes) -> dict[str, Any]:
-    """Send a roster file with the caption /import; the preview message."""
-    since = len(bot.tg.bot_messages(bot.admin.id))
-    bot.tg.user_document(bot.admin.id, bot.admin.id, name, content, "/import")
-    admin = bot.admin.id
-    return await bot.tg.message_in(
-        admin, lambda m: "导入预览" in m["text"], 20, "the preview", since
-    )
 
 
 async def members(bot: BotHarness) -> int:

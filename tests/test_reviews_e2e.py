@@ -6,6 +6,7 @@ review. On SQLite and PostgreSQL (`quarter`)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from db.models import TaskEvidence, TaskReview
 from scheduler.calendar import WorkCalendar
 from tests.harness import BotHarness, clock
-from tests.steps import Quarter, english
+from tests.steps import Quarter, english, ledger_of, rows, summary_of, table_rows
 from tests.tgserver.world import TgUser
 
 pytestmark = pytest.mark.clock("2026-10-09 10:00")
@@ -183,6 +184,54 @@ async def test_owners_review_their_tasks_with_one_tap_and_evidence(quarter: Quar
         "/tasks review 2027-Q1 1": "属于 2026 年",
     }.items():
         assert reason in await bot.admin.ask_private(bad)
+
+    # The ledger's 工作要点落实 sheet: a row per task and quarter; a lead's, their unit's.
+    book = await ledger_of(bot.admin, bot, "/export 2026-Q4")
+    sheet = rows(book, "工作要点落实")
+    assert sheet[0] == [
+        "编号", "季度", "工作要点", "负责", "落实情况", "依据", "说明", "填报人", "填报时间",
+        "佐证材料（件）",
+    ]  # fmt: skip
+    by_task = {row[0]: row for row in sheet[1:]}
+    assert len(sheet) == 6 and set(by_task) == {ledger, spread, mechanism, meetings, finance}
+    row = by_task[ledger]
+    assert row[1:6] == ["2026-Q4", "（四）规范理论学习台账", "办公室", "已完成", "负责人评估"]
+    assert row[6] == "本季度台账已归档。\n共 3 次学习。\n签到表扫描件"
+    assert row[7] == "=1+1" and row[8] == dt.datetime(2026, 12, 18, 9, 0) and row[9] == 2
+    assert by_task[meetings][4:6] == ["已完成（已开展 1 次，已安排 0 次）", "据记录"]
+    assert by_task[finance][3:10] == ["财务科", "未评估", "未评估", None, None, None, 0]
+    assert by_task[spread][3:5] == ["康000", "推进中"]
+    lead_book = await ledger_of(b, bot, "/export 2026-Q4")
+    assert [r[0] for r in rows(lead_book, "工作要点落实")[1:]] == [ledger]
+
+    # The year-end summary draft takes each task as its owner last reviewed it.
+    _message, draft = await summary_of(bot.admin, bot)
+    tasks_table = table_rows(draft, "工作要点")
+    assert [
+        "（四）规范理论学习台账",
+        "已完成",
+        "本季度台账已归档。\n共 3 次学习。\n签到表扫描件",
+    ] in (tasks_table)
+    assert ["志愿服务宣传", "推进中", ""] in tasks_table
+    assert ["建立评估问效机制", "待负责人评估", ""] in tasks_table
+
+    # The reporter finds their review in /mydata; erasing them keeps it, unnamed.
+    since = len(bot.tg.bot_messages(c.id))
+    c.say("/mydata")
+    (document,) = await bot.tg.wait_for(
+        lambda: [m for m in bot.tg.bot_messages(c.id)[since:] if m.get("document")], 10, "mydata"
+    )
+    data = json.loads(bot.tg.sent_file(document))
+    assert data["work_plan_reviews"] == [
+        {
+            "task": "志愿服务宣传",
+            "quarter": "2026-Q4",
+            "state": "in_progress",
+            "note": None,
+            "at": "2026-12-29T01:00:00+00:00",
+        }
+    ]
+    assert "工作要点评估 1 条" in await c.ask_private("/forget")
 
     await bot.admin.ask_private("/lang en")
     typed = (

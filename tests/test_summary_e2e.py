@@ -7,7 +7,6 @@ back from the .docx the committee receives.
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
@@ -21,25 +20,12 @@ from db.models import Muster, Need
 from db.summary import WorkTask
 from render.summary import add_tasks_review
 from tests.harness import BotHarness
-from tests.steps import CHINESE, Quarter, english, sent_to
-from tests.tgserver import TgUser
+from tests.steps import CHINESE, Quarter, english, sent_to, summary_of, table_rows
 
 # The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-10-09 10:00")
 
 OUTLINE = ["一、基本情况", "二、主要工作和成效", "三、存在的不足", "四、下一步打算"]
-
-
-async def summary_of(
-    user: TgUser, bot: BotHarness, command: str = "/summary 2026", chat: int | None = None
-) -> tuple[dict[str, Any], DocxDocument]:
-    """Send the command (privately, or in `chat`); the document message and the draft."""
-    since = len(bot.tg.bot_messages(user.id))
-    user.send(chat or user.id, command)
-    message = await bot.tg.message_in(
-        user.id, lambda m: m.get("document"), 30, "the summary draft", since
-    )
-    return message, Document(io.BytesIO(bot.tg.sent_file(message)))
 
 
 def text_of(document: DocxDocument) -> str:
@@ -62,11 +48,6 @@ def highlighted(document: DocxDocument) -> list[str]:
         for run in p.runs
         if run.font.highlight_color == WD_COLOR_INDEX.YELLOW
     ]
-
-
-def table_rows(document: DocxDocument, first_header: str) -> list[list[str]]:
-    (table,) = [t for t in document.tables if t.rows[0].cells[0].text == first_header]
-    return [[cell.text for cell in row.cells] for row in table.rows]
 
 
 async def rows(bot: BotHarness, model: type[Any]) -> int:

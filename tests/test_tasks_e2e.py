@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from db.models import WorkTask
 from tests.harness import BotHarness, clock
-from tests.steps import Quarter, create, english
-from tests.test_summary_e2e import summary_of, table_rows
+from tests.steps import Quarter, create, english, summary_of, table_rows
 
 pytestmark = pytest.mark.clock("2026-10-09 10:00")
 
