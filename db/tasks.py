@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -335,3 +335,122 @@ async def _needs(
             late += 1
     state = "open" if late else "in_progress" if waiting else "done"
     return Measured(state, late, waiting)
+
+
+# ------------------------------------------------------------------------------ import
+# What a row of an imported task list sets (its whole state, as /task add would).
+_COPIED = (
+    "year",
+    "number",
+    "title",
+    "owner_kind",
+    "owner_unit_id",
+    "owner_member_id",
+    "cadence",
+    "due",
+    "target",
+    "target_count",
+)
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """A row of an imported task list, as written: its row number and each column's text."""
+
+    row: int
+    id: str = ""  # an existing task to update; empty: matched by year and title, else new
+    year: str = ""
+    number: str = ""
+    title: str = ""
+    owner: str = ""
+    cadence: str = ""
+    due: str = ""
+    target: str = ""
+
+
+@dataclass
+class TaskImport:
+    """What an import would do (or did), and the rows it cannot take, with why."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, Refusal]] = field(default_factory=list)
+
+
+async def _wanted(session: AsyncSession, row: TaskRow, today: dt.date) -> WorkTask:
+    """The task a row describes, checked as /task add checks it; not in the session."""
+    year = rules.parse_period(row.year, today) if row.year.strip() else None
+    if year is None or year.quarter is not None:
+        raise Refusal("task_year_invalid", text=row.year[:20])
+    if not row.owner.strip():
+        raise Refusal("task_owner_missing")
+    options = {"title": row.title, "owner": row.owner, "number": row.number}
+    options |= {"cadence": row.cadence or ("once" if row.due.strip() else "yearly")}
+    if row.due.strip():
+        options["due"] = row.due
+    options["target"] = row.target or "none"
+    wanted = WorkTask(year=year.year)
+    try:
+        await _apply(session, wanted, options, today, None)
+    except members_db.Ambiguous as namesakes:  # no buttons to choose from in a file
+        raise Refusal("task_import_namesakes", **namesakes.params) from None
+    return wanted
+
+
+async def import_tasks(
+    session: AsyncSession,
+    rows: list[TaskRow],
+    creator: Member,
+    today: dt.date,
+    now: dt.datetime,
+    *,
+    write: bool,
+) -> TaskImport:
+    """Each row a task: the one its 编号 names, else the year's task of that title, else a
+    new one. With `write` False only counts what would happen (the preview). A row that
+    cannot be taken (no year or owner, an unknown unit, person, cadence, target or 编号, a
+    repeat) is listed with why; the others are still taken."""
+    done = TaskImport()
+    seen: dict[tuple[int, str], int] = {}
+    for row in rows:
+        try:
+            wanted = await _wanted(session, row, today)
+            first = seen.setdefault((wanted.year, wanted.title.casefold()), row.row)
+            if first != row.row:
+                raise Refusal("task_import_repeated", first=first)
+            task = await _match(session, row, wanted)
+            if task is None:
+                done.new += 1
+                if write:
+                    wanted.created_by, wanted.created_at = creator.id, now
+                    session.add(wanted)
+                continue
+            if task.year != wanted.year:
+                raise Refusal("task_import_other_year", id=task.id, year=task.year)
+            if all(getattr(task, name) == getattr(wanted, name) for name in _COPIED):
+                done.unchanged += 1
+                continue
+            if write:
+                for name in _COPIED:
+                    setattr(task, name, getattr(wanted, name))
+            done.updated += 1
+        except Refusal as refused:
+            done.errors.append((row.row, refused))
+    if write:
+        await session.flush()
+    return done
+
+
+async def _match(session: AsyncSession, row: TaskRow, wanted: WorkTask) -> WorkTask | None:
+    if row.id.strip():
+        task = await session.get(WorkTask, rules.parse_id(row.id))
+        if task is None:
+            raise Refusal("task_import_unknown_id", id=row.id.strip()[:12])
+        return task
+    return await session.scalar(
+        select(WorkTask)
+        .where(WorkTask.year == wanted.year, func.lower(WorkTask.title) == wanted.title.lower())
+        .order_by(WorkTask.id)
+        .limit(1)
+    )

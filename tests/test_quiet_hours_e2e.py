@@ -201,3 +201,17 @@ def test_urgent_is_one_of_the_leading_options(
 ) -> None:
     request = notices_db.parse_words(body, media=False)
     assert (request.urgent, request.target, request.text) == (urgent, target, text)
+
+
+async def test_a_review_prompt_due_at_night_waits_for_morning(night: BotHarness) -> None:
+    bot = night
+    (lead,) = await seed_members(bot, 1, "办公室")
+    assert "组长" in await bot.admin.ask_private(f"/lead 办公室 {lead.id}")
+    assert "已加入" in await bot.admin.ask_private("/task add 2026 青年读书会 负责=办公室")
+    assert "22:00" in await bot.admin.ask_private("/remind time task_review 22:00")
+    await at(bot, "2026-12-18 22:00")  # the quarter's review, retimed into the night
+    assert not [t for t in bot.tg.texts(lead.id) if "工作要点评估" in t]
+    assert len(await held(bot)) == 1
+    await at(bot, "2026-12-19 08:00")
+    (prompt,) = [m for m in bot.tg.bot_messages(lead.id) if "工作要点评估" in m["text"]]
+    assert "#1 青年读书会" in prompt["text"] and await held(bot) == []

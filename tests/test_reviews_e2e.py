@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from db.models import TaskEvidence, TaskReview
 from scheduler.calendar import WorkCalendar
-from tests.harness import BotHarness, clock
+from tests.harness import BotHarness, clock, seed_members
 from tests.steps import Quarter, english, ledger_of, rows, summary_of, table_rows
 from tests.tgserver.world import TgUser
 
@@ -251,3 +251,38 @@ async def test_owners_review_their_tasks_with_one_tap_and_evidence(quarter: Quar
         "管理员",
     )
     english(await bot.admin.ask_private("/tasks review 2026-Q4"), typed)
+
+
+async def test_review_presses_in_bursts_keep_one_answer_per_task(quarter: Quarter) -> None:
+    """Many owners at once, one owner's taps back to back, and two committee members on the
+    same task at the same moment (PostgreSQL runs them in parallel): one review per task,
+    the last tap standing."""
+    bot = quarter.bot
+    owners = await seed_members(bot, 8, "财务科", first_id=700000, name="财")
+    assert "青工委" in await bot.admin.ask_private(f"/promote {quarter.a.id}")
+    ids = []
+    for owner in owners:
+        ids.append(await add_task(bot, f"2026 财务任务{owner.id} 负责={owner.id}"))
+    shared = await add_task(bot, "2026 委员会任务 负责=青工委")
+    assert (await fire(bot, "2026-12-18 09:00"))["task_review:2026Q4"] == "sent"
+
+    presses = []
+    for owner, task_id in zip(owners, ids, strict=True):
+        (prompt,) = prompts(bot, owner)
+        presses.append((owner, owner.press(prompt, f"推进中 #{task_id}")))
+    # The first owner changes their mind twice, tap after tap.
+    (first_prompt,) = prompts(bot, owners[0])
+    presses.append((owners[0], owners[0].press(first_prompt, f"未开展 #{ids[0]}")))
+    presses.append((owners[0], owners[0].press(first_prompt, f"已完成 #{ids[0]}")))
+    for person in (bot.admin, quarter.a):
+        (prompt,) = prompts(bot, person)
+        presses.append((person, person.press(prompt, f"已完成 #{shared}")))
+    for person, press in presses:
+        assert "已记录" in (await person.toast(press))["text"]
+    await bot.settled()
+
+    async with bot.services.db.session() as session:
+        found = {r.task_id: r.state for r in await session.scalars(select(TaskReview))}
+    assert len(found) == 9
+    assert found[ids[0]] == "done" and found[shared] == "done"
+    assert all(found[i] == "in_progress" for i in ids[1:])

@@ -3,14 +3,26 @@ state of countable targets read from the records. On SQLite and PostgreSQL (`qua
 
 from __future__ import annotations
 
+import io
 import re
+from typing import Any
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
 from db.models import WorkTask
 from tests.harness import BotHarness, clock
-from tests.steps import Quarter, create, english, summary_of, table_rows
+from tests.steps import (
+    Quarter,
+    create,
+    english,
+    import_preview,
+    rows,
+    summary_of,
+    table_rows,
+    workbook,
+)
 
 pytestmark = pytest.mark.clock("2026-10-09 10:00")
 
@@ -149,3 +161,98 @@ async def test_bad_tasks_are_refused_and_change_nothing(quarter: Quarter) -> Non
     assert "仅限青工委" in await quarter.a.ask_private(f"/task del {existing}")
     assert await task_count(bot) == 1
     assert "2027 年还没有工作要点" in await bot.admin.ask_private("/tasks 2027")
+
+
+async def task_preview(bot: BotHarness, name: str, content: bytes) -> dict[str, Any]:
+    """Send a task list with the caption /task import; the bot's answer."""
+    since = len(bot.tg.bot_messages(bot.admin.id))
+    bot.tg.user_document(bot.admin.id, bot.admin.id, name, content, "/task import")
+    return await bot.tg.message_in(bot.admin.id, lambda m: "text" in m, 20, "the answer", since)
+
+
+HEADER = ["年份", "序号", "工作要点", "负责", "周期", "截止", "目标"]
+
+
+async def test_tasks_imported_from_a_file_with_a_preview(quarter: Quarter) -> None:
+    bot, admin = quarter.bot, quarter.bot.admin
+    since = len(bot.tg.bot_messages(admin.id))
+    admin.say("/task import template")
+    template = await bot.tg.message_in(
+        admin.id, lambda m: m.get("document"), 20, "the template", since
+    )
+    assert template["document"]["file_name"] == "工作要点模板.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(bot.tg.sent_file(template)))
+    assert rows(book, "工作要点") == [HEADER]
+
+    content = workbook(
+        [
+            HEADER,
+            ["2026", "（七）", "深入开展青年志愿服务活动", "青工委", "每年", "", "志愿≥4"],
+            ["2026", "", "规范推优入党", "康复中心", "", "2026-12-31", ""],
+            ["2026", "", "个人负责的宣传", "办000", "每季度", "", ""],
+            ["2026", "", "深入开展青年志愿服务活动", "青工委", "", "", ""],
+            ["", "", "没有年份", "青工委", "", "", ""],
+            ["2026", "", "没有负责", "", "", "", ""],
+            ["2026", "", "错的周期", "青工委", "每天", "", ""],
+            ["2026", "", "错的目标", "青工委", "", "", "跑步≥3"],
+            ["2026", "", "不存在的人", "无名氏", "", "", ""],
+        ],
+        sheet="工作要点",
+    )
+    preview = await task_preview(bot, "工作要点.xlsx", content)
+    text = preview["text"]
+    assert "新增 3 项，修改 0 项，不变 0 项，有问题 6 行" in text, text
+    assert "第 5 行：与第 2 行是同一年的同一工作要点" in text
+    assert "第 6 行：“”不是年份" in text
+    assert "第 7 行：请写负责方" in text
+    assert "第 8 行：“每天”不是周期" in text
+    assert "第 9 行：“跑步≥3”不是可统计的目标" in text
+    assert "第 10 行：没有登记名为“无名氏”的人" in text
+    assert await task_count(bot) == 0  # nothing written before 确认导入
+    # Pressed twice at once: written once.
+    first, second = admin.press(preview, "确认导入"), admin.press(preview, "确认导入")
+    answers = sorted([(await admin.toast(first))["text"], (await admin.toast(second))["text"]])
+    assert answers[0] == "已导入" and "已处理过" in answers[1], answers
+    assert await task_count(bot) == 3
+    await bot.tg.message_in(admin.id, lambda m: "已导入工作要点" in m.get("text", ""), 20, "done")
+    listing = await admin.ask_private("/tasks")
+    assert "（七）深入开展青年志愿服务活动" in listing
+    assert "负责：康复中心 · 一次（截止 2026-12-31）" in listing
+    assert "负责：办000 · 每季度" in listing
+    volunteering = int(re.search(r"#(\d+) （七）", listing)[1])  # type: ignore[index]
+
+    # Brought back with an edit by 编号, and one unknown 编号: one changed, the rest the same.
+    again = workbook(
+        [
+            ["编号", *HEADER],
+            [str(volunteering), "2026", "（七）", "深入开展青年志愿服务活动", "青工委", "每年", "",
+             "志愿≥2"],
+            ["", "2026", "", "规范推优入党", "康复中心", "", "2026-12-31", ""],
+            ["", "2026", "", "个人负责的宣传", "办000", "每季度", "", ""],
+            ["99999", "2026", "", "编号不对", "青工委", "", "", ""],
+            [str(volunteering), "2027", "", "改年份", "青工委", "", "", ""],
+        ]
+    )  # fmt: skip
+    preview = await task_preview(bot, "工作要点.csv.xlsx", again)
+    assert "新增 0 项，修改 1 项，不变 2 项，有问题 2 行" in preview["text"], preview["text"]
+    assert "第 5 行：没有编号为 99999 的工作要点" in preview["text"]
+    assert f"第 6 行：工作要点 #{volunteering} 属于 2026 年" in preview["text"]
+    since = len(bot.tg.bot_messages(admin.id))
+    assert (await admin.toast(admin.press(preview, "确认导入")))["text"] == "已导入"
+    await bot.tg.message_in(
+        admin.id, lambda m: "已导入工作要点" in m.get("text", ""), 20, "done", since
+    )
+    assert "目标：志愿服务活动 ≥ 2 次" in await admin.ask_private("/tasks")
+    assert await task_count(bot) == 3
+
+    # A roster preview's number on a task button is refused; so is a stranger to the file.
+    roster = await import_preview(
+        bot, "名单.xlsx", workbook([["姓名", "单位"], ["新人", "办公室"]])
+    )
+    roster_id = re.search(r"imp:ok:(\d+)", str(roster["reply_markup"]))[1]  # type: ignore[index]
+    forged = await admin.toast(admin.press_data(roster, f"timp:ok:{roster_id}"))
+    assert "已处理过" in forged["text"] and await task_count(bot) == 3
+    refused = await quarter.a.ask_private("/task import template")
+    assert "仅限青工委" in refused
+    grouped = await admin.ask_anywhere(bot.group.id, "/task import")
+    assert "私聊" in grouped
