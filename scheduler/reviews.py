@@ -10,10 +10,12 @@ from functools import partial
 from db import reviews as reviews_db
 from db import rules as db_rules
 from db import tasks as tasks_db
-from db.models import WorkTask
+from db.models import Member, WorkTask
 from db.rules import Period
 from db.tasks import Measured
+from render.formats import period_name
 from render.tasks import review_buttons, review_prompt
+from render.texts import listing, person_name, t
 from scheduler import reminder_rules
 from scheduler.calendar import WorkCalendar
 from scheduler.reminding import Firing, Writer
@@ -33,15 +35,27 @@ async def _ask(f: Firing, nudge: bool) -> str | None:
         return "no work plan task is waiting for its owner's review this quarter"
     measured = await _measured(f, tasks, quarter)
     asked = await reviews_db.committee_and_owners(f.session, tasks, f.admin_ids)
+    unreachable: list[Member] = []
     for person, theirs in asked.values():
         for start in range(0, len(theirs), PER_MESSAGE):
             part = theirs[start : start + PER_MESSAGE]
-            await f.send.members(
+            unreachable += await f.send.members(
                 [person],
                 partial(review_prompt, part, quarter, measured, nudge),
                 part=f"review{start // PER_MESSAGE}",
                 buttons=partial(review_buttons, part, quarter, set(measured)),
             )
+    if unreachable:  # owners who never started the bot: the committee asks them otherwise
+        people = list({m.id: m for m in unreachable}.values())
+        await f.send.members(
+            f.committee,
+            lambda: t(
+                "review_unreachable",
+                quarter=period_name(quarter),
+                names=listing(person_name(m) for m in people),
+            ),
+            part="unreachable",
+        )
     return None
 
 

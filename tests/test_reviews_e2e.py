@@ -11,9 +11,9 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from db.models import TaskEvidence, TaskReview
+from db.models import Member, TaskEvidence, TaskReview
 from scheduler.calendar import WorkCalendar
 from tests.harness import BotHarness, clock, seed_members
 from tests.steps import Quarter, english, ledger_of, rows, summary_of, table_rows
@@ -286,3 +286,22 @@ async def test_review_presses_in_bursts_keep_one_answer_per_task(quarter: Quarte
     assert len(found) == 9
     assert found[ids[0]] == "done" and found[shared] == "done"
     assert all(found[i] == "in_progress" for i in ids[1:])
+
+
+async def test_owners_the_bot_cannot_write_to_are_named_to_the_committee(
+    quarter: Quarter,
+) -> None:
+    bot, c = quarter.bot, quarter.c
+    assert "已成为" in await bot.admin.ask_private(f"/lead 康复中心 {c.id}")
+    task = await add_task(bot, "2026 康复中心读书会 负责=康复中心")
+    async with bot.services.db.session() as session:
+        await session.execute(update(Member).where(Member.telegram_id == c.id).values(can_dm=False))
+        await session.commit()
+    assert (await fire(bot, "2026-12-18 09:00"))["task_review:2026Q4"] == "sent"
+    assert not prompts(bot, c)
+    (told,) = [t for t in bot.tg.texts(bot.admin.id) if "无法私信" in t]
+    assert "2026年第4季度工作要点评估" in told and "康000" in told
+    # The committee may answer for the unit in its place.
+    message = bot.tg.bot_messages(bot.admin.id)[-1]
+    toast = await bot.admin.toast(bot.admin.press_data(message, f"trv:{task}:2026Q4:d"))
+    assert toast["text"] == f"已记录：#{task} 已完成"
