@@ -101,7 +101,7 @@ async def test_the_ledger_and_the_summary_open_in_libreoffice(quarter: Quarter) 
         "负责人评估",
         "机制草案已提交青工委会议讨论。",
     ]
-    assert sheet(sheets, "活动")[0][0] == "编号"
+    assert sheet(sheets, "活动")[0][0] == "活动编号"
 
     draft = await received(bot, "/summary 2026", "青工委2026年度工作总结")
     text = next((await convert(draft, "txt:Text")).iterdir()).read_text(encoding="utf-8-sig")
