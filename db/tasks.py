@@ -111,7 +111,12 @@ async def parse_owner(session: AsyncSession, raw: str, chosen: Member | None) ->
     unit = await session.scalar(select(Unit).where(func.lower(Unit.name) == text.lower()))
     if unit is not None:
         return Owner("unit", unit=unit)
-    return Owner("person", member=await members_db.find_member(session, text))
+    try:
+        return Owner("person", member=await members_db.find_member(session, text))
+    except Refusal as refused:
+        if refused.key != "member_unknown_name":
+            raise
+        raise Refusal("task_owner_unknown", text=text[:32]) from None
 
 
 def _options(words: list[str], known: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:

@@ -148,5 +148,6 @@ def review_state_text(
         note = reviewed.review.note.replace("\n", "\n    ")  # its lines under its label
         parts.append(t("review_note_line", note=note))
     if reviewed.evidence:
-        parts.append(t("review_files_line", count=reviewed.evidence, id=task.id))
+        quarter = Period(reviewed.review.year, reviewed.review.quarter).key
+        parts.append(t("review_files_line", count=reviewed.evidence, id=task.id, quarter=quarter))
     return "\n".join(parts)

@@ -156,7 +156,7 @@ async def test_owners_review_their_tasks_with_one_tap_and_evidence(quarter: Quar
     assert "2026年第4季度工作要点评估：已评估 3/5 项" in table
     assert "已完成 · =1+1" in table and "填报" in table
     assert "说明：本季度台账已归档。\n    共 3 次学习。\n    签到表扫描件" in table
-    assert f"佐证材料 2 件（/tasks review 季度 {ledger} 查看）" in table
+    assert f"佐证材料 2 件（/tasks review 2026-Q4 {ledger} 查看）" in table
     assert "已完成（已开展 1 次，已安排 0 次）（据记录）" in table
     assert "推进中 · 康000" in table
     assert table.count("未评估") == 2

@@ -207,7 +207,7 @@ async def test_tasks_imported_from_a_file_with_a_preview(quarter: Quarter) -> No
     assert "第 7 行：请写负责方" in text
     assert "第 8 行：“每天”不是周期" in text
     assert "第 9 行：“跑步≥3”不是可统计的目标" in text
-    assert "第 10 行：没有登记名为“无名氏”的人" in text
+    assert "第 10 行：“无名氏”既不是单位，也不是登记的人" in text
     assert await task_count(bot) == 0  # nothing written before 确认导入
     # Pressed twice at once: written once.
     first, second = admin.press(preview, "确认导入"), admin.press(preview, "确认导入")
