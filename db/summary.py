@@ -78,6 +78,8 @@ class YearFacts:
     registered: int = 0  # of them, registered with the bot by then
     held: dict[str, int] = field(default_factory=dict)  # activities held, by kind
     tasks: list[WorkTask] = field(default_factory=list)
+    # Quarters of the year over by `as_of` (a duty missed in the running one is not yet missed).
+    quarters_ended: int = 4
 
     @property
     def activities_held(self) -> int:
@@ -134,6 +136,7 @@ async def gather(
         musters=await _musters(session, start, end),
         units=len(report.units),
         tasks=await work_plan_tasks(session, year, zone, now, add_workdays),
+        quarters_ended=sum(q.bounds(zone)[1] <= now for q in Period(year).quarters()),
     )
     # The roster as it stood at the year's end (or now, during the year).
     at = min(end, now)

@@ -270,7 +270,7 @@ def add_tasks_review(document: Document, tasks: Sequence[WorkTask]) -> None:
 def _shortcomings(document: Document, facts: YearFacts) -> None:
     """三、存在的不足: what the records show was not done, then the people's analysis."""
     report = facts.report
-    due = report.quarters_due
+    ended = range(1, facts.quarters_ended + 1)  # the running quarter is not a shortcoming yet
     document.add_heading(t("summary_h_shortcomings"), level=1)
     gaps = []
     open_plan = [line for line in report.units if line.plan.open]
@@ -278,11 +278,11 @@ def _shortcomings(document: Document, facts: YearFacts) -> None:
         names = listing(line.unit.name for line in open_plan)
         count = sum(line.plan.open for line in open_plan)
         gaps.append(t("summary_gap_plan", units=names, open=count))
-    short = [line.unit.name for line in report.units if len(line.study_quarters) < due]
+    short = [line.unit.name for line in report.units if set(ended) - line.study_quarters]
     if short:
         gaps.append(t("summary_gap_study", units=listing(short)))
-    if len(report.meeting_quarters) < due:
-        gaps.append(t("summary_gap_meetings", missing=due - len(report.meeting_quarters)))
+    if missed := len(set(ended) - report.meeting_quarters):
+        gaps.append(t("summary_gap_meetings", missing=missed))
     if not report.unity_held:
         gaps.append(t("summary_gap_unity"))
     if report.lacking:

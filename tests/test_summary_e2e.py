@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from db.models import Muster, Need
 from db.summary import WorkTask
 from render.summary import add_tasks_review
-from tests.harness import BotHarness
-from tests.steps import CHINESE, Quarter, english, sent_to, summary_of, table_rows
+from tests.harness import BotHarness, clock
+from tests.steps import CHINESE, Quarter, create, english, sent_to, summary_of, table_rows
 
 # The bot's clock from before it starts (see tests.harness.BotHarness).
 pytestmark = pytest.mark.clock("2026-10-09 10:00")
@@ -203,3 +203,21 @@ def test_the_work_plans_tasks_fill_their_section_once_there_are_some() -> None:
         ["推进青年理论学习", "已完成", "全年 12 次"],
         ["x", "未开展", ""],
     ]
+
+
+@pytest.mark.clock("2026-02-02 10:00")
+async def test_a_quarter_still_running_is_not_a_shortcoming(bot: BotHarness) -> None:
+    """In April, Q1's study session and meeting held: nothing is missing yet, though Q2 has
+    neither so far."""
+    await bot.add_units("办公室")
+    await bot.setup_main_group()
+    await create(bot, "学习 2026-02-10 09:00 一季度学习")
+    await create(bot, "会议 2026-02-11 09:00 一季度会议")
+    clock(bot).set_local("2026-04-20 10:00")
+    _message, draft = await summary_of(bot.admin, bot)
+    text = text_of(draft)
+    assert "有季度未开展理论学习" not in text and "未召开青工委会议" not in text
+    clock(bot).set_local("2026-07-02 10:00")  # Q2 is over, and had neither
+    _message, draft = await summary_of(bot.admin, bot)
+    text = text_of(draft)
+    assert "办公室有季度未开展理论学习" in text and "有1个季度未召开青工委会议" in text
