@@ -14,7 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from db import rules
 from db.errors import Refusal
-from db.models import HoursOverride, JoinRequest, Member, Unit, utcnow
+from db.models import HoursOverride, JoinRequest, Member, Unit, WorkTask, utcnow
 from db.sql import insert_ignore, rowcount
 
 MAX_NAME = 32
@@ -464,12 +464,16 @@ async def _fold(session: AsyncSession, imported: Member, *, into: Member) -> Non
     into.lead_unit_id = into.lead_unit_id or imported.lead_unit_id
     if imported.role == "admin":
         into.role = "admin"
-    await session.execute(
-        update(HoursOverride)
-        .where(HoursOverride.member_id == imported.id)
-        .values(member_id=into.id)
-        .execution_options(synchronize_session=False)
-    )
+    for column, model in (
+        (HoursOverride.member_id, HoursOverride),
+        (WorkTask.owner_member_id, WorkTask),
+    ):
+        await session.execute(
+            update(model)
+            .where(column == imported.id)
+            .values({column.key: into.id})
+            .execution_options(synchronize_session=False)
+        )
     await session.delete(imported)
     await session.flush()
 

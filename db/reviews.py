@@ -11,7 +11,7 @@ answer stands, with who gave it and when; the committee may answer for any task.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -117,8 +117,12 @@ async def _open(
     return task
 
 
-async def _review(session: AsyncSession, task_id: int, quarter: Period) -> TaskReview | None:
-    return await session.scalar(
+async def _review(
+    session: AsyncSession, task_id: int, quarter: Period, *, lock: bool = False
+) -> TaskReview | None:
+    """The task's review in `quarter`; `lock`: held until the commit (a note or a file added
+    by two people at once, on PostgreSQL, must not lose one)."""
+    stmt = (
         select(TaskReview)
         .where(
             TaskReview.task_id == task_id,
@@ -127,23 +131,17 @@ async def _review(session: AsyncSession, task_id: int, quarter: Period) -> TaskR
         )
         .execution_options(populate_existing=True)
     )
+    return await session.scalar(stmt.with_for_update() if lock else stmt)
 
 
-async def answer(
+async def _record(
     session: AsyncSession,
-    task_id: int,
+    task: WorkTask,
     quarter: Period,
     state: str | None,
     member: Member,
-    is_admin: bool,
     now: dt.datetime,
-    today: dt.date,
-) -> tuple[WorkTask, TaskReview]:
-    """Record `state` (None: a counted task's note to follow) for the task in `quarter`; a
-    second answer replaces the first, and the note and evidence stay."""
-    task = await _open(session, task_id, quarter, member, is_admin, today)
-    if (state is None) != counted(task) or (state is not None and state not in REVIEW_STATES):
-        raise Refusal("button_invalid")
+) -> None:
     await upsert(
         session,
         TaskReview,
@@ -155,9 +153,67 @@ async def answer(
         reported_by=member.id,
         reported_at=now,
     )
+
+
+async def answer(
+    session: AsyncSession,
+    task_id: int,
+    quarter: Period,
+    state: str,
+    member: Member,
+    is_admin: bool,
+    now: dt.datetime,
+    today: dt.date,
+) -> WorkTask:
+    """Record `state` for the task in `quarter`; a second answer replaces the first, and the
+    note and evidence stay. A counted task takes no state (the records tell it)."""
+    task = await _open(session, task_id, quarter, member, is_admin, today)
+    if counted(task) or state not in REVIEW_STATES:
+        raise Refusal("button_invalid")
+    await _record(session, task, quarter, state, member, now)
+    return task
+
+
+async def begin_note(
+    session: AsyncSession,
+    task_id: int,
+    quarter: Period,
+    member: Member,
+    is_admin: bool,
+    now: dt.datetime,
+    today: dt.date,
+) -> tuple[WorkTask, TaskReview]:
+    """补充说明: the note and evidence may follow. A counted task's review is recorded here
+    (its state comes from the records); any other task needs its state first."""
+    task = await _open(session, task_id, quarter, member, is_admin, today)
     review = await _review(session, task.id, quarter)
-    assert review is not None
+    if review is None and not counted(task):
+        raise Refusal("review_unknown")
+    if review is None:
+        await _record(session, task, quarter, None, member, now)
+        review = await _review(session, task.id, quarter)
+        assert review is not None
     return task, review
+
+
+def standing(
+    found: Mapping[tuple[int, int], Reviewed],
+    task: WorkTask,
+    quarter: int,
+    *,
+    carried: bool | None = None,
+) -> TaskReview | None:
+    """The owner's answer that stands for `task` at `quarter`: the latest with a state up to
+    it (a yearly task reported 已完成 in Q2 is not asked again, and stays so); for a task due
+    each quarter, that quarter's only, unless `carried` (the year-end summary: its latest)."""
+    if carried is None:
+        carried = task.cadence != "quarterly"
+    quarters = range(quarter, 0, -1) if carried else [quarter]
+    for number in quarters:
+        reviewed = found.get((task.id, number))
+        if reviewed is not None and reviewed.review.state is not None:
+            return reviewed.review
+    return None
 
 
 async def add_note(
@@ -173,7 +229,7 @@ async def add_note(
     """A note for the review (each message adds a paragraph); its author becomes the
     reporter."""
     task = await _open(session, task_id, quarter, member, is_admin, today)
-    review = await _review(session, task.id, quarter)
+    review = await _review(session, task.id, quarter, lock=True)
     if review is None:
         raise Refusal("review_unknown")
     paragraph = rules.clean_multiline(text, MAX_NOTE, "review_note_empty")
@@ -199,7 +255,7 @@ async def add_evidence(
     """Keep a photo or file (`file`: its id, unique id and name) for the review; how many
     it has now (the same file twice is kept once)."""
     task = await _open(session, task_id, quarter, member, is_admin, today)
-    review = await _review(session, task.id, quarter)
+    review = await _review(session, task.id, quarter, lock=True)
     if review is None:
         raise Refusal("review_unknown")
     count = await _evidence_count(session, review.id)

@@ -107,8 +107,7 @@ async def work_plan_tasks(
         if measured is not None:
             found.append(WorkTask(title, measured.state, target=task.target, measured=measured))
             continue
-        answers = [reviewed[k].review for k in sorted(reviewed) if k[0] == task.id]
-        latest = next((r for r in reversed(answers) if r.state is not None), None)
+        latest = reviews_db.standing(reviewed, task, last.quarter or 4, carried=True)
         if latest is None:
             found.append(WorkTask(title, "unreviewed"))
         else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -44,8 +44,10 @@ from render.formats import period_name
 from render.tasks import (
     REVIEW_CHOICES,
     REVIEW_FINISH,
+    REVIEW_NOTE,
     finish_button,
     measured_text,
+    note_button,
     review_state_text,
     state_name,
     task_line,
@@ -170,14 +172,15 @@ async def tasks(ctx: Ctx) -> None:
     quarter = _quarter_shown(year, today)
     units, people = await _names(ctx.session, listed)
     measured = await _measure(ctx, listed, quarter)
-    found = await reviews_db.reviews(ctx.session, year, [quarter.quarter or 0])
+    shown = quarter.quarter or 4
+    found = await reviews_db.reviews(ctx.session, year, range(1, shown + 1))
     lines = []
     for item in listed:
-        reviewed = found.get((item.id, quarter.quarter or 0))
+        answer = reviews_db.standing(found, item, shown)
         if item.id in measured:
             state = measured_text(item, measured[item.id])
-        elif reviewed is not None and reviewed.review.state is not None:
-            state = t("review_state_reported", state=state_name(reviewed.review.state))
+        elif answer is not None and answer.state is not None:
+            state = t("review_state_reported", state=state_name(answer.state))
         else:
             state = t("task_state_unmeasured")
         lines.append(task_line(item, units, people, state))
@@ -263,8 +266,8 @@ def _pressed(ctx: Ctx) -> tuple[int, Period, str]:
 
 @handler(where="private")
 async def on_review_button(ctx: Ctx) -> None:
-    """已完成 / 推进中 / 未开展 (or a counted task's 补充说明): recorded at once, and the note
-    and evidence may follow; 完成: nothing more to add."""
+    """已完成 / 推进中 / 未开展: recorded at once, with 补充说明 under it; 补充说明: the
+    note, photos and files may follow (a counted task's only button); 完成: nothing more."""
     task_id, quarter, choice = _pressed(ctx)
     if choice == REVIEW_FINISH:
         await conversations_db.end(ctx.session, ctx.member.id, REVIEW)
@@ -272,19 +275,35 @@ async def on_review_button(ctx: Ctx) -> None:
         return
     now, zone = ctx.services.now(), ctx.services.settings.timezone
     today = rules.local_today(now, zone)
-    state = REVIEW_CHOICES.get(choice)
-    task, _ = await reviews_db.answer(
+    if choice == REVIEW_NOTE:
+        task, review = await reviews_db.begin_note(
+            ctx.session, task_id, quarter, ctx.member, ctx.is_admin, now, today
+        )
+        if review.state is not None:
+            state = state_name(review.state)
+        else:
+            state = t("review_state_counted", state=await _measured_text(ctx, task, quarter))
+        where = {"task": task.id, "year": quarter.year, "quarter": quarter.quarter}
+        await conversations_db.begin(ctx.session, ctx.member.id, REVIEW, now, where)
+        ctx.toast(t("review_note_toast", id=task.id))
+        ctx.reply(
+            t("review_note_ask", **_said(task, quarter), state=state),
+            markup=markup(finish_button(task.id, quarter)),
+        )
+        return
+    state = REVIEW_CHOICES[choice]
+    task = await reviews_db.answer(
         ctx.session, task_id, quarter, state, ctx.member, ctx.is_admin, now, today
     )
-    state_text = state_name(state) if state else await _measured_text(ctx, task, quarter)
-    where = {"task": task.id, "year": quarter.year, "quarter": quarter.quarter}
-    await conversations_db.begin(ctx.session, ctx.member.id, REVIEW, now, where)
-    said = {"id": task.id, "title": task.title, "quarter": period_name(quarter)}
-    ctx.toast(t("review_recorded_toast", id=task.id, state=state_text))
+    ctx.toast(t("review_recorded_toast", id=task.id, state=state_name(state)))
     ctx.reply(
-        t("review_recorded" if state else "review_note_ask", state=state_text, **said),
-        markup=markup(finish_button(task.id, quarter)),
+        t("review_recorded", **_said(task, quarter), state=state_name(state)),
+        markup=markup(note_button(task.id, quarter)),
     )
+
+
+def _said(task: WorkTask, quarter: Period) -> dict[str, object]:
+    return {"id": task.id, "title": task.title, "quarter": period_name(quarter)}
 
 
 async def _measured_text(ctx: Ctx, task: WorkTask, quarter: Period) -> str:
@@ -297,22 +316,42 @@ def _where(waiting: Waiting) -> tuple[int, Period]:
     return int(state["task"]), Period(int(state["year"]), int(state["quarter"]))
 
 
+# What makes a waiting review's note impossible for good (the task removed, the person no
+# longer its owner): the conversation ends, so their next texts go where they always went.
+_GONE = frozenset({"task_unknown", "review_not_owner", "review_unknown", "review_other_year"})
+
+
+async def _or_gone(ctx: Ctx, work: Awaitable[object]) -> bool:
+    """Run `work`; False (the conversation ended, said why) when the review is gone."""
+    try:
+        await work
+    except Refusal as refused:
+        if refused.key not in _GONE:
+            raise
+        await conversations_db.end(ctx.session, ctx.member.id, REVIEW)
+        ctx.reply(render_refusal(refused) + "\n" + t("review_note_ended"))
+        return False
+    return True
+
+
 async def on_note(ctx: Ctx, waiting: Waiting, text: str) -> None:
     """The review's note: each message a paragraph."""
     task_id, quarter = _where(waiting)
     now = ctx.services.now()
     today = rules.local_today(now, ctx.services.settings.timezone)
-    await reviews_db.add_note(
+    noted = reviews_db.add_note(
         ctx.session, task_id, quarter, text, ctx.member, ctx.is_admin, now, today
     )
+    if not await _or_gone(ctx, noted):
+        return
     await conversations_db.begin(ctx.session, ctx.member.id, REVIEW, now, waiting.state)
     ctx.reply(t("review_note_saved", id=task_id), markup=markup(finish_button(task_id, quarter)))
 
 
 @handler(where="private")
 async def on_evidence(ctx: Ctx) -> None:
-    """A photo or file sent privately while a review waits: kept as its evidence (its
-    caption, if any, as a paragraph of the note)."""
+    """A photo or file sent privately while a review's 补充说明 waits: kept as its evidence
+    (its caption, if any, as a paragraph of the note)."""
     message = ctx.message
     assert message is not None
     now = ctx.services.now()
@@ -330,13 +369,21 @@ async def on_evidence(ctx: Ctx) -> None:
         kind, file = "document", (document.file_id, document.file_unique_id, document.file_name)
     else:
         raise Refusal("review_file_unexpected")
-    count = await reviews_db.add_evidence(
-        ctx.session, task_id, quarter, kind, file, ctx.member, ctx.is_admin, now, today
-    )
-    if message.caption:
-        await reviews_db.add_note(
-            ctx.session, task_id, quarter, message.caption, ctx.member, ctx.is_admin, now, today
+    count = 0
+
+    async def keep() -> None:
+        nonlocal count
+        count = await reviews_db.add_evidence(
+            ctx.session, task_id, quarter, kind, file, ctx.member, ctx.is_admin, now, today
         )
+        if message.caption:
+            caption = message.caption
+            await reviews_db.add_note(
+                ctx.session, task_id, quarter, caption, ctx.member, ctx.is_admin, now, today
+            )
+
+    if not await _or_gone(ctx, keep()):
+        return
     await conversations_db.begin(ctx.session, ctx.member.id, REVIEW, now, waiting.state)
     ctx.reply(
         t("review_file_saved", id=task_id, count=count),

@@ -10,7 +10,7 @@ from db.reviews import Reviewed
 from db.rules import Period
 from db.tasks import Measured
 from render.formats import local_moment, period_name
-from render.texts import person_name, t
+from render.texts import listing, person_name, t
 
 
 def owner_text(task: WorkTask, units: dict[int, Unit], people: dict[int, Member]) -> str:
@@ -93,18 +93,40 @@ def finish_button(task_id: int, quarter: Period) -> Buttons:
     return [[{"text": t("review_button_finish"), "data": review_data(task_id, quarter, "f")}]]
 
 
-def review_prompt(
-    tasks: list[WorkTask], quarter: Period, measured: dict[int, Measured], nudge: bool
-) -> str:
-    """The owner's private prompt: each task, and the records' state of a counted one."""
+def note_button(task_id: int, quarter: Period) -> Buttons:
+    """补充说明: opens the note and evidence (only on this tap: what the person writes
+    otherwise goes where it always went)."""
+    data = review_data(task_id, quarter, REVIEW_NOTE)
+    return [[{"text": t("review_button_note", id=task_id), "data": data}]]
+
+
+def task_lines(tasks: list[WorkTask], measured: dict[int, Measured]) -> str:
+    """Each task of a prompt, with the records' state of a counted one."""
     lines = []
     for task in tasks:
         line = t("review_task_line", id=task.id, number=task.number or "", title=task.title)
         if task.id in measured:
             line += t("review_task_counted", state=measured_text(task, measured[task.id]))
         lines.append(line)
+    return "\n".join(lines)
+
+
+def review_prompt(
+    tasks: list[WorkTask], quarter: Period, measured: dict[int, Measured], nudge: bool
+) -> str:
+    """The owner's private prompt: each task, and the records' state of a counted one."""
     key = "review_nudge" if nudge else "review_prompt"
-    return t(key, quarter=period_name(quarter), tasks="\n".join(lines))
+    return t(key, quarter=period_name(quarter), tasks=task_lines(tasks, measured))
+
+
+def review_unreachable(
+    people: list[Member], tasks: list[WorkTask], quarter: Period, measured: dict[int, Measured]
+) -> str:
+    """To the committee: owners the bot cannot write to, and their tasks (with the buttons to
+    answer in their place)."""
+    names = listing(person_name(m) for m in people)
+    said = t("review_unreachable", quarter=period_name(quarter), names=names)
+    return said + "\n" + task_lines(tasks, measured)
 
 
 def review_state(task: WorkTask, review: TaskReview | None, measured: Measured | None) -> str:

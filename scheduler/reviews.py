@@ -13,9 +13,7 @@ from db import tasks as tasks_db
 from db.models import Member, WorkTask
 from db.rules import Period
 from db.tasks import Measured
-from render.formats import period_name
-from render.tasks import review_buttons, review_prompt
-from render.texts import listing, person_name, t
+from render.tasks import review_buttons, review_prompt, review_unreachable
 from scheduler import reminder_rules
 from scheduler.calendar import WorkCalendar
 from scheduler.reminding import Firing, Writer
@@ -35,26 +33,32 @@ async def _ask(f: Firing, nudge: bool) -> str | None:
         return "no work plan task is waiting for its owner's review this quarter"
     measured = await _measured(f, tasks, quarter)
     asked = await reviews_db.committee_and_owners(f.session, tasks, f.admin_ids)
-    unreachable: list[Member] = []
+    unreachable: dict[int, Member] = {}
+    reached: set[int] = set()  # tasks at least one of their owners was asked about
     for person, theirs in asked.values():
         for start in range(0, len(theirs), PER_MESSAGE):
             part = theirs[start : start + PER_MESSAGE]
-            unreachable += await f.send.members(
+            missed = await f.send.members(
                 [person],
                 partial(review_prompt, part, quarter, measured, nudge),
                 part=f"review{start // PER_MESSAGE}",
                 buttons=partial(review_buttons, part, quarter, set(measured)),
             )
-    if unreachable:  # owners who never started the bot: the committee asks them otherwise
-        people = list({m.id: m for m in unreachable}.values())
+            if missed:
+                unreachable[person.id] = person
+            else:
+                reached.update(x.id for x in part)
+    # Tasks none of whose owners the bot can write to: the committee hears of them, with the
+    # buttons to answer in their place.
+    tasks = [x for x in tasks if x.id not in reached]
+    people = list(unreachable.values())
+    for start in range(0, len(tasks), PER_MESSAGE):
+        part = tasks[start : start + PER_MESSAGE]
         await f.send.members(
             f.committee,
-            lambda: t(
-                "review_unreachable",
-                quarter=period_name(quarter),
-                names=listing(person_name(m) for m in people),
-            ),
-            part="unreachable",
+            partial(review_unreachable, people, part, quarter, measured),
+            part=f"unreachable{start // PER_MESSAGE}",
+            buttons=partial(review_buttons, part, quarter, set(measured)),
         )
     return None
 

@@ -380,7 +380,10 @@ async def test_the_work_plan_review_has_its_page(quarter: Quarter) -> None:
     message = bot.tg.bot_messages(c.id)[-1]
     since = len(bot.tg.texts(c.id))
     assert "已记录" in (await c.toast(c.press_data(message, f"trv:{own}:2026Q4:p")))["text"]
-    assert "发送说明文字" in await c.reply_in(c.id, since)
+    assert "补充说明" in await c.reply_in(c.id, since)
+    since = len(bot.tg.texts(c.id))
+    await c.toast(c.press_data(message, f"trv:{own}:2026Q4:n"))
+    assert "说明文字" in await c.reply_in(c.id, since)
     assert "已保存" in await c.ask_private("已开展两次读书会")
 
     status, html = await page(bot, init_data(bot, ADMIN_ID), tab="tasks", period="2026-Q4")

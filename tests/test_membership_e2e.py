@@ -211,6 +211,8 @@ async def test_confirming_a_link_folds_the_imported_record_and_its_held_role(
 ) -> None:
     bot = world
     await imported(bot, "赵六", "康复中心")  # no username: only the committee can link
+    # A work plan task owned by the imported record passes to the account with it.
+    assert "已加入" in await bot.admin.ask_private("/task add 2026 读书会 负责=赵六")
     person = bot.user(7007, "Zhao", "zhao6")
     assert "请青工委确认" in await person.ask_private("/register 赵六 康复中心")
     (link,) = [r for r in await requests(bot) if r.kind == "link"]
@@ -221,6 +223,7 @@ async def test_confirming_a_link_folds_the_imported_record_and_its_held_role(
     async with bot.services.db.session() as session:
         people = list(await session.scalars(select(Member).where(Member.real_name == "赵六")))
     assert len(people) == 1 and people[0].telegram_id == 7007 and people[0].imported_at
+    assert "负责：赵六" in await bot.admin.ask_private("/tasks 2026")
 
 
 async def test_leaving_every_group_takes_someone_out_of_what_comes_next(world: BotHarness) -> None:

@@ -91,11 +91,17 @@ async def test_owners_review_their_tasks_with_one_tap_and_evidence(quarter: Quar
     assert f"已完成 #{meetings}" not in labels(to_admin)
     assert not prompts(bot, a)
 
-    # One tap records it; a note, a photo and a file follow; 完成 closes.
-    since = len(bot.tg.texts(b.id))
+    # One tap records it; 补充说明 opens a note, a photo and a file; 完成 closes.
+    since = len(bot.tg.bot_messages(b.id))
     assert await answer(b, to_b, f"已完成 #{ledger}") == f"已记录：#{ledger} 已完成"
-    recorded = await b.reply_in(b.id, since)
-    assert f"已记录2026年第4季度工作要点 #{ledger}「规范理论学习台账」：已完成" in recorded
+    recorded = await bot.tg.message_in(b.id, lambda m: "已记录" in m["text"], 10, "it", since)
+    assert f"已记录2026年第4季度工作要点 #{ledger}「规范理论学习台账」：已完成" in recorded["text"]
+    assert labels(recorded) == [f"补充说明 #{ledger}"]
+    # Without 补充说明, what the owner types goes where it always went.
+    assert "已保存" not in await b.ask_private("今天下午开会")
+    since = len(bot.tg.texts(b.id))
+    assert await answer(b, recorded, "补充说明") == f"请发送 #{ledger} 的说明或材料"
+    assert "（已完成）的说明文字、照片或文件" in await b.reply_in(b.id, since)
     assert "已保存" in await b.ask_private("本季度台账已归档。\n共 3 次学习。")
     since = len(bot.tg.texts(b.id))
     bot.tg.user_photo(b.id, b.id, None)
@@ -116,7 +122,7 @@ async def test_owners_review_their_tasks_with_one_tap_and_evidence(quarter: Quar
     since = len(bot.tg.texts(bot.admin.id))
     await answer(bot.admin, to_admin, f"补充说明 #{meetings}")
     asked = await bot.admin.reply_in(bot.admin.id, since)
-    assert "据记录：已完成（已开展 1 次，已安排 0 次）" in asked
+    assert "（已完成（已开展 1 次，已安排 0 次）（据记录））的说明文字" in asked
     assert "已保存" in await bot.admin.ask_private("10 月 15 日召开第四季度会议。")
 
     # Forged or foreign presses change nothing and say why.
@@ -129,9 +135,9 @@ async def test_owners_review_their_tasks_with_one_tap_and_evidence(quarter: Quar
         toast = await a.toast(a.press_data(to_b, data))
         assert reason in toast["text"], (data, toast)
     for data, reason in {
+        f"trv:{finance}:2026Q4:n": "请先在评估消息中点选",  # a note needs a state first
         f"trv:{mechanism}:2027Q1:d": "属于 2026 年",
         f"trv:{meetings}:2026Q4:d": "按钮",  # a counted task takes no state
-        f"trv:{mechanism}:2026Q4:n": "按钮",  # nor a note without a state
     }.items():
         toast = await bot.admin.toast(bot.admin.press_data(to_admin, data))
         assert reason in toast["text"], (data, toast)
@@ -252,6 +258,15 @@ async def test_owners_review_their_tasks_with_one_tap_and_evidence(quarter: Quar
     )
     english(await bot.admin.ask_private("/tasks review 2026-Q4"), typed)
 
+    # A note waiting for a task that is then removed: said once, and the texts go on as usual.
+    since = len(bot.tg.texts(b.id))
+    await answer(b, recorded, "补充说明")
+    await b.reply_in(b.id, since)
+    assert f"#{ledger}" in await bot.admin.ask_private(f"/task del {ledger}")
+    gone = await b.ask_private("再补充一句")
+    assert f"没有编号为 {ledger} 的工作要点" in gone and "补充说明已结束" in gone
+    assert "补充说明已结束" not in await b.ask_private("再补充一句")
+
 
 async def test_review_presses_in_bursts_keep_one_answer_per_task(quarter: Quarter) -> None:
     """Many owners at once, one owner's taps back to back, and two committee members on the
@@ -299,9 +314,8 @@ async def test_owners_the_bot_cannot_write_to_are_named_to_the_committee(
         await session.commit()
     assert (await fire(bot, "2026-12-18 09:00"))["task_review:2026Q4"] == "sent"
     assert not prompts(bot, c)
-    (told,) = [t for t in bot.tg.texts(bot.admin.id) if "无法私信" in t]
-    assert "2026年第4季度工作要点评估" in told and "康000" in told
-    # The committee may answer for the unit in its place.
-    message = bot.tg.bot_messages(bot.admin.id)[-1]
-    toast = await bot.admin.toast(bot.admin.press_data(message, f"trv:{task}:2026Q4:d"))
-    assert toast["text"] == f"已记录：#{task} 已完成"
+    (told,) = [m for m in bot.tg.bot_messages(bot.admin.id) if "无法私信" in m["text"]]
+    assert "2026年第4季度工作要点评估" in told["text"] and "康000" in told["text"]
+    assert f"#{task} 康复中心读书会" in told["text"]
+    # The committee answers for the unit in its place, with the message's own buttons.
+    assert await answer(bot.admin, told, f"已完成 #{task}") == f"已记录：#{task} 已完成"

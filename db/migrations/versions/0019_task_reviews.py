@@ -74,6 +74,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM pending_imports WHERE kind = 'task'")  # a kind 0018 does not know
     with op.batch_alter_table("pending_imports") as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_pending_imports_kind"), "check")
         batch_op.create_check_constraint(
