@@ -25,6 +25,17 @@ class RosterRow:
 
 
 @dataclass
+class Counted:
+    """What an import of plan items or tasks would do (or did), and the rows it cannot take,
+    each with why."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, Refusal]] = field(default_factory=list)
+
+
+@dataclass
 class ImportPlan:
     """What an import would do (or did): new people, changed ones, unchanged, new units."""
 

@@ -23,6 +23,7 @@ from db import members as members_db
 from db import rules
 from db import units as units_db
 from db.errors import Refusal
+from db.imports import Counted
 from db.models import PLAN_FORMS, Activity, Member, PlanItem, PlanItemUnit, Unit
 from db.rules import Period
 
@@ -353,16 +354,6 @@ class PlanRow:
     materials: str = ""
 
 
-@dataclass
-class PlanImport:
-    """What an import would do (or did), and the rows it cannot take, with why."""
-
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[tuple[int, Refusal]] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class _Wanted:
     year: int
@@ -430,12 +421,12 @@ async def import_plan(
     now: dt.datetime,
     *,
     write: bool,
-) -> PlanImport:
+) -> Counted:
     """Each row an item: the one its 编号 names, else the one of its quarter with its topic,
     else a new one. With `write` False only counts what would happen (the preview). A row
     that cannot be taken (an unknown quarter, form, unit or 编号, a repeat) is listed with
     why, and the others are still taken."""
-    done = PlanImport()
+    done = Counted()
     seen: dict[tuple[int, int, str], int] = {}
     for row in rows:
         try:

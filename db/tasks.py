@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import members as members_db
 from db import rules
 from db.errors import Refusal
+from db.imports import Counted
 from db.models import (
     TASK_CADENCES,
     TASK_TARGETS,
@@ -373,16 +374,6 @@ class TaskRow:
     target: str = ""
 
 
-@dataclass
-class TaskImport:
-    """What an import would do (or did), and the rows it cannot take, with why."""
-
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[tuple[int, Refusal]] = field(default_factory=list)
-
-
 async def _wanted(session: AsyncSession, row: TaskRow, today: dt.date) -> WorkTask:
     """The task a row describes, checked as /task add checks it; not in the session."""
     year = rules.parse_period(row.year, today) if row.year.strip() else None
@@ -411,12 +402,12 @@ async def import_tasks(
     now: dt.datetime,
     *,
     write: bool,
-) -> TaskImport:
+) -> Counted:
     """Each row a task: the one its 编号 names, else the year's task of that title, else a
     new one. With `write` False only counts what would happen (the preview). A row that
     cannot be taken (no year or owner, an unknown unit, person, cadence, target or 编号, a
     repeat) is listed with why; the others are still taken."""
-    done = TaskImport()
+    done = Counted()
     seen: dict[tuple[int, str], int] = {}
     for row in rows:
         try:

@@ -6,17 +6,21 @@ confirmation (only its id is kept), so a restart in between loses nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from telegram import Bot, Document, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from db import imports as imports_db
+from db import rules
 from db.errors import Refusal
 from db.models import PendingImport
 from handlers import onboarding
 from handlers.context import Ctx, Handlers, bot_link
-from handlers.runner import handler
+from handlers.runner import handler, render_refusal
 from render import roster_file, table_file
 from render.texts import listing, t
 
@@ -94,6 +98,84 @@ async def confirmed(ctx: Ctx, pattern: re.Pattern[str], kind: str) -> PendingImp
         ctx.reply(t("import_cancelled"))
         return None
     return pending
+
+
+@dataclass(frozen=True)
+class Items:
+    """A kind of list the committee brings in from a file and the bot counts row by row
+    (the study plan, the work plan's tasks): its preview's kind and button prefix, the
+    catalog's `<texts>_private|usage|preview|done` keys, how a file is read, and the `db/`
+    operation that counts (`write` False: the preview) or writes it."""
+
+    kind: str
+    prefix: str
+    texts: str
+    parse: Callable[[str, bytes], Sequence[object]]  # a file's name and bytes → its rows
+    # (session, rows, creator, today, now, *, write) → what it would do or did
+    apply: Callable[..., Awaitable[imports_db.Counted]]
+
+
+def _item_errors(done: imports_db.Counted) -> str:
+    return error_lines(
+        [
+            t("plan_import_row", row=row, reason=render_refusal(refused))
+            for row, refused in done.errors
+        ]
+    )
+
+
+async def _items(ctx: Ctx, items: Items, file_id: str, name: str, size: int | None) -> list[object]:
+    return list(items.parse(name, await download(ctx, file_id, name, size)))
+
+
+async def preview_items(ctx: Ctx, items: Items, today: dt.date, now: dt.datetime) -> None:
+    """A file sent with the import command as its caption (or answered with it): what it
+    would do, written nowhere until 确认导入."""
+    if not ctx.in_private:
+        raise Refusal(f"{items.texts}_private")
+    document = imported_document(ctx)
+    if document is None:
+        raise Refusal(f"{items.texts}_usage")
+    name = document.file_name or ""
+    rows = await _items(ctx, items, document.file_id, name, document.file_size)
+    done = await items.apply(ctx.session, rows, ctx.member, today, now, write=False)
+    if not (done.new or done.updated or done.unchanged):
+        ctx.reply(t("import_nothing", errors=len(done.errors), error_lines=_item_errors(done)))
+        return
+    import_id = await imports_db.pending_import(
+        ctx.session, ctx.member, document.file_id, name, now, kind=items.kind
+    )
+    preview = t(
+        f"{items.texts}_preview",
+        file=table_file.shown_name(name),
+        new=done.new,
+        updated=done.updated,
+        unchanged=done.unchanged,
+        errors=len(done.errors),
+        error_lines=_item_errors(done),
+    )
+    ctx.reply(preview, markup=preview_buttons(items.prefix, import_id))
+
+
+async def confirm_items(ctx: Ctx, items: Items, pattern: re.Pattern[str]) -> None:
+    """确认导入 writes what the preview showed (the file read again); 取消 writes nothing."""
+    pending = await confirmed(ctx, pattern, items.kind)
+    if pending is None:
+        return
+    now = ctx.services.now()
+    rows = await _items(ctx, items, pending.file_id, pending.file_name, None)
+    today = rules.local_today(now, ctx.services.settings.timezone)
+    done = await items.apply(ctx.session, rows, ctx.member, today, now, write=True)
+    ctx.toast(t("import_done_toast"))
+    ctx.reply(
+        t(
+            f"{items.texts}_done",
+            new=done.new,
+            updated=done.updated,
+            unchanged=done.unchanged,
+            errors=len(done.errors),
+        )
+    )
 
 
 async def _read(ctx: Ctx, file_id: str, file_name: str, size: int | None) -> roster_file.Roster:

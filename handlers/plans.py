@@ -5,12 +5,10 @@ unit's. The committee adds, edits and removes items, or brings a whole plan in f
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from db import imports as imports_db
 from db import members as members_db
 from db import plans as plans_db
 from db import rules
@@ -19,16 +17,9 @@ from db.models import Unit
 from db.plans import PlanRow
 from db.rules import Period
 from handlers.context import Ctx, Handlers, command_body
-from handlers.imports import (
-    confirmed,
-    download,
-    error_lines,
-    imported_document,
-    preview_buttons,
-    send_template,
-)
-from handlers.runner import handler, render_refusal
-from render import plan_file, table_file
+from handlers.imports import Items, confirm_items, preview_items, send_template
+from handlers.runner import handler
+from render import plan_file
 from render.formats import period_name
 from render.plans import item_line, standing_text, standings_text
 from render.texts import paginate, t
@@ -73,7 +64,7 @@ async def plan(ctx: Ctx) -> None:
             send_template(ctx, plan_file.template(), t("plan_template_file"), caption)
         case ["import"]:
             _refuse_unless_admin(ctx)
-            await _preview(ctx, today, now)
+            await preview_items(ctx, PLAN, today, now)
         case [] | [_]:
             year = rules.parse_period(words[0], today).year if words else today.year
             await _show(ctx, year)
@@ -115,70 +106,17 @@ async def _show(ctx: Ctx, year: int) -> None:
 IMPORT_BUTTON = re.compile(r"^pimp:(ok|no):([0-9]{1,9})$")
 
 
-async def _read(ctx: Ctx, file_id: str, file_name: str, size: int | None) -> list[PlanRow]:
-    content = await download(ctx, file_id, file_name, size)
+def _parse(file_name: str, content: bytes) -> list[PlanRow]:
     # A ledger brought back: its 学习计划 sheet is the plan.
     return plan_file.parse_plan(file_name, content, sheet=t("sheet_plan"))
 
 
-def _errors(done: plans_db.PlanImport) -> str:
-    return error_lines(
-        [
-            t("plan_import_row", row=row, reason=render_refusal(refused))
-            for row, refused in done.errors
-        ]
-    )
-
-
-async def _preview(ctx: Ctx, today: dt.date, now: dt.datetime) -> None:
-    """A plan file sent with the caption /plan import (or answered with it): what it would
-    do, written nowhere until 确认导入."""
-    if not ctx.in_private:
-        raise Refusal("plan_import_private")
-    document = imported_document(ctx)
-    if document is None:
-        raise Refusal("plan_import_usage")
-    name = document.file_name or ""
-    rows = await _read(ctx, document.file_id, name, document.file_size)
-    done = await plans_db.import_plan(ctx.session, rows, ctx.member, today, now, write=False)
-    if not (done.new or done.updated or done.unchanged):
-        ctx.reply(t("import_nothing", errors=len(done.errors), error_lines=_errors(done)))
-        return
-    import_id = await imports_db.pending_import(
-        ctx.session, ctx.member, document.file_id, name, now, kind="plan"
-    )
-    preview = t(
-        "plan_import_preview",
-        file=table_file.shown_name(name),
-        new=done.new,
-        updated=done.updated,
-        unchanged=done.unchanged,
-        errors=len(done.errors),
-        error_lines=_errors(done),
-    )
-    ctx.reply(preview, markup=preview_buttons("pimp", import_id))
+PLAN = Items("plan", "pimp", "plan_import", _parse, plans_db.import_plan)
 
 
 @handler(admin=True, where="private")
 async def on_import_button(ctx: Ctx) -> None:
-    """确认导入 writes what the preview showed (the file read again); 取消 writes nothing."""
-    pending = await confirmed(ctx, IMPORT_BUTTON, "plan")
-    if pending is None:
-        return
-    now = ctx.services.now()
-    rows = await _read(ctx, pending.file_id, pending.file_name, None)
-    today = rules.local_today(now, ctx.services.settings.timezone)
-    done = await plans_db.import_plan(ctx.session, rows, ctx.member, today, now, write=True)
-    ctx.toast(t("import_done_toast"))
-    ctx.reply(
-        t(
-            "plan_import_done",
-            new=done.new,
-            updated=done.updated,
-            unchanged=done.unchanged,
-            errors=len(done.errors),
-        )
-    )
+    await confirm_items(ctx, PLAN, IMPORT_BUTTON)
 
 
 def handlers() -> Handlers:

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from db import conversations as conversations_db
-from db import imports as imports_db
 from db import members as members_db
 from db import reviews as reviews_db
 from db import rules
@@ -27,19 +26,12 @@ from db.conversations import Waiting
 from db.errors import Refusal
 from db.models import Member, Unit, WorkTask
 from db.rules import Period
-from db.tasks import Measured, TaskRow
+from db.tasks import Measured
 from handlers.context import Ctx, Handlers, command_body
-from handlers.imports import (
-    confirmed,
-    download,
-    error_lines,
-    imported_document,
-    preview_buttons,
-    send_template,
-)
+from handlers.imports import Items, confirm_items, preview_items, send_template
 from handlers.reports import send_files
 from handlers.runner import handler, render_refusal
-from render import table_file, task_file
+from render import task_file
 from render.formats import period_name
 from render.tasks import (
     REVIEW_CHOICES,
@@ -69,7 +61,7 @@ async def task(ctx: Ctx) -> None:
             caption = t("task_template_caption")
             send_template(ctx, task_file.template(), t("task_template_file"), caption)
         case ["import"]:
-            await _preview(ctx, today, now)
+            await preview_items(ctx, TASKS, today, now)
         case ["add", *words]:
             made = await tasks_db.add(ctx.session, words, ctx.member, today, now, ctx.chosen)
             ctx.reply(t("task_added", id=made.id, year=made.year, title=made.title))
@@ -88,68 +80,12 @@ async def task(ctx: Ctx) -> None:
 IMPORT_BUTTON = re.compile(r"^timp:(ok|no):([0-9]{1,9})$")
 
 
-async def _read(ctx: Ctx, file_id: str, file_name: str, size: int | None) -> list[TaskRow]:
-    return task_file.parse_tasks(file_name, await download(ctx, file_id, file_name, size))
-
-
-def _errors(done: tasks_db.TaskImport) -> str:
-    return error_lines(
-        [
-            t("plan_import_row", row=row, reason=render_refusal(refused))
-            for row, refused in done.errors
-        ]
-    )
-
-
-async def _preview(ctx: Ctx, today: dt.date, now: dt.datetime) -> None:
-    """A task list sent with the caption /task import (or answered with it): what it would
-    do, written nowhere until 确认导入."""
-    if not ctx.in_private:
-        raise Refusal("task_import_private")
-    document = imported_document(ctx)
-    if document is None:
-        raise Refusal("task_import_usage")
-    name = document.file_name or ""
-    rows = await _read(ctx, document.file_id, name, document.file_size)
-    done = await tasks_db.import_tasks(ctx.session, rows, ctx.member, today, now, write=False)
-    if not (done.new or done.updated or done.unchanged):
-        ctx.reply(t("import_nothing", errors=len(done.errors), error_lines=_errors(done)))
-        return
-    import_id = await imports_db.pending_import(
-        ctx.session, ctx.member, document.file_id, name, now, kind="task"
-    )
-    preview = t(
-        "task_import_preview",
-        file=table_file.shown_name(name),
-        new=done.new,
-        updated=done.updated,
-        unchanged=done.unchanged,
-        errors=len(done.errors),
-        error_lines=_errors(done),
-    )
-    ctx.reply(preview, markup=preview_buttons("timp", import_id))
+TASKS = Items("task", "timp", "task_import", task_file.parse_tasks, tasks_db.import_tasks)
 
 
 @handler(admin=True, where="private")
 async def on_import_button(ctx: Ctx) -> None:
-    """确认导入 writes what the preview showed (the file read again); 取消 writes nothing."""
-    pending = await confirmed(ctx, IMPORT_BUTTON, "task")
-    if pending is None:
-        return
-    now = ctx.services.now()
-    rows = await _read(ctx, pending.file_id, pending.file_name, None)
-    today = rules.local_today(now, ctx.services.settings.timezone)
-    done = await tasks_db.import_tasks(ctx.session, rows, ctx.member, today, now, write=True)
-    ctx.toast(t("import_done_toast"))
-    ctx.reply(
-        t(
-            "task_import_done",
-            new=done.new,
-            updated=done.updated,
-            unchanged=done.unchanged,
-            errors=len(done.errors),
-        )
-    )
+    await confirm_items(ctx, TASKS, IMPORT_BUTTON)
 
 
 @handler()
