@@ -300,6 +300,25 @@ async def measure(
     return Measured(state, held, reachable - held)
 
 
+async def measure_each(
+    session: AsyncSession,
+    tasks: list[WorkTask],
+    quarter: Period,
+    zone: ZoneInfo,
+    now: dt.datetime,
+    add_workdays: AddWorkdays,
+) -> dict[int, Measured]:
+    """Each countable task's target at `quarter` (in its period: the quarter, or the year so
+    far), by task id; tasks without one are left out."""
+    found = {}
+    for task in tasks:
+        period = period_of(task, quarter)
+        measured = await measure(session, task, period, zone, now, add_workdays)
+        if measured is not None:
+            found[task.id] = measured
+    return found
+
+
 def _count(counted: list[tuple[int | None, bool, int]], unit_id: int, held: bool) -> int:
     """Study sessions of `unit_id` (its own, and those for every unit) held or to come."""
     return sum(n for u, h, n in counted if h == held and u in (None, unit_id))

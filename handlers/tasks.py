@@ -135,17 +135,14 @@ async def _names(
 
 async def _measure(ctx: Ctx, listed: Sequence[WorkTask], quarter: Period) -> dict[int, Measured]:
     """Each countable task's state in `quarter` (its period: the quarter or the year so far)."""
-    now, zone = ctx.services.now(), ctx.services.settings.timezone
-    calendar = ctx.services.reminders.calendar
-    found = {}
-    for item in listed:
-        period = tasks_db.period_of(item, quarter)
-        measured = await tasks_db.measure(
-            ctx.session, item, period, zone, now, calendar.add_workdays
-        )
-        if measured is not None:
-            found[item.id] = measured
-    return found
+    return await tasks_db.measure_each(
+        ctx.session,
+        list(listed),
+        quarter,
+        ctx.services.settings.timezone,
+        ctx.services.now(),
+        ctx.services.reminders.calendar.add_workdays,
+    )
 
 
 async def _review(ctx: Ctx, words: list[str]) -> None:

@@ -10,9 +10,7 @@ from functools import partial
 from db import reviews as reviews_db
 from db import rules as db_rules
 from db import tasks as tasks_db
-from db.models import Member, WorkTask
-from db.rules import Period
-from db.tasks import Measured
+from db.models import Member
 from render.tasks import review_buttons, review_prompt, review_unreachable
 from scheduler import reminder_rules
 from scheduler.calendar import WorkCalendar
@@ -31,7 +29,8 @@ async def _ask(f: Firing, nudge: bool) -> str | None:
         tasks = [x for x in tasks if x.id not in answered and not reviews_db.counted(x)]
     if not tasks:
         return "no work plan task is waiting for its owner's review this quarter"
-    measured = await _measured(f, tasks, quarter)
+    add_workdays = WorkCalendar().add_workdays
+    measured = await tasks_db.measure_each(f.session, tasks, quarter, f.zone, f.now, add_workdays)
     asked = await reviews_db.committee_and_owners(f.session, tasks, f.admin_ids)
     unreachable: dict[int, Member] = {}
     reached: set[int] = set()  # tasks at least one of their owners was asked about
@@ -61,19 +60,6 @@ async def _ask(f: Firing, nudge: bool) -> str | None:
             buttons=partial(review_buttons, part, quarter, set(measured)),
         )
     return None
-
-
-async def _measured(f: Firing, tasks: list[WorkTask], quarter: Period) -> dict[int, Measured]:
-    calendar = WorkCalendar()
-    found = {}
-    for task in tasks:
-        period = tasks_db.period_of(task, quarter)
-        measured = await tasks_db.measure(
-            f.session, task, period, f.zone, f.now, calendar.add_workdays
-        )
-        if measured is not None:
-            found[task.id] = measured
-    return found
 
 
 async def prompt(f: Firing) -> str | None:
