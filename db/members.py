@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -73,6 +73,11 @@ def belongs(member: Member, bootstrap_admins: frozenset[int]) -> bool:
     return member.telegram_id is not None and member.active
 
 
+# Every update looks its sender up: one statement built once keeps SQLAlchemy's cache key
+# (see db.sql), so each update only binds the id.
+_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
+
+
 async def touch_member(session: AsyncSession, user: TelegramUser) -> Member:
     """Record (or refresh) anyone who interacts with the bot, registered or not.
 
@@ -83,8 +88,8 @@ async def touch_member(session: AsyncSession, user: TelegramUser) -> Member:
     first_name = rules.make_storable(user.first_name)[:128]
     last_name = rules.make_storable(user.last_name)[:128] if user.last_name else None
     username = rules.make_storable(user.username)[:64] if user.username else None
-    by_id = select(Member).where(Member.telegram_id == user.id)
-    member = await session.scalar(by_id)
+    by_id = {"telegram_id": user.id}
+    member = await session.scalar(_BY_TELEGRAM_ID, by_id)
     if member is None and username is not None:
         await session.execute(
             update(Member)
@@ -95,7 +100,7 @@ async def touch_member(session: AsyncSession, user: TelegramUser) -> Member:
             .values(telegram_id=user.id)
             .execution_options(synchronize_session=False)
         )
-        member = await session.scalar(by_id)
+        member = await session.scalar(_BY_TELEGRAM_ID, by_id)
     if member is None:
         await insert_ignore(
             session,
@@ -108,7 +113,7 @@ async def touch_member(session: AsyncSession, user: TelegramUser) -> Member:
             can_dm=False,
             created_at=utcnow(),
         )
-        member = await session.scalar(by_id)
+        member = await session.scalar(_BY_TELEGRAM_ID, by_id)
         assert member is not None  # inserted now, or by whoever won the race
     if member.lang is None:  # first contact (or first since languages exist)
         member.lang = rules.language_of(user.language_code)
