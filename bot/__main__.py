@@ -4,6 +4,7 @@ mode when WEBHOOK_URL is set)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import sys
 from typing import TYPE_CHECKING
@@ -36,6 +37,10 @@ def main() -> int:
         # Before the application exists: run_polling and asyncio.run make their loop from it.
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     application = build_application(settings)
+    # What start-up made (modules, the application, ~130k objects) lives as long as the
+    # process: leave it out of the garbage collector's full passes, each of which would
+    # otherwise stall every update for 60 ms (docs/benchmarks.md, issue 24).
+    gc.freeze()
     if settings.webhook_url is not None:
         asyncio.run(run_webhook(application, settings))
     else:
