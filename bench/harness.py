@@ -82,6 +82,7 @@ async def seed(url: str, count: int, unit: str = "办公室") -> None:
                 real_name=f"成员{i:04d}",
                 unit_id=unit_row.id,
                 registered_at=utcnow(),
+                lang="zh",  # as registering leaves it: a press then writes no update
                 can_dm=True,
             )
             for i in range(count)
