@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db import sqlite_inline
 from db.errors import unavailable
 
 log = logging.getLogger(__name__)
@@ -38,30 +39,50 @@ STATEMENT_TIMEOUT = 10
 POOL_TIMEOUT = 5
 
 
-def _sqlite_connect_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_connect_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return pragmas
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for `url`; SQLite gets WAL, a busy timeout and foreign keys."""
+def create_engine(url: str, *, inline: bool = False) -> AsyncEngine:
+    """An async engine for `url`; SQLite gets WAL, a busy timeout and foreign keys.
+
+    `inline`: a SQLite file's statements run on the event loop's thread (db.sqlite_inline),
+    for the writers' sessions; otherwise on aiosqlite's thread."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = parsed.database
+        on_disk = bool(path) and path != ":memory:"
+        if on_disk:
+            Path(path or "").parent.mkdir(parents=True, exist_ok=True)
+        inline = inline and on_disk
         engine = create_async_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             # Sessions end their transactions themselves (commit, or rollback on close); the
-            # pool's own rollback on return would be one more trip to SQLite's thread for each
-            # update, inside the writer lock.
+            # pool's own rollback on return would be one more statement for each update,
+            # inside the writer lock.
             pool_reset_on_return=None,
+            **(
+                {
+                    "async_creator": sqlite_inline.connector(
+                        path or "", SQLITE_BUSY_TIMEOUT_MS / 1000
+                    )
+                }
+                if inline
+                else {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+            ),
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_connect_pragmas)
+        # Inline, SQLite itself never waits for a lock (that would stop the loop): the
+        # connection waits between tries instead.
+        busy_timeout = 0 if inline else SQLITE_BUSY_TIMEOUT_MS
+        event.listen(engine.sync_engine, "connect", _sqlite_connect_pragmas(busy_timeout))
         return engine
     return create_async_engine(
         url,
@@ -80,9 +101,13 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        # On SQLite, the writers' engine runs its statements on the event loop's thread and
+        # long reads have an engine of their own on aiosqlite's (see db.sqlite_inline).
+        self.engine = create_engine(url, inline=True)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._reader = create_engine(url) if self.is_sqlite else self.engine
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
         # SQLite allows one writer; queueing here avoids SQLITE_BUSY on read-to-write upgrades.
         self._writer = asyncio.Lock() if self.is_sqlite else None
 
@@ -104,7 +129,7 @@ class Database:
     async def read_session(self) -> AsyncIterator[AsyncSession]:
         """A session for long reads (reports, the ledger): never holds SQLite's writer lock, so
         check-ins go on meanwhile (WAL lets readers and the writer work at once)."""
-        async with self._sessions() as session:  # closing it ends the read transaction
+        async with self._read_sessions() as session:  # closing it ends the read transaction
             yield session
 
     async def retrying(
@@ -136,3 +161,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._reader is not self.engine:
+            await self._reader.dispose()
