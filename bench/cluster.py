@@ -1,6 +1,12 @@
 """Several instances in webhook mode on one PostgreSQL: 20 groups × 300 members press 签到.
 
 .venv/bin/python -m bench.cluster --instances 1 2 3
+.venv/bin/python -m bench.cluster --instances 1 3 --cpu 0.3
+
+--cpu C gives each instance C cores of its own (a cgroup's CPU quota), as if each ran on a
+machine of its own: on this 2-core machine the instances otherwise share the same two cores
+with the load, the local Bot API server and PostgreSQL, and the figure says how many cores
+the machine has, not how the bot scales. Needs a writable cgroup file system (root).
 
 The local Bot API server posts the presses round-robin over the instances (as a load balancer
 would) over 8 connections and enforces Telegram's limits. For each cluster size it prints:
@@ -27,7 +33,14 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from sqlalchemy import func, select
 
-from bench.harness import ADMIN_ID, TOKEN, database, max_per_minute, percentile
+from bench.harness import (
+    ADMIN_ID,
+    TOKEN,
+    collector_paused,
+    database,
+    max_per_minute,
+    percentile,
+)
 from db.database import Database
 from db.models import Attendance, Chat, Member, Unit, utcnow
 from tests.processes import bot_env, spawn, stop
@@ -35,6 +48,53 @@ from tests.tgserver import LIMITED, FakeTelegram, TgUser
 
 SECRET = "bench-cluster-secret"
 HOOK = "https://bot.example.test/telegram/hook"
+
+
+class CpuBudget:
+    """A cgroup per instance with a CFS quota of `cores` (cgroup v2's cpu.max, or v1's cpu
+    controller); `throttled()` says how long the instances were held back, which shows that
+    the budget, not the load, was the limit."""
+
+    ROOT = Path("/sys/fs/cgroup")
+    PERIOD_US = 100_000
+
+    def __init__(self, cores: float) -> None:
+        self.cores = cores
+        self.v2 = (self.ROOT / "cgroup.controllers").exists()
+        self.base = self.ROOT if self.v2 else self.ROOT / "cpu"
+        self.groups: list[Path] = []
+
+    def confine(self, pid: int) -> None:
+        group = self.base / f"qgw-bench-{pid}"
+        try:
+            group.mkdir()
+            quota = int(self.cores * self.PERIOD_US)
+            if self.v2:
+                (group / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+            else:
+                (group / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+                (group / "cpu.cfs_quota_us").write_text(str(quota))
+            (group / "cgroup.procs").write_text(str(pid))
+        except OSError as exc:
+            raise SystemExit(f"--cpu needs a writable cgroup file system ({exc})") from exc
+        self.groups.append(group)
+
+    def throttled(self) -> float:
+        """Seconds the instances waited for their quota, summed."""
+        total = 0.0
+        for group in self.groups:
+            stat = dict(
+                line.split() for line in (group / "cpu.stat").read_text().splitlines() if line
+            )
+            total += (
+                int(stat["throttled_usec"]) / 1e6 if self.v2 else int(stat["throttled_time"]) / 1e9
+            )
+        return total
+
+    def release(self) -> None:
+        for group in self.groups:
+            with contextlib.suppress(OSError):
+                group.rmdir()  # empty once its process has ended
 
 
 def free_port() -> int:
@@ -64,6 +124,7 @@ async def seed(url: str, groups: int, members: int) -> None:
                     real_name=f"成员{g:02d}{i:03d}",
                     unit_id=unit.id,
                     registered_at=utcnow(),
+                    lang="zh",  # as registering leaves it: a press then writes no update
                     can_dm=True,
                 )
                 for i in range(members)
@@ -104,7 +165,7 @@ def report_logs(folder: Path) -> None:
             print(f"  took over {match[1]} updates")
 
 
-async def run(size: int, groups: int, members: int, seconds: float) -> None:
+async def run(size: int, groups: int, members: int, seconds: float, cpu: float | None) -> None:
     tg = FakeTelegram(TOKEN)
     await tg.start()
     admin = tg.add_user(ADMIN_ID, "管理员")
@@ -118,6 +179,7 @@ async def run(size: int, groups: int, members: int, seconds: float) -> None:
         await seed(url, groups, members)
         ports = [free_port() for _ in range(size)]
         processes = []
+        budget = CpuBudget(cpu) if cpu else None
         for n, port in enumerate(ports):
             env = bot_env(
                 TOKEN,
@@ -130,6 +192,8 @@ async def run(size: int, groups: int, members: int, seconds: float) -> None:
                 WEBHOOK_LISTEN=f"127.0.0.1:{port}",
             )
             processes.append(await spawn(env, folder / f"bot{n}.log"))
+            if budget is not None:
+                budget.confine(processes[-1].pid)
         try:
             for port in ports:
                 await wait_healthy(port)
@@ -145,17 +209,22 @@ async def run(size: int, groups: int, members: int, seconds: float) -> None:
                 assert "已创建活动" in reply, reply
                 cards[g] = await tg.wait_for(partial(card_in, tg, group_id(g), title), 60, "a card")
             began = tg.clock()
+            throttled_before = budget.throttled() if budget else 0.0
             order = [(g, people[g][i]) for i in range(members) for g in range(groups)]
             callbacks = []
             start = time.monotonic()
-            for k, (g, user) in enumerate(order):
-                delay = start + k * seconds / len(order) - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                callbacks.append(user.press(cards[g], "签到"))
-            with contextlib.suppress(AssertionError):  # the unanswered are counted below
-                await tg.wait_for(lambda: all(c.answered.done() for c in callbacks), 180, "answers")
+            with collector_paused():
+                for k, (g, user) in enumerate(order):
+                    delay = start + k * seconds / len(order) - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    callbacks.append(user.press(cards[g], "签到"))
+                with contextlib.suppress(AssertionError):  # the unanswered are counted below
+                    await tg.wait_for(
+                        lambda: all(c.answered.done() for c in callbacks), 180, "answers"
+                    )
             answered = [c for c in callbacks if c.answered.done()]
+            throttled = budget.throttled() - throttled_before if budget else 0.0
             finished = max((c.answered_at for c in answered if c.answered_at), default=began)
             db = Database(url)
             async with db.session() as session:
@@ -182,6 +251,13 @@ async def run(size: int, groups: int, members: int, seconds: float) -> None:
             ]
             total = len(callbacks)
             print(f"cluster instances={size} groups={groups} members={members} seconds={seconds}")
+            if budget is not None:
+                # Held back for most of the run: the instances' budget, not the load generator,
+                # the Bot API server or the database, set the pace.
+                print(
+                    f"  CPU budget             {cpu} cores each; held back {throttled:.1f} s "
+                    f"in {size} × {finished - began:.1f} s"
+                )
             print(f"  presses answered       {len(answered)}/{total}")
             print(f"  lost                   {total - recorded}")
             print(f"  duplicated             {duplicated}")
@@ -197,6 +273,8 @@ async def run(size: int, groups: int, members: int, seconds: float) -> None:
                 await stop(process)
             await tg.stop()
             report_logs(folder)
+            if budget is not None:
+                budget.release()
 
 
 def main() -> None:
@@ -205,9 +283,10 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=20)
     parser.add_argument("--members", type=int, default=300, help="per group")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--cpu", type=float, default=None, help="cores each instance may use")
     args = parser.parse_args()
     for size in args.instances:
-        asyncio.run(run(size, args.groups, args.members, args.seconds))
+        asyncio.run(run(size, args.groups, args.members, args.seconds, args.cpu))
 
 
 if __name__ == "__main__":

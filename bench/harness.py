@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,18 @@ async def burst(world: World, card: dict[str, Any], label: str, seconds: float) 
             await asyncio.sleep(delay)
         callbacks.append(user.press(card, label))
     return callbacks
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """This process's garbage collector off while a burst is measured: the local server keeps
+    every call, and its full collections (tens of ms, more each round) were counted as the
+    bot's latency, the bare bot's as much as ours."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def percentile(values: list[float], q: float) -> float:
