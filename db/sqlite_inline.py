@@ -35,7 +35,11 @@ def waiting_helps(exc: sqlite3.OperationalError) -> bool:
     """SQLITE_BUSY (another connection writes): worth trying again. Not BUSY_SNAPSHOT: this
     transaction read before another's write and can never write; only starting over helps."""
     code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY and code != 517
+    return (
+        code is not None
+        and code & 0xFF == sqlite3.SQLITE_BUSY
+        and code != sqlite3.SQLITE_BUSY_SNAPSHOT
+    )
 
 
 class _Now:

@@ -109,7 +109,7 @@ def test_only_a_lock_that_may_be_released_is_waited_for() -> None:
         return found
 
     assert sqlite_inline.waiting_helps(error(sqlite3.SQLITE_BUSY))
-    assert sqlite_inline.waiting_helps(error(261))  # SQLITE_BUSY_RECOVERY
-    assert not sqlite_inline.waiting_helps(error(517))  # SQLITE_BUSY_SNAPSHOT
+    assert sqlite_inline.waiting_helps(error(sqlite3.SQLITE_BUSY_RECOVERY))
+    assert not sqlite_inline.waiting_helps(error(sqlite3.SQLITE_BUSY_SNAPSHOT))
     assert not sqlite_inline.waiting_helps(error(sqlite3.SQLITE_READONLY))
     assert not sqlite_inline.waiting_helps(sqlite3.OperationalError("no such table: x"))
