@@ -15,6 +15,10 @@ What makes that safe:
   usual busy timeout has passed.
 - Long reads (reports, the ledger, the dashboard, a card's counts) keep aiosqlite's thread:
   `Database.read_session` uses an engine of its own.
+
+What changes for callers: a statement no longer lets other tasks run while it waits, so a chain
+of writes runs through without them; what another task must see first has to be waited for
+explicitly (as the tests wait for the card refresher).
 """
 
 from __future__ import annotations

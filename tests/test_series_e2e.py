@@ -65,6 +65,25 @@ async def rows(bot: BotHarness) -> list[Activity]:
         return list(await session.scalars(select(Activity).order_by(Activity.id)))
 
 
+async def waiting_text(bot: BotHarness, activity_id: int, fragment: str) -> None:
+    """Until the card of `activity_id` waiting in the outbox reads `fragment`: the card
+    refresher rewrites it soon after a change, in a task of its own."""
+    deadline = asyncio.get_running_loop().time() + 5
+    while True:
+        async with bot.services.db.session() as session:
+            text = await session.scalar(
+                select(OutboxMessage.text).where(
+                    OutboxMessage.purpose == "activity_card",
+                    OutboxMessage.ref_id == activity_id,
+                    OutboxMessage.status == "pending",
+                )
+            )
+        if text is not None and fragment in text:
+            return
+        assert asyncio.get_running_loop().time() < deadline, text
+        await asyncio.sleep(0.05)
+
+
 async def card_rows(bot: BotHarness) -> dict[int, str]:
     """{activity id: status of its card in the outbox}."""
     async with bot.services.db.session() as session:
@@ -119,6 +138,7 @@ async def test_a_weekly_series_posts_one_card_now_and_each_next_a_week_before_it
     # Changed while its card waits; more people meanwhile: the card shows it as it is now.
     edited = await bot.admin.ask_private(f"/event edit {ids[1]} place=五楼报告厅")
     assert "五楼报告厅" in edited
+    await waiting_text(bot, ids[1], "五楼报告厅")
     await seed_members(bot, 2, "康复中心", first_id=600000)
     await advance(bot, "2026-12-08 14:59")
     assert card_of(bot, ids[1]) is None
